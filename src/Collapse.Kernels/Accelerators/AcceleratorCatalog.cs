@@ -1,0 +1,166 @@
+using ILGPU;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Collapse.Kernels.Accelerators;
+
+/// <summary>One accelerator as <c>collapse devices</c> lists it; refused devices carry the reason.</summary>
+public sealed record DeviceListing(
+    AcceleratorKind Kind, int Index, string Name, long MemoryBytes, int WarpSize,
+    int Multiprocessors, bool Usable, string? RefusedBecause);
+
+/// <summary>Raised when the accelerator asked for is absent or unusable. Never a silent fallback.</summary>
+public sealed class AcceleratorUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// Discovers CUDA, OpenCL and CPU accelerators through ILGPU and opens the one a spec names.
+/// OpenCL devices are listed even when ILGPU cannot use them, with the reason.
+/// </summary>
+public static class AcceleratorCatalog
+{
+    /// <summary>Why ILGPU (and these kernels, which use float64) cannot use an OpenCL device; null if it can.</summary>
+    public static string? OpenClRefusal(CLDevice device)
+    {
+        var reasons = new List<string>();
+        if (device.CVersion < CLCVersion.CL20)
+            reasons.Add($"OpenCL C {device.CVersion} < 2.0");
+        if (!device.Capabilities.GenericAddressSpace)
+            reasons.Add("no generic address space (ILGPU requires it)");
+        if (!device.Capabilities.Float64)
+            reasons.Add("no float64 support (the kernels accumulate in double)");
+        return reasons.Count == 0 ? null : string.Join("; ", reasons);
+    }
+
+    /// <summary>
+    /// ILGPU's default CPU device simulates a single multiprocessor; give it one per core so
+    /// grid-stride kernels use the whole machine.
+    /// </summary>
+    static CPUDevice CpuDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4,
+        numMultiprocessors: Environment.ProcessorCount);
+
+    /// <summary>A context with every usable accelerator: CPU, CUDA and capable OpenCL devices.</summary>
+    public static Context CreateContext() =>
+        Context.Create(builder => builder
+            .CPU(CpuDevice)
+            .Cuda()
+            .OpenCL(d => OpenClRefusal(d) is null)
+            .Math(MathMode.Default)
+            .EnableAlgorithms());
+
+    /// <summary>Every accelerator ILGPU can see, the refused OpenCL ones included.</summary>
+    public static IReadOnlyList<DeviceListing> List()
+    {
+        var list = new List<DeviceListing>();
+        using (var context = CreateContext())
+        {
+            foreach (var kind in new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL, AcceleratorKind.Cpu })
+            {
+                var devices = DevicesOf(context, kind);
+                for (var i = 0; i < devices.Count; i++)
+                    list.Add(Describe(kind, i, devices[i], null));
+            }
+        }
+        foreach (var refused in RefusedOpenClDevices())
+            list.Add(refused);
+        return list;
+    }
+
+    static IEnumerable<DeviceListing> RefusedOpenClDevices()
+    {
+        var refused = new List<DeviceListing>();
+        try
+        {
+            foreach (var device in CLDevice.GetDevices(_ => true))
+                if (device is CLDevice cl && OpenClRefusal(cl) is string reason)
+                    refused.Add(Describe(AcceleratorKind.OpenCL, -1, cl, reason));
+        }
+        catch (Exception)
+        {
+            // No OpenCL runtime installed: nothing to list.
+        }
+        return refused;
+    }
+
+    static DeviceListing Describe(AcceleratorKind kind, int index, Device device, string? refusal)
+    {
+        var name = device is CLDevice cl ? $"{device.Name} ({cl.PlatformName}, OpenCL C {cl.CVersion})" : device.Name;
+        return new DeviceListing(kind, index, name, device.MemorySize, device.WarpSize,
+            device.NumMultiprocessors, refusal is null, refusal);
+    }
+
+    static IReadOnlyList<Device> DevicesOf(Context context, AcceleratorKind kind)
+    {
+        var list = new List<Device>();
+        switch (kind)
+        {
+            case AcceleratorKind.Cuda: foreach (var d in context.GetCudaDevices()) list.Add(d); break;
+            case AcceleratorKind.OpenCL: foreach (var d in context.GetCLDevices()) list.Add(d); break;
+            case AcceleratorKind.Cpu: foreach (var d in context.GetCPUDevices()) list.Add(d); break;
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Opens the accelerator the spec names. <c>auto</c> prefers CUDA, then a capable OpenCL device,
+    /// then the CPU. A named kind or index that is absent throws <see cref="AcceleratorUnavailableException"/>.
+    /// </summary>
+    public static ComputeDevice Open(AcceleratorSpec spec)
+    {
+        var context = CreateContext();
+        try
+        {
+            Device device;
+            if (spec.Kind == AcceleratorKind.Auto)
+            {
+                device = DevicesOf(context, AcceleratorKind.Cuda).FirstOrDefault()
+                         ?? DevicesOf(context, AcceleratorKind.OpenCL).FirstOrDefault()
+                         ?? DevicesOf(context, AcceleratorKind.Cpu)[0];
+            }
+            else
+            {
+                var devices = DevicesOf(context, spec.Kind);
+                var index = spec.Index ?? 0;
+                if (devices.Count == 0)
+                    throw new AcceleratorUnavailableException(
+                        $"--accelerator {spec}: no usable {spec.Kind} device is present" +
+                        (spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "") +
+                        "; run 'collapse devices' to see what is available, or use --accelerator auto|cpu");
+                if (index >= devices.Count)
+                    throw new AcceleratorUnavailableException(
+                        $"--accelerator {spec}: there are only {devices.Count} {spec.Kind} device(s) (valid indices 0..{devices.Count - 1})");
+                device = devices[index];
+            }
+            return new ComputeDevice(context, device.CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    static string RefusedSummary()
+    {
+        var refused = RefusedOpenClDevices().ToList();
+        return refused.Count == 0 ? " (no OpenCL runtime or device found)"
+            : " (refused: " + string.Join("; ", refused.Select(r => $"{r.Name}: {r.RefusedBecause}")) + ")";
+    }
+}
+
+/// <summary>An open accelerator and the context that owns it.</summary>
+public sealed class ComputeDevice(Context context, Accelerator accelerator) : IDisposable
+{
+    public Context Context { get; } = context;
+    public Accelerator Accelerator { get; } = accelerator;
+    public bool IsCpu => Accelerator.AcceleratorType == AcceleratorType.CPU;
+    public string Description => $"{Accelerator.AcceleratorType} {Accelerator.Name}";
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}

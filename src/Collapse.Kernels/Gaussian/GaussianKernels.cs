@@ -1,0 +1,173 @@
+using System.Runtime.Intrinsics.X86;
+using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Cpu;
+using Collapse.Kernels.Random;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Kernels.Gaussian;
+
+/// <summary>Which implementation serves the Gaussian hot loops (sampling, moments, factorization).</summary>
+public enum KernelPath
+{
+    /// <summary>SIMD C# on a CPU accelerator when AVX2/FMA is present, ILGPU kernels otherwise.</summary>
+    Auto,
+    /// <summary>Always the ILGPU kernels (the GPU path; on the CPU accelerator, for comparison).</summary>
+    Ilgpu,
+}
+
+/// <summary>
+/// Launchers for the batched Gaussian kernels. Every method serves all replicates of a batch in
+/// one launch. On a CPU accelerator the GEMM-shaped loops run as SIMD C# (see <see cref="SimdGaussian"/>)
+/// over the same buffers; the ILGPU kernels serve every other accelerator and the light operations.
+/// </summary>
+public sealed unsafe class GaussianKernels
+{
+    readonly Accelerator accelerator;
+    public RandomKernels Random { get; }
+
+    /// <summary>True when the CPU SIMD kernels serve sampling, moments and factorization.</summary>
+    public bool UsesSimd { get; }
+
+    readonly Action<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, int> mean;
+    readonly Action<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, ArrayView<double>, int> scatter;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, double, double, int, int> mergeScatter;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, double, double, int> mergeMean;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int> scatterFromFactor;
+    readonly Action<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> factorize;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
+    readonly Action<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int> gather;
+    readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
+
+    public GaussianKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
+    {
+        this.accelerator = accelerator;
+        Random = new RandomKernels(accelerator);
+        UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU
+                   && SimdNormals.IsSupported && Fma.IsSupported;
+        mean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, int>(MomentKernels.Mean);
+        scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, ArrayView<double>, int>(MomentKernels.Scatter);
+        mergeScatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, double, double, int, int>(MomentKernels.MergeScatter);
+        mergeMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, double, int>(MomentKernels.MergeMean);
+        scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor);
+        factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
+        transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
+        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int>(SampleKernels.Gather);
+        wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
+    }
+
+    int Threads(long items) => LaunchSize.For(accelerator, items);
+
+    /// <summary>
+    /// Draws m points per replicate from N(μ, F·Fᵀ) into points[r·replicateStride + p·ld + j],
+    /// using normals number p·d + k of <paramref name="stream"/> for replicate firstReplicate + r.
+    /// <paramref name="normals"/> is scratch of shape.Replicates·m·d floats (ILGPU path only).
+    /// </summary>
+    public void Sample(GaussianShape shape, RandomStream stream, int firstReplicate, ArrayView<double> meanView,
+        ArrayView<double> factorT, ArrayView<int> rank, int m, ArrayView<double> points, long replicateStride,
+        ArrayView<float> normals)
+    {
+        var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var meanPtr = Ptr(meanView); var fPtr = Ptr(factorT); var xPtr = Ptr(points);
+            var rankPtr = (int*)rank.LoadEffectiveAddressAsPtr();
+            Parallel.For(0, replicates, () => (new float[m * d], new double[m * d]), (r, _, scratch) =>
+            {
+                var (zf, zd) = scratch;
+                SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, zf);
+                for (var i = 0; i < zf.Length; i++) zd[i] = zf[i];
+                fixed (double* z = zd)
+                    SimdGaussian.Transform(meanPtr + (long)r * d, fPtr + (long)r * d * ld, rankPtr[r], z, m, d, ld,
+                        xPtr + r * replicateStride);
+                return scratch;
+            }, _ => { });
+            return;
+        }
+        Random.Normals(stream, firstReplicate, replicates, (long)m * d, normals.SubView(0, (long)replicates * m * d));
+        var total = (long)replicates * m * d;
+        transform(Threads(total), meanView, factorT, rank, normals, m, d, ld, points, replicateStride, total, Threads(total));
+    }
+
+    /// <summary>Mean [r][d] and scatter M2 [r][d][d] of m points per replicate.</summary>
+    public void Moments(GaussianShape shape, ArrayView<double> points, long replicateStride, int m,
+        ArrayView<double> meanView, ArrayView<double> m2)
+    {
+        var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var xPtr = Ptr(points); var meanPtr = Ptr(meanView); var m2Ptr = Ptr(m2);
+            Parallel.For(0, replicates, () => new double[(long)m * ld], (r, _, centred) =>
+            {
+                fixed (double* c = centred)
+                    SimdGaussian.Moments(xPtr + r * replicateStride, m, d, ld, meanPtr + (long)r * d, m2Ptr + (long)r * d * d, c);
+                return centred;
+            }, _ => { });
+            return;
+        }
+        mean(Threads(shape.MeanLength), points, replicateStride, m, d, ld, meanView.SubView(0, shape.MeanLength), Threads(shape.MeanLength));
+        scatter(Threads(shape.MatrixLength), points, replicateStride, m, d, ld, meanView, m2.SubView(0, shape.MatrixLength), Threads(shape.MatrixLength));
+    }
+
+    /// <summary>Chan's merge of summary B (count countB) into summary A (count countA), in place.</summary>
+    public void Merge(GaussianShape shape, ArrayView<double> meanA, ArrayView<double> m2A, double countA,
+        ArrayView<double> meanB, ArrayView<double> m2B, double countB)
+    {
+        mergeScatter(Threads(shape.MatrixLength), meanA, m2A.SubView(0, shape.MatrixLength), meanB, m2B, countA, countB, shape.Dim, Threads(shape.MatrixLength));
+        mergeMean(Threads(shape.MeanLength), meanA.SubView(0, shape.MeanLength), meanB, countA, countB, Threads(shape.MeanLength));
+    }
+
+    /// <summary>M2 = scale·F·Fᵀ per replicate.</summary>
+    public void ScatterFromFactor(GaussianShape shape, ArrayView<double> factorT, ArrayView<int> rank, double scale, ArrayView<double> m2) =>
+        scatterFromFactor(Threads(shape.MatrixLength), factorT, rank, shape.Dim, shape.Stride, scale, m2.SubView(0, shape.MatrixLength), Threads(shape.MatrixLength));
+
+    /// <summary>
+    /// Factorizes Σ = M2 / count per replicate (rank capped at min(d, count − 1)).
+    /// <paramref name="work"/>: replicates·d·d doubles; <paramref name="perm"/>: replicates·d ints.
+    /// </summary>
+    public void Factorize(GaussianShape shape, ArrayView<double> m2, long count, ArrayView<double> factorT,
+        ArrayView<int> rank, ArrayView<double> logDet, ArrayView<double> work, ArrayView<int> perm)
+    {
+        var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
+        var maxRank = (int)Math.Min(d, count - 1);
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var m2Ptr = Ptr(m2); var workPtr = Ptr(work); var fPtr = Ptr(factorT); var logPtr = Ptr(logDet);
+            var rankPtr = (int*)rank.LoadEffectiveAddressAsPtr(); var permPtr = (int*)perm.LoadEffectiveAddressAsPtr();
+            Parallel.For(0, replicates, () => new double[d], (r, _, column) =>
+            {
+                fixed (double* col = column)
+                    rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
+                        workPtr + (long)r * d * d, permPtr + (long)r * d, col, fPtr + (long)r * d * ld, out logPtr[r]);
+                return column;
+            }, _ => { });
+            return;
+        }
+        factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, perm, factorT, rank, logDet, Threads(replicates));
+    }
+
+    /// <summary>The exact sampling distribution of a fit to n points from each replicate's model (see <see cref="WishartKernels"/>).</summary>
+    public void DrawWishart(GaussianShape shape, RandomStream normalStream, RandomStream chiSquareStream, int firstReplicate, int n,
+        ArrayView<double> meanView, ArrayView<double> factorT, ArrayView<int> rank,
+        ArrayView<double> generationMean, ArrayView<double> generationFactorT, ArrayView<int> generationRank, ArrayView<double> logDetIncrement) =>
+        wishart(Threads(shape.Replicates), new WishartDraw
+            {
+                NormalStream = normalStream, ChiSquareStream = chiSquareStream, FirstReplicate = firstReplicate,
+                Replicates = shape.Replicates, N = n, Dim = shape.Dim, Stride = shape.Stride,
+            },
+            meanView, factorT, rank, generationMean, generationFactorT, generationRank, logDetIncrement, Threads(shape.Replicates));
+
+    /// <summary>destination[r, q, :] = source[r, index[r, q], :] for count rows per replicate.</summary>
+    public void Gather(GaussianShape shape, ArrayView<double> source, long sourceReplicateStride, ArrayView<int> index, int count, ArrayView<double> destination)
+    {
+        var length = shape.PointsLength(count);
+        gather(Threads(length), source, sourceReplicateStride, index, count, shape.Stride, destination.SubView(0, length), Threads(length));
+    }
+
+    public void Synchronize() => accelerator.Synchronize();
+
+    static double* Ptr(ArrayView<double> view) => (double*)view.LoadEffectiveAddressAsPtr();
+}
