@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Accelerators;
+
+namespace Collapse.Cli.Commands;
+
+/// <summary>The <c>collapse</c> command: parsing, dispatch, and the mapping of errors to exit codes.</summary>
+public static class CollapseApp
+{
+    public const int ExitUsage = 2;
+    public const int ExitInterrupted = 130;
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("collapse: model-collapse experiments (Kazdan et al. 2024) on hand-written ILGPU kernels");
+        root.Subcommands.Add(DevicesCommand.Build());
+        var run = new Command("run", "Run one experiment's sweep and write its tidy CSV, manifest and figures");
+        run.Subcommands.Add(RunGaussianCommand.Build());
+        root.Subcommands.Add(run);
+        root.Subcommands.Add(PlotCommand.Build());
+        return root;
+    }
+
+    public static int Run(string[] args)
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) System.Console.Error.WriteLine($"error: {error.Message}");
+            System.Console.Error.WriteLine("run 'collapse --help' (or 'collapse COMMAND --help') for usage");
+            return ExitUsage;
+        }
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (Usage(e) is string message)
+        {
+            System.Console.Error.WriteLine($"error: {message}");
+            return ExitUsage;
+        }
+        catch (OperationCanceledException)
+        {
+            System.Console.Error.WriteLine("interrupted: finished cells are kept; rerun the same command to resume");
+            return ExitInterrupted;
+        }
+    }
+
+    /// <summary>The one-line message for errors that are the user's input, not the program's fault.</summary>
+    static string? Usage(Exception e) => e switch
+    {
+        UsageException or AcceleratorUnavailableException => e.Message,
+        ArgumentException when e.Message.StartsWith("--", StringComparison.Ordinal) => e.Message,
+        _ => null,
+    };
+
+    /// <summary>The --accelerator option every command that computes takes.</summary>
+    public static Option<string> AcceleratorOption() => new("--accelerator")
+    {
+        Description = $"Accelerator: {AcceleratorSpec.ValidForms}. auto prefers CUDA, then a capable OpenCL device, then the CPU",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>Cancels the token on Ctrl-C (the sweep stops between iterations and keeps finished cells).</summary>
+    public static CancellationTokenSource CancelOnCtrlC()
+    {
+        var source = new CancellationTokenSource();
+        System.Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            source.Cancel();
+        };
+        return source;
+    }
+}

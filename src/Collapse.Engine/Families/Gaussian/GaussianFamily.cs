@@ -1,0 +1,238 @@
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Random;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Engine.Families.Gaussian;
+
+/// <summary>
+/// The multivariate Gaussian family (DESIGN.md, section A) for one batch of replicates of one
+/// (d, n) cell: truth N(0, I_d), maximum-likelihood fits (sample mean, biased covariance),
+/// sampling inside the fitted subspace, and the paper's three metrics. All state lives on the
+/// accelerator; only the per-replicate metrics come back each iteration.
+/// </summary>
+public sealed class GaussianFamily : IModelFamily
+{
+    public static readonly IReadOnlyList<string> Metrics = ["squared_error_mean", "det_ratio", "log_det_ratio", "trace_ratio"];
+
+    readonly Accelerator accelerator;
+    readonly GaussianKernels kernels;
+    readonly GaussianShape shape;
+    readonly GaussianMethod method;
+    readonly uint seed;
+    readonly int firstReplicate;
+
+    // The current model of every replicate: Σ = F·Fᵀ, F stored transposed.
+    readonly MemoryBuffer1D<double, Stride1D.Dense> mean, factorT, logDet;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> rank;
+    // Scratch for fits.
+    readonly MemoryBuffer1D<double, Stride1D.Dense> m2, work;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> perm;
+    MemoryBuffer1D<float, Stride1D.Dense>? normals;
+    // Accumulate's running summary of everything fitted so far.
+    MemoryBuffer1D<double, Stride1D.Dense>? accumulatedMean, accumulatedM2, generationMean, generationM2;
+    long accumulatedCount;
+
+    readonly double[] hostMean, hostFactorT, hostLogDet;
+
+    /// <param name="seed">The run's master seed (first key word of every random stream).</param>
+    /// <param name="firstReplicate">Global index of this batch's first replicate: replicate r draws as seed index firstReplicate + r.</param>
+    public GaussianFamily(Accelerator accelerator, GaussianKernels kernels, int dim, int replicates, int firstReplicate,
+        uint seed, GaussianMethod method)
+    {
+        if (dim < 1) throw new ArgumentOutOfRangeException(nameof(dim), dim, "dimension must be at least 1");
+        if (replicates < 1) throw new ArgumentOutOfRangeException(nameof(replicates), replicates, "at least one replicate");
+        this.accelerator = accelerator;
+        this.kernels = kernels;
+        this.method = method;
+        this.seed = seed;
+        this.firstReplicate = firstReplicate;
+        shape = new GaussianShape(replicates, dim);
+        mean = accelerator.Allocate1D<double>(shape.MeanLength);
+        factorT = accelerator.Allocate1D<double>(shape.FactorLength);
+        logDet = accelerator.Allocate1D<double>(replicates);
+        rank = accelerator.Allocate1D<int>(replicates);
+        m2 = accelerator.Allocate1D<double>(shape.MatrixLength);
+        work = accelerator.Allocate1D<double>(shape.MatrixLength);
+        perm = accelerator.Allocate1D<int>((long)replicates * dim);
+        hostMean = new double[shape.MeanLength];
+        hostFactorT = new double[shape.FactorLength];
+        hostLogDet = new double[replicates];
+        SetTruth();
+    }
+
+    public int Replicates => shape.Replicates;
+    public int Dim => shape.Dim;
+    public IReadOnlyList<string> MetricNames => Metrics;
+
+    /// <summary>The model starts as the truth, N(0, I): the real data are its samples.</summary>
+    void SetTruth()
+    {
+        var (d, ld) = (shape.Dim, shape.Stride);
+        var identity = new double[shape.FactorLength];
+        for (var r = 0; r < shape.Replicates; r++)
+            for (var k = 0; k < d; k++)
+                identity[(long)r * d * ld + (long)k * ld + k] = 1.0;
+        factorT.View.CopyFromCPU(identity);
+        mean.MemSetToZero();
+        logDet.MemSetToZero();
+        rank.View.CopyFromCPU(Enumerable.Repeat(d, shape.Replicates).ToArray());
+    }
+
+    RandomStream Stream(int iteration, uint stream) => new(seed, 0, (uint)iteration, stream);
+
+    public IDataBatch DrawReal(int count) => Draw(count, 1, RandomStreams.RealData);
+
+    public IDataBatch Sample(int count, int iteration) => Draw(count, iteration, RandomStreams.Synthetic);
+
+    IDataBatch Draw(int count, int iteration, uint stream)
+    {
+        if (method == GaussianMethod.Wishart)
+        {
+            var statistics = new StatisticsBatch(accelerator, shape, count);
+            kernels.DrawWishart(shape, Stream(iteration, RandomStreams.WishartNormals + 16 * stream),
+                Stream(iteration, RandomStreams.WishartChiSquare + 16 * stream), firstReplicate, count,
+                mean.View, factorT.View, rank.View, statistics.Mean.View, statistics.FactorT.View,
+                statistics.Rank.View, statistics.LogDetIncrement.View);
+            return statistics;
+        }
+        var points = accelerator.Allocate1D<double>(shape.PointsLength(count));
+        points.MemSetToZero();
+        if (!kernels.UsesSimd && (normals is null || normals.Length < (long)shape.Replicates * count * shape.Dim))
+        {
+            normals?.Dispose();
+            normals = accelerator.Allocate1D<float>((long)shape.Replicates * count * shape.Dim);
+        }
+        kernels.Sample(shape, Stream(iteration, stream), firstReplicate, mean.View, factorT.View, rank.View, count,
+            points.View, (long)count * shape.Stride, normals?.View ?? default);
+        return new PointsBatch(points, count);
+    }
+
+    public void Fit(IDataBatch data)
+    {
+        switch (data)
+        {
+            case PointsBatch points:
+                kernels.Moments(shape, points.Points.View, (long)points.Count * shape.Stride, points.Count, mean.View, m2.View);
+                kernels.Factorize(shape, m2.View, points.Count, factorT.View, rank.View, logDet.View, work.View, perm.View);
+                break;
+            case StatisticsBatch statistics:
+                // The fit of the drawn statistics: its factor is G itself, and log det moves by the exact increment.
+                kernels.Synchronize();
+                var increments = statistics.LogDetIncrement.GetAsArray1D();
+                var ranks = statistics.Rank.GetAsArray1D();
+                logDet.View.CopyToCPU(hostLogDet);
+                for (var r = 0; r < shape.Replicates; r++)
+                    hostLogDet[r] = ranks[r] == shape.Dim ? hostLogDet[r] + increments[r] : double.NegativeInfinity;
+                logDet.View.CopyFromCPU(hostLogDet);
+                statistics.Mean.View.CopyTo(mean.View);
+                statistics.FactorT.View.CopyTo(factorT.View);
+                statistics.Rank.View.CopyTo(rank.View);
+                break;
+            default:
+                throw new ArgumentException($"not a Gaussian batch: {data.GetType().Name}", nameof(data));
+        }
+    }
+
+    public void FitAccumulated(IDataBatch newest)
+    {
+        accumulatedMean ??= accelerator.Allocate1D<double>(shape.MeanLength);
+        accumulatedM2 ??= accelerator.Allocate1D<double>(shape.MatrixLength);
+        generationMean ??= accelerator.Allocate1D<double>(shape.MeanLength);
+        generationM2 ??= accelerator.Allocate1D<double>(shape.MatrixLength);
+        switch (newest)
+        {
+            case PointsBatch points:
+                kernels.Moments(shape, points.Points.View, (long)points.Count * shape.Stride, points.Count,
+                    generationMean.View, generationM2.View);
+                break;
+            case StatisticsBatch statistics:
+                statistics.Mean.View.CopyTo(generationMean.View);
+                kernels.ScatterFromFactor(shape, statistics.FactorT.View, statistics.Rank.View, statistics.Count, generationM2.View);
+                break;
+            default:
+                throw new ArgumentException($"not a Gaussian batch: {newest.GetType().Name}", nameof(newest));
+        }
+        if (accumulatedCount == 0)
+        {
+            generationMean.View.CopyTo(accumulatedMean.View);
+            generationM2.View.CopyTo(accumulatedM2.View);
+        }
+        else
+        {
+            kernels.Merge(shape, accumulatedMean.View, accumulatedM2.View, accumulatedCount,
+                generationMean.View, generationM2.View, newest.Count);
+        }
+        accumulatedCount += newest.Count;
+        accumulatedMean.View.CopyTo(mean.View);
+        kernels.Factorize(shape, accumulatedM2.View, accumulatedCount, factorT.View, rank.View, logDet.View, work.View, perm.View);
+    }
+
+    public IDataPool CreatePool(long capacity)
+    {
+        if (method == GaussianMethod.Wishart)
+            throw new InvalidOperationException("the wishart method draws no points, so it has no pool to subsample: use --method data for accumulate-subsample");
+        return new GaussianPool(accelerator, kernels, shape, capacity, seed, firstReplicate);
+    }
+
+    public void Evaluate(double[,] metrics)
+    {
+        kernels.Synchronize();
+        mean.View.CopyToCPU(hostMean);
+        factorT.View.CopyToCPU(hostFactorT);
+        logDet.View.CopyToCPU(hostLogDet);
+        var (d, ld) = (shape.Dim, shape.Stride);
+        for (var r = 0; r < shape.Replicates; r++)
+        {
+            var squaredError = 0.0;
+            for (var j = 0; j < d; j++) squaredError += hostMean[(long)r * d + j] * hostMean[(long)r * d + j];
+            // tr Σ = Σ_k ‖row k of FT‖²; rows past the rank are zero.
+            var trace = 0.0;
+            var f = hostFactorT.AsSpan((int)((long)r * d * ld), d * ld);
+            foreach (var v in f) trace += v * v;
+            metrics[r, 0] = squaredError;
+            metrics[r, 1] = Math.Exp(hostLogDet[r]);
+            metrics[r, 2] = hostLogDet[r];
+            metrics[r, 3] = trace / d;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, rank, m2, work, perm, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
+            b?.Dispose();
+    }
+}
+
+/// <summary>Accumulate-Subsample's pool: every generation's points, [replicate][capacity][stride].</summary>
+sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, GaussianShape shape, long capacity, uint seed, int firstReplicate) : IDataPool
+{
+    readonly MemoryBuffer1D<double, Stride1D.Dense> pool = accelerator.Allocate1D<double>(shape.Replicates * capacity * shape.Stride);
+
+    public long Size { get; private set; }
+
+    public void Add(IDataBatch batch)
+    {
+        if (batch is not PointsBatch points) throw new ArgumentException("the Gaussian pool holds points", nameof(batch));
+        if (Size + points.Count > capacity) throw new InvalidOperationException($"pool capacity {capacity} exceeded");
+        var rows = (long)points.Count * shape.Stride;
+        for (var r = 0; r < shape.Replicates; r++)
+            points.Points.View.SubView(r * rows, rows).CopyTo(pool.View.SubView((r * capacity + Size) * shape.Stride, rows));
+        Size += points.Count;
+    }
+
+    public IDataBatch Subsample(int count, int iteration)
+    {
+        if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
+        using var index = accelerator.Allocate1D<int>((long)shape.Replicates * count);
+        using var workspace = accelerator.Allocate1D<int>((long)shape.Replicates * RandomKernels.WorkspaceSize(count));
+        kernels.Random.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
+            shape.Replicates, (int)Size, count, index.View, workspace.View);
+        var points = accelerator.Allocate1D<double>(shape.PointsLength(count));
+        kernels.Gather(shape, pool.View, capacity * shape.Stride, index.View, count, points.View);
+        kernels.Synchronize();
+        return new PointsBatch(points, count);
+    }
+
+    public void Dispose() => pool.Dispose();
+}
