@@ -44,6 +44,7 @@ public static class GaussianRun
         var configuration = RunManifest.ConfigurationNode(config);
         var previous = RunManifest.TryLoad(manifestPath);
         var sameRun = previous?.Configuration is not null && JsonNode.DeepEquals(previous.Configuration, configuration);
+        var resume = sameRun && !overwrite;
         if (previous is not null && !sameRun && !overwrite)
             throw new UsageException($"--out '{directory}' already holds a run with a different configuration: choose another --out, or add --overwrite to replace it");
         if (sameRun && previous!.Status == "complete" && File.Exists(csvPath) && !overwrite)
@@ -62,14 +63,14 @@ public static class GaussianRun
             KernelPath = sweep.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu",
             CellsTotal = config.Cells().Count(),
         };
-        if (sameRun && previous is not null)
+        if (resume && previous is not null)
         {
             manifest.StartedUtc = previous.StartedUtc;
             manifest.WallSecondsPerSetting = previous.WallSecondsPerSetting;
             manifest.WallSeconds = previous.WallSeconds;
         }
 
-        using var csv = new ResumableCsv(csvPath, GaussianRow.Header, CellKey, config.Seeds * config.Iterations, resume: sameRun);
+        using var csv = new ResumableCsv(csvPath, GaussianRow.Header, CellKey, config.Seeds * config.Iterations, resume);
         var completed = config.Cells().Where(c => csv.CompletedCells.Contains(Key(c))).ToHashSet();
         if (completed.Count > 0) log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
         manifest.CellsCompleted = completed.Count;

@@ -59,35 +59,34 @@ public sealed unsafe class GaussianKernels
     int Threads(long items) => LaunchSize.For(accelerator, items);
 
     /// <summary>
-    /// Draws m points per replicate from N(μ, F·Fᵀ) into points[r·replicateStride + p·ld + j],
+    /// Draws m points per replicate from each fitted N(μ, F·Fᵀ) into points[r·replicateStride + p·ld + j],
     /// using normals number p·d + k of <paramref name="stream"/> for replicate firstReplicate + r.
     /// <paramref name="normals"/> is scratch of shape.Replicates·m·d floats (ILGPU path only).
     /// </summary>
-    public void Sample(GaussianShape shape, RandomStream stream, int firstReplicate, ArrayView<double> meanView,
-        ArrayView<double> factorT, ArrayView<int> rank, int m, ArrayView<double> points, long replicateStride,
-        ArrayView<float> normals)
+    public void Sample(GaussianShape shape, RandomStream stream, int firstReplicate, GaussianModelViews model, int m,
+        ArrayView<double> points, long replicateStride, ArrayView<float> normals)
     {
         var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
         if (UsesSimd)
         {
             accelerator.Synchronize();
-            var meanPtr = Ptr(meanView); var fPtr = Ptr(factorT); var xPtr = Ptr(points);
-            var rankPtr = (int*)rank.LoadEffectiveAddressAsPtr();
+            var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT); var xPtr = Ptr(points);
+            var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
             Parallel.For(0, replicates, () => (new float[m * d], new double[m * d]), (r, _, scratch) =>
             {
                 var (zf, zd) = scratch;
                 SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, zf);
                 for (var i = 0; i < zf.Length; i++) zd[i] = zf[i];
                 fixed (double* z = zd)
-                    SimdGaussian.Transform(meanPtr + (long)r * d, fPtr + (long)r * d * ld, rankPtr[r], z, m, d, ld,
-                        xPtr + r * replicateStride);
+                    SimdGaussian.Transform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r],
+                        z, m, d, ld, xPtr + r * replicateStride);
                 return scratch;
             }, _ => { });
             return;
         }
         Random.Normals(stream, firstReplicate, replicates, (long)m * d, normals.SubView(0, (long)replicates * m * d));
         var total = (long)replicates * m * d;
-        transform(Threads(total), meanView, factorT, rank, normals, m, d, ld, points, replicateStride, total, Threads(total));
+        transform(Threads(total), model.Mean, model.FactorT, model.Rank, normals, m, d, ld, points, replicateStride, total, Threads(total));
     }
 
     /// <summary>Mean [r][d] and scatter M2 [r][d][d] of m points per replicate.</summary>
@@ -124,29 +123,31 @@ public sealed unsafe class GaussianKernels
         scatterFromFactor(Threads(shape.MatrixLength), factorT, rank, shape.Dim, shape.Stride, scale, m2.SubView(0, shape.MatrixLength), Threads(shape.MatrixLength));
 
     /// <summary>
-    /// Factorizes Σ = M2 / count per replicate (rank capped at min(d, count − 1)).
-    /// <paramref name="work"/>: replicates·d·d doubles; <paramref name="perm"/>: replicates·d ints.
+    /// Factorizes Σ = M2 / count per replicate (rank capped at min(d, count − 1)) into the model's
+    /// factor, rank, log det, permutation (and, on the CPU path, pivot-order factor).
+    /// <paramref name="work"/>: replicates·d·d doubles.
     /// </summary>
-    public void Factorize(GaussianShape shape, ArrayView<double> m2, long count, ArrayView<double> factorT,
-        ArrayView<int> rank, ArrayView<double> logDet, ArrayView<double> work, ArrayView<int> perm)
+    public void Factorize(GaussianShape shape, ArrayView<double> m2, long count, GaussianModelViews model, ArrayView<double> work)
     {
         var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
         var maxRank = (int)Math.Min(d, count - 1);
         if (UsesSimd)
         {
             accelerator.Synchronize();
-            var m2Ptr = Ptr(m2); var workPtr = Ptr(work); var fPtr = Ptr(factorT); var logPtr = Ptr(logDet);
-            var rankPtr = (int*)rank.LoadEffectiveAddressAsPtr(); var permPtr = (int*)perm.LoadEffectiveAddressAsPtr();
+            var m2Ptr = Ptr(m2); var workPtr = Ptr(work); var fPtr = Ptr(model.FactorT); var logPtr = Ptr(model.LogDet);
+            var lPtr = Ptr(model.PivotLowerT); var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
             Parallel.For(0, replicates, () => new double[d], (r, _, column) =>
             {
                 fixed (double* col = column)
                     rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
-                        workPtr + (long)r * d * d, permPtr + (long)r * d, col, fPtr + (long)r * d * ld, out logPtr[r]);
+                        workPtr + (long)r * d * d, permPtr + (long)r * d, col, fPtr + (long)r * d * ld, lPtr + (long)r * d * ld,
+                        out logPtr[r]);
                 return column;
             }, _ => { });
             return;
         }
-        factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, perm, factorT, rank, logDet, Threads(replicates));
+        factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, model.Permutation, model.FactorT,
+            model.Rank, model.LogDet, Threads(replicates));
     }
 
     /// <summary>The exact sampling distribution of a fit to n points from each replicate's model (see <see cref="WishartKernels"/>).</summary>
@@ -170,4 +171,5 @@ public sealed unsafe class GaussianKernels
     public void Synchronize() => accelerator.Synchronize();
 
     static double* Ptr(ArrayView<double> view) => (double*)view.LoadEffectiveAddressAsPtr();
+    static int* IntPtr(ArrayView<int> view) => (int*)view.LoadEffectiveAddressAsPtr();
 }

@@ -1,3 +1,5 @@
+using ILGPU;
+
 namespace Collapse.Kernels.Gaussian;
 
 /// <summary>
@@ -13,4 +15,19 @@ public readonly record struct GaussianShape(int Replicates, int Dim)
     public long MatrixLength => (long)Replicates * Dim * Dim;
     public long FactorLength => (long)Replicates * Dim * Stride;
     public long PointsLength(int points) => (long)Replicates * points * Stride;
+}
+
+/// <summary>
+/// The device buffers that describe a batch of fitted Gaussians: mean, factor (Σ = F·Fᵀ, stored
+/// transposed in original coordinates), rank and log det; plus the factor in pivot order and
+/// the pivot permutation, which the CPU path samples from (its triangular form halves the work).
+/// </summary>
+public readonly struct GaussianModelViews
+{
+    public ArrayView<double> Mean { get; init; }
+    public ArrayView<double> FactorT { get; init; }
+    public ArrayView<int> Rank { get; init; }
+    public ArrayView<double> LogDet { get; init; }
+    public ArrayView<double> PivotLowerT { get; init; }
+    public ArrayView<int> Permutation { get; init; }
 }

@@ -22,12 +22,12 @@ public sealed class GaussianFamily : IModelFamily
     readonly uint seed;
     readonly int firstReplicate;
 
-    // The current model of every replicate: Σ = F·Fᵀ, F stored transposed.
-    readonly MemoryBuffer1D<double, Stride1D.Dense> mean, factorT, logDet;
-    readonly MemoryBuffer1D<int, Stride1D.Dense> rank;
+    // The current model of every replicate: Σ = F·Fᵀ, F stored transposed (see GaussianModelViews).
+    readonly MemoryBuffer1D<double, Stride1D.Dense> mean, factorT, logDet, pivotLowerT;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> rank, perm;
+    readonly GaussianModelViews model;
     // Scratch for fits.
     readonly MemoryBuffer1D<double, Stride1D.Dense> m2, work;
-    readonly MemoryBuffer1D<int, Stride1D.Dense> perm;
     MemoryBuffer1D<float, Stride1D.Dense>? normals;
     // Accumulate's running summary of everything fitted so far.
     MemoryBuffer1D<double, Stride1D.Dense>? accumulatedMean, accumulatedM2, generationMean, generationM2;
@@ -55,6 +55,12 @@ public sealed class GaussianFamily : IModelFamily
         m2 = accelerator.Allocate1D<double>(shape.MatrixLength);
         work = accelerator.Allocate1D<double>(shape.MatrixLength);
         perm = accelerator.Allocate1D<int>((long)replicates * dim);
+        pivotLowerT = accelerator.Allocate1D<double>(shape.FactorLength);
+        model = new GaussianModelViews
+        {
+            Mean = mean.View, FactorT = factorT.View, Rank = rank.View, LogDet = logDet.View,
+            PivotLowerT = pivotLowerT.View, Permutation = perm.View,
+        };
         hostMean = new double[shape.MeanLength];
         hostFactorT = new double[shape.FactorLength];
         hostLogDet = new double[replicates];
@@ -74,6 +80,8 @@ public sealed class GaussianFamily : IModelFamily
             for (var k = 0; k < d; k++)
                 identity[(long)r * d * ld + (long)k * ld + k] = 1.0;
         factorT.View.CopyFromCPU(identity);
+        pivotLowerT.View.CopyFromCPU(identity);
+        perm.View.CopyFromCPU(Enumerable.Range(0, shape.Replicates * d).Select(i => i % d).ToArray());
         mean.MemSetToZero();
         logDet.MemSetToZero();
         rank.View.CopyFromCPU(Enumerable.Repeat(d, shape.Replicates).ToArray());
@@ -103,8 +111,7 @@ public sealed class GaussianFamily : IModelFamily
             normals?.Dispose();
             normals = accelerator.Allocate1D<float>((long)shape.Replicates * count * shape.Dim);
         }
-        kernels.Sample(shape, Stream(iteration, stream), firstReplicate, mean.View, factorT.View, rank.View, count,
-            points.View, (long)count * shape.Stride, normals?.View ?? default);
+        kernels.Sample(shape, Stream(iteration, stream), firstReplicate, model, count, points.View, (long)count * shape.Stride, normals?.View ?? default);
         return new PointsBatch(points, count);
     }
 
@@ -114,7 +121,7 @@ public sealed class GaussianFamily : IModelFamily
         {
             case PointsBatch points:
                 kernels.Moments(shape, points.Points.View, (long)points.Count * shape.Stride, points.Count, mean.View, m2.View);
-                kernels.Factorize(shape, m2.View, points.Count, factorT.View, rank.View, logDet.View, work.View, perm.View);
+                kernels.Factorize(shape, m2.View, points.Count, model, work.View);
                 break;
             case StatisticsBatch statistics:
                 // The fit of the drawn statistics: its factor is G itself, and log det moves by the exact increment.
@@ -165,7 +172,7 @@ public sealed class GaussianFamily : IModelFamily
         }
         accumulatedCount += newest.Count;
         accumulatedMean.View.CopyTo(mean.View);
-        kernels.Factorize(shape, accumulatedM2.View, accumulatedCount, factorT.View, rank.View, logDet.View, work.View, perm.View);
+        kernels.Factorize(shape, accumulatedM2.View, accumulatedCount, model, work.View);
     }
 
     public IDataPool CreatePool(long capacity)
@@ -199,7 +206,7 @@ public sealed class GaussianFamily : IModelFamily
 
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, rank, m2, work, perm, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
+        foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, pivotLowerT, rank, perm, m2, work, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
             b?.Dispose();
     }
 }

@@ -1,0 +1,104 @@
+using Collapse.Kernels.Cpu;
+using Collapse.Kernels.Random;
+using Collapse.Tests.Reference;
+
+namespace Collapse.Tests.Random;
+
+public class PhiloxTests
+{
+    // Known-answer vectors of Philox4x32-10 from the Random123 distribution (kat_vectors).
+    [Theory]
+    [InlineData(0u, 0u, 0u, 0u, 0u, 0u, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)]
+    [InlineData(0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu)]
+    [InlineData(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)]
+    public void Matches_the_published_known_answers(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1,
+        uint x, uint y, uint z, uint w)
+    {
+        var result = Philox.Philox4x32(new UInt4(c0, c1, c2, c3), k0, k1);
+        Assert.Equal((x, y, z, w), (result.X, result.Y, result.Z, result.W));
+    }
+
+    [Fact]
+    public void Uniform_integers_are_below_the_bound_and_uniform()
+    {
+        var stream = new RandomStream(7, 3, 1, 9);
+        const uint bound = 10;
+        var counts = new long[bound];
+        const int draws = 200_000;
+        for (var i = 0; i < draws; i++)
+        {
+            var v = Philox.UniformIntAt(stream, (ulong)i, bound);
+            Assert.True(v < bound);
+            counts[v]++;
+        }
+        var chi = Statistics.ChiSquare(counts, Enumerable.Repeat(draws / (double)bound, (int)bound).ToArray());
+        Assert.True(chi < Statistics.ChiSquareBound((int)bound - 1), $"chi-square {chi}");
+    }
+
+    [Fact]
+    public void Normals_have_mean_zero_variance_one_and_gaussian_tails()
+    {
+        var stream = new RandomStream(1, 2, 3, 4);
+        const int count = 400_000;
+        double sum = 0, sumSquares = 0, sumFourth = 0;
+        var beyond2 = 0;
+        for (var i = 0; i < count; i++)
+        {
+            double z = Philox.Normal(stream, (ulong)i);
+            sum += z;
+            sumSquares += z * z;
+            sumFourth += z * z * z * z;
+            if (Math.Abs(z) > 2) beyond2++;
+        }
+        Assert.InRange(sum / count, -4.5 / Math.Sqrt(count), 4.5 / Math.Sqrt(count));
+        Assert.InRange(sumSquares / count, 1 - 4.5 * Math.Sqrt(2.0 / count), 1 + 4.5 * Math.Sqrt(2.0 / count));
+        Assert.InRange(sumFourth / count, 3 - 4.5 * Math.Sqrt(96.0 / count), 3 + 4.5 * Math.Sqrt(96.0 / count));
+        // P(|Z| > 2) = 0.0455.
+        var p = 0.0455003;
+        Assert.InRange(beyond2 / (double)count, p - 4.5 * Math.Sqrt(p * (1 - p) / count), p + 4.5 * Math.Sqrt(p * (1 - p) / count));
+    }
+
+    [Fact]
+    public void Streams_differing_in_any_coordinate_are_unrelated()
+    {
+        var baseStream = new RandomStream(1, 2, 3, 4);
+        var variants = new[]
+        {
+            new RandomStream(9, 2, 3, 4), new RandomStream(1, 9, 3, 4), new RandomStream(1, 2, 9, 4), new RandomStream(1, 2, 3, 9),
+        };
+        const int count = 20_000;
+        foreach (var other in variants)
+        {
+            double cross = 0;
+            for (var i = 0; i < count; i++) cross += Philox.Normal(baseStream, (ulong)i) * Philox.Normal(other, (ulong)i);
+            Assert.InRange(cross / count, -4.5 / Math.Sqrt(count), 4.5 / Math.Sqrt(count));
+        }
+    }
+
+    [Fact]
+    public void Simd_normals_match_the_scalar_definition()
+    {
+        Assert.SkipUnless(SimdNormals.IsSupported, "this CPU has no AVX2");
+        var stream = new RandomStream(11, 5, 2, 2);
+        var simd = new float[10_003];
+        SimdNormals.Fill(stream, 0, simd);
+        for (var i = 0; i < simd.Length; i++)
+            Assert.True(Math.Abs(simd[i] - Philox.Normal(stream, (ulong)i)) <= 2e-6f * Math.Max(1, Math.Abs(simd[i])),
+                $"normal {i}: simd {simd[i]} scalar {Philox.Normal(stream, (ulong)i)}");
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(3, 64)]
+    [InlineData(33, 1000)]
+    public void Simd_normals_do_not_depend_on_where_a_fill_starts(int start, int length)
+    {
+        Assert.SkipUnless(SimdNormals.IsSupported, "this CPU has no AVX2");
+        var stream = new RandomStream(3, 1, 4, 1);
+        var whole = new float[start + length];
+        SimdNormals.Fill(stream, 0, whole);
+        var part = new float[length];
+        SimdNormals.Fill(stream, (ulong)start, part);
+        Assert.Equal(whole.AsSpan(start).ToArray(), part);
+    }
+}
