@@ -37,12 +37,17 @@ public static class TestDevices
     public static TheoryData<string, KernelPath> Paths()
     {
         var data = new TheoryData<string, KernelPath>();
+        foreach (var (name, path) in PathList()) data.Add(name, path);
+        return data;
+    }
+
+    public static IEnumerable<(string Device, KernelPath Path)> PathList()
+    {
         foreach (var name in Devices.Value.Keys)
         {
-            data.Add(name, KernelPath.Ilgpu);
-            if (name == "cpu") data.Add(name, KernelPath.Auto);
+            yield return (name, KernelPath.Ilgpu);
+            if (name == "cpu") yield return (name, KernelPath.Auto);
         }
-        return data;
     }
 
     public static GaussianKernels GaussianKernels(string name, KernelPath path)
