@@ -140,6 +140,9 @@ public static unsafe class SimdGaussian
         var a = work;
         for (long e = 0; e < (long)d * d; e++) a[e] = m2[e] * inverseCount;
         for (var i = 0; i < d; i++) perm[i] = i;
+        var max = 0.0;
+        for (var i = 0; i < d; i++) max = Math.Max(max, a[(long)i * d + i]);
+        var tolerance = d * 2.220446049250313e-16 * max;
         var k = 0;
         var sumLog = 0.0;
         for (; k < maxRank; k++)
@@ -148,7 +151,7 @@ public static unsafe class SimdGaussian
             for (var i = k + 1; i < d; i++)
                 if (a[(long)i * d + i] > a[(long)p * d + p]) p = i;
             var pivot = a[(long)p * d + p];
-            if (!(pivot > 0.0)) break;
+            if (!(pivot > tolerance)) break;
             if (p != k)
             {
                 for (var j = 0; j < d; j++) (a[(long)k * d + j], a[(long)p * d + j]) = (a[(long)p * d + j], a[(long)k * d + j]);

@@ -5,8 +5,8 @@ namespace Collapse.Kernels.Gaussian;
 /// <summary>
 /// Pivoted Cholesky of each replicate's covariance Σ = M2 / m, robust to singular Σ.
 /// The rank is capped at min(d, m − 1), the rank a covariance of m points can have, and the
-/// factorization also stops at the first non-positive pivot: no jitter is added, so sampling
-/// stays in the fitted subspace and a singular Σ reports log det = −∞.
+/// factorization also stops at the first pivot below d·ε·max diag (LAPACK dpstrf's rule): no
+/// jitter is added, so sampling stays in the fitted subspace and a singular Σ reports log det = −∞.
 /// </summary>
 static class FactorKernels
 {
@@ -26,6 +26,7 @@ static class FactorKernels
             var pi = perm.SubView((long)r * d, d);
             for (long e = 0; e < (long)d * d; e++) a[e] = src[e] * inverseCount;
             for (var i = 0; i < d; i++) pi[i] = i;
+            var tolerance = Tolerance(a, d);
 
             var k = 0;
             var sumLog = 0.0;
@@ -35,7 +36,7 @@ static class FactorKernels
                 for (var i = k + 1; i < d; i++)
                     if (a[(long)i * d + i] > a[(long)p * d + p]) p = i;
                 var pivot = a[(long)p * d + p];
-                if (!(pivot > 0.0)) break;
+                if (!(pivot > tolerance)) break;
                 if (p != k)
                 {
                     for (var j = 0; j < d; j++) Swap(a, (long)k * d + j, (long)p * d + j);
@@ -61,6 +62,17 @@ static class FactorKernels
             rank[r] = k;
             logDet[r] = k == d ? sumLog : double.NegativeInfinity;
         }
+    }
+
+    /// <summary>
+    /// LAPACK dpstrf's default: a pivot below d·ε·max diag is rounding noise of a direction the
+    /// data never spanned (e.g. Accumulate's samples all lie in the real data's subspace).
+    /// </summary>
+    public static double Tolerance(ArrayView<double> a, int d)
+    {
+        var max = 0.0;
+        for (var i = 0; i < d; i++) max = Math.Max(max, a[(long)i * d + i]);
+        return d * 2.220446049250313e-16 * max;
     }
 
     static void Swap(ArrayView<double> a, long x, long y)
