@@ -26,13 +26,12 @@ public static class CollapseApp
         var parse = Build().Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) System.Console.Error.WriteLine($"error: {error.Message}");
-            System.Console.Error.WriteLine("run 'collapse --help' (or 'collapse COMMAND --help') for usage");
+            foreach (var error in parse.Errors) System.Console.Error.WriteLine($"error: {error.Message} (see 'collapse COMMAND --help')");
             return ExitUsage;
         }
         try
         {
-            return parse.Invoke();
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Usage(e) is string message)
         {

@@ -47,9 +47,8 @@ static class RunGaussianCommand
             var path = ParseKernels(parse.GetValue(kernels)!);
             var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
             var directory = parse.GetValue(output)!;
-            GaussianRun.PrepareDirectory(directory);
-
             using var device = AcceleratorCatalog.Open(spec);
+            GaussianRun.PrepareDirectory(directory);
             using var cancel = CollapseApp.CancelOnCtrlC();
             System.Console.WriteLine($"accelerator: {device.Description}");
             RunManifest? manifest = null;

@@ -1,9 +1,356 @@
+using System.Globalization;
+using System.Text;
+using Collapse.Engine.Families;
 using Collapse.Engine.Results;
+using Collapse.Engine.Scenarios;
+using ScottPlot;
+using SkiaSharp;
 
 namespace Collapse.Cli.Figures;
 
-// Placeholder until the figures land (being written in parallel); replaced by the real file.
+/// <summary>
+/// The paper's Gaussian figures, drawn from <c>gaussian.csv</c> rows: for each metric and each d one PNG
+/// with a panel per setting (shared y range), one line per n = mean over seeds with a 95% band over
+/// seeds, and the exact Replace expectation dashed on the replace panel.
+/// </summary>
 public static class GaussianFigures
 {
-    public static IReadOnlyList<string> DrawAll(IReadOnlyList<GaussianRow> rows, string figuresDirectory) => [];
+    private enum Metric { SquaredErrorMean, DetRatio, TraceRatio }
+
+    private static readonly Metric[] Metrics = [Metric.SquaredErrorMean, Metric.DetRatio, Metric.TraceRatio];
+
+    private const int Width = 1500, Height = 500, TitleHeight = 46, LegendWidth = 270;
+    private const float TickPad = 70, YLabelPad = 30, PanelGap = 14;
+    private static readonly double Ln10 = Math.Log(10);
+
+    /// <summary>Writes <c>gaussian-&lt;metric&gt;-d&lt;d&gt;.png</c> for every metric and every d in the rows; returns the paths.</summary>
+    public static IReadOnlyList<string> DrawAll(IReadOnlyList<GaussianRow> rows, string figuresDirectory)
+    {
+        Directory.CreateDirectory(figuresDirectory);
+        // One colour per n across every figure, so a reader can match n between figures.
+        var palette = new ScottPlot.Palettes.Category10();
+        var colours = rows.Select(r => r.N).Distinct().Order()
+            .Select((n, i) => (n, palette.GetColor(i))).ToDictionary(p => p.n, p => p.Item2);
+        var paths = new List<string>();
+        foreach (var metric in Metrics)
+            foreach (var byDim in rows.GroupBy(r => r.Dim).OrderBy(g => g.Key))
+            {
+                var path = Path.Combine(figuresDirectory, $"gaussian-{Slug(metric)}-d{byDim.Key}.png");
+                Draw(metric, byDim.Key, byDim.ToList(), colours, path);
+                paths.Add(path);
+            }
+        return paths;
+    }
+
+    /// <summary>One n's curve in plot units (log10 of the value on a log axis).</summary>
+    private sealed record Curve(int N, double[] X, double[] Mean, double[] Lo, double[] Hi);
+
+    private sealed record Panel(Setting Setting, List<Curve> Curves, List<Curve> Theory, List<int> Omitted);
+
+    private static void Draw(Metric metric, int d, List<GaussianRow> rows, Dictionary<int, Color> colours, string path)
+    {
+        var settings = rows.Select(r => r.Setting).Distinct().Order().ToList();
+        var log = metric != Metric.TraceRatio || SpansMoreThan10(rows);
+        var panels = settings.Select(s => BuildPanel(metric, d, s, rows.Where(r => r.Setting == s).ToList(), log)).ToList();
+
+        var ys = panels.SelectMany(p => p.Curves.Concat(p.Theory))
+            .SelectMany(c => c.Lo.Concat(c.Hi).Concat(c.Mean)).Where(double.IsFinite).ToList();
+        var (yMin, yMax) = ys.Count > 0 ? (ys.Min(), ys.Max()) : (log ? -1.0 : 0.0, 1.0);
+        if (yMax - yMin < 1e-12) (yMin, yMax) = (yMin - (log ? 0.5 : Math.Max(Math.Abs(yMin) * 0.1, 0.5)), yMax + (log ? 0.5 : Math.Max(Math.Abs(yMax) * 0.1, 0.5)));
+        var pad = 0.04 * (yMax - yMin);
+        (yMin, yMax) = (yMin - pad, yMax + pad);
+        var xMax = Math.Max(2, rows.Max(r => r.Iteration));
+
+        using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        DrawTitle(canvas, $"{Symbol(metric)}, d = {d}");
+
+        // The first panel is wider by the y label so that every data area has the same width.
+        var panelWidth = (Width - LegendWidth - YLabelPad - PanelGap * (panels.Count - 1)) / (float)Math.Max(1, panels.Count);
+        var left = 0f;
+        for (var i = 0; i < panels.Count; i++)
+        {
+            var width = panelWidth + (i == 0 ? YLabelPad : 0);
+            using var plot = PanelPlot(panels[i], colours, log, i == 0 ? Symbol(metric) : null, yMin, yMax, xMax);
+            plot.Layout.Fixed(new PixelPadding(TickPad + (i == 0 ? YLabelPad : 0), 12, 52, 40));
+            Blit(canvas, plot, left, TitleHeight, (int)width, Height - TitleHeight);
+            left += width + PanelGap;
+        }
+
+        using (var legend = LegendPlot(panels, colours, rows.Select(r => r.Seed).Distinct().Count(), metric, d))
+            Blit(canvas, legend, Width - LegendWidth, TitleHeight + 28, LegendWidth, Height - TitleHeight - 28 - 40);
+
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, png.ToArray());
+    }
+
+    private static Panel BuildPanel(Metric metric, int d, Setting setting, List<GaussianRow> rows, bool log)
+    {
+        var curves = new List<Curve>();
+        var theory = new List<Curve>();
+        var omitted = new List<int>();
+        foreach (var cell in rows.GroupBy(r => r.N).OrderBy(g => g.Key))
+        {
+            var curve = Summarize(cell.Key, cell, metric, log);
+            if (curve is null)
+            {
+                omitted.Add(cell.Key);
+                continue;
+            }
+            if (curve.X.Length == 0) continue; // every value NaN: nothing to draw, nothing to explain as a zero
+            curves.Add(curve);
+            if (setting == Setting.Replace)
+            {
+                var y = curve.X.Select(t => Theory(metric, d, cell.Key, (int)t, log)).ToArray();
+                if (y.All(double.IsFinite)) theory.Add(new Curve(cell.Key, curve.X, y, y, y));
+            }
+        }
+        return new Panel(setting, curves, theory, omitted);
+    }
+
+    /// <summary>
+    /// Mean and 2.5–97.5th percentile over seeds at each iteration. On a log axis this works on natural
+    /// logs (log det straight from the CSV, so det underflow does not matter): the mean is
+    /// exp(logsumexp − log S) and percentiles commute with log. Null when some seed's value is 0
+    /// (log = −∞, e.g. a singular fit), which a log axis cannot show.
+    /// </summary>
+    private static Curve? Summarize(int n, IEnumerable<GaussianRow> cell, Metric metric, bool log)
+    {
+        var x = new List<double>();
+        var mean = new List<double>();
+        var lo = new List<double>();
+        var hi = new List<double>();
+        foreach (var it in cell.GroupBy(r => r.Iteration).OrderBy(g => g.Key))
+        {
+            var v = it.Select(r => log ? LogValue(r, metric) : Value(r, metric)).Where(z => !double.IsNaN(z)).Order().ToArray();
+            if (v.Length == 0) continue;
+            if (log && double.IsNegativeInfinity(v[0])) return null;
+            var scale = log ? 1 / Ln10 : 1;
+            x.Add(it.Key);
+            mean.Add((log ? LogSumExp(v) - Math.Log(v.Length) : v.Average()) * scale);
+            lo.Add(Percentile(v, 2.5) * scale);
+            hi.Add(Percentile(v, 97.5) * scale);
+        }
+        return new Curve(n, [.. x], [.. mean], [.. lo], [.. hi]);
+    }
+
+    private static Plot PanelPlot(Panel panel, Dictionary<int, Color> colours, bool log, string? yLabel,
+        double yMin, double yMax, int xMax)
+    {
+        var plot = new Plot();
+        foreach (var c in panel.Curves)
+        {
+            var band = plot.Add.FillY(c.X, c.Lo, c.Hi);
+            band.FillColor = colours[c.N].WithAlpha(0.2);
+            band.LineWidth = 0;
+        }
+        foreach (var c in panel.Curves)
+        {
+            var line = plot.Add.ScatterLine(c.X, c.Mean, colours[c.N]);
+            line.LineWidth = 2;
+        }
+        // Theory on top, darker and dashed, so it stays visible where it lies on the mean.
+        foreach (var c in panel.Theory)
+        {
+            var line = plot.Add.ScatterLine(c.X, c.Mean, colours[c.N].Darken(0.35));
+            line.LineWidth = 2;
+            line.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.Title(panel.Setting.Name(), 17);
+        plot.XLabel("model-fitting iteration", 15);
+        if (yLabel is not null) plot.YLabel(yLabel, 15);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
+        plot.Axes.Left.TickLabelStyle.FontSize = 13;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        if (log) plot.Axes.Left.TickGenerator = LogTicks(yMin, yMax);
+        plot.Axes.SetLimits(0.5, xMax + 0.5, yMin, yMax);
+        plot.HideLegend();
+        plot.Font.Set(Font);
+        return plot;
+    }
+
+    /// <summary>A legend-only plot for the strip right of the panels, so no legend covers data.</summary>
+    private static Plot LegendPlot(List<Panel> panels, Dictionary<int, Color> colours, int seeds, Metric metric, int d)
+    {
+        var items = new List<LegendItem>();
+        var drawn = panels.SelectMany(p => p.Curves.Select(c => c.N)).Distinct().Order();
+        foreach (var n in drawn)
+            items.Add(new LegendItem { LabelText = $"n = {n}", LineColor = colours[n], LineWidth = 3, FillColor = colours[n].WithAlpha(0.2) });
+        var grey = Colors.DimGray;
+        items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = grey, LineWidth = 2 });
+        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = grey.WithAlpha(0.25), LineWidth = 0 });
+        if (panels.Any(p => p.Theory.Count > 0))
+            items.Add(new LegendItem { LabelText = "exact E[·], replace", LineColor = grey.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed });
+
+        // Curves left out (a zero value cannot sit on a log axis), saying where when not everywhere.
+        var omitted = panels.SelectMany(p => p.Omitted).Distinct().Order().ToList();
+        if (omitted.Count > 0) items.Add(new LegendItem { LabelText = "not drawn (0 on a log axis):" });
+        foreach (var n in omitted)
+        {
+            var where = panels.Where(p => p.Omitted.Contains(n)).Select(p => p.Setting.Name()).ToList();
+            var quantity = metric == Metric.DetRatio ? "det" : metric == Metric.TraceRatio ? "trace" : "error";
+            var why = metric == Metric.DetRatio && n <= d ? "singular, det = 0" : $"{quantity} = 0 in a seed";
+            var text = $"n = {n}: {why}{(where.Count < panels.Count ? $"\n({string.Join(", ", where)} only)" : "")}";
+            items.Add(new LegendItem { LabelText = text, LineColor = colours[n], LineWidth = 3, LinePattern = LinePattern.Dotted });
+        }
+
+        var plot = new Plot();
+        plot.Layout.Frameless();
+        plot.HideGrid();
+        var legend = plot.ShowLegend(items, Alignment.UpperLeft);
+        legend.FontSize = 14;
+        legend.SymbolWidth = 34;
+        legend.FontName = Font;
+        legend.OutlineColor = Colors.LightGray;
+        legend.ShadowFillStyle.IsVisible = false;
+        return plot;
+    }
+
+    /// <summary>Renders a plot on its own surface and copies it in: Plot.Render on a shared canvas clears all of it.</summary>
+    private static void Blit(SKCanvas canvas, Plot plot, float left, float top, int width, int height)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height));
+        plot.Render(surface);
+        using var image = surface.Snapshot();
+        canvas.DrawImage(image, left, top);
+    }
+
+    /// <summary>ScottPlot's detected default can be a serif face; prefer a common sans one when installed.</summary>
+    private static readonly string Font =
+        new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Open Sans" }
+            .Intersect(SKFontManager.Default.GetFontFamilies()).FirstOrDefault() ?? Fonts.Default;
+
+    private static void DrawTitle(SKCanvas canvas, string title)
+    {
+        using var typeface = SKTypeface.FromFamilyName(Font, SKFontStyle.Bold);
+        using var font = new SKFont(typeface, 21);
+        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        canvas.DrawText(title, (Width - LegendWidth) / 2f, 32, SKTextAlign.Center, font, paint);
+    }
+
+    /// <summary>
+    /// Ticks for an axis holding log10 values, labelled as the values. Several decades: majors at 10^k
+    /// (every 1, 2, 5, 10, … decades) with 2..9 minors when one decade apart; under 3 decades the decade
+    /// ticks are too sparse, so mantissas 1, 2, 5 (or nice linear steps for a narrow range) are labelled.
+    /// </summary>
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        var span = hi - lo;
+        if (span >= 3)
+        {
+            var step = NiceStep(span / 6);
+            var unit = step == 1 ? 1 : step <= 10 ? 1 : NiceStep(step / 5.0);
+            for (var k = Math.Ceiling(lo / unit) * unit; k <= hi; k += unit)
+                if (k % step == 0) ticks.AddMajor(k, "10" + Superscript((long)k));
+                else ticks.AddMinor(k);
+            if (step == 1)
+                for (var k = Math.Floor(lo); k <= hi; k++)
+                    for (var m = 2; m <= 9; m++)
+                        if (k + Math.Log10(m) is var p && p >= lo && p <= hi) ticks.AddMinor(p);
+        }
+        else if (span >= 0.4)
+        {
+            for (var k = Math.Floor(lo); k <= hi; k++)
+                for (var m = 1; m <= 9; m++)
+                {
+                    var p = k + Math.Log10(m);
+                    if (p < lo || p > hi) continue;
+                    if (m is 1 or 2 or 5 || span < 0.8 && m is 3 or 4 or 6 or 8) ticks.AddMajor(p, Format(m * Math.Pow(10, k)));
+                    else ticks.AddMinor(p);
+                }
+        }
+        else
+        {
+            var (a, b) = (Math.Pow(10, lo), Math.Pow(10, hi));
+            var raw = (b - a) / 7;
+            var mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+            var unit = new[] { 1, 2, 5, 10 }.Select(s => s * mag).First(s => s >= raw);
+            for (var v = Math.Ceiling(a / unit) * unit; v <= b; v += unit)
+                ticks.AddMajor(Math.Log10(v), Format(v));
+        }
+        return ticks;
+    }
+
+    /// <summary>1, 2, 5, 10, 20, 50, … : the smallest at least <paramref name="raw"/> (and at least 1).</summary>
+    private static long NiceStep(double raw)
+    {
+        for (long mag = 1; ; mag *= 10)
+            foreach (var s in new[] { 1, 2, 5 })
+                if (s * mag >= raw) return s * mag;
+    }
+
+    private static string Superscript(long k)
+    {
+        const string digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+        var sb = new StringBuilder();
+        if (k < 0) sb.Append('⁻');
+        foreach (var ch in Math.Abs(k).ToString(CultureInfo.InvariantCulture)) sb.Append(digits[ch - '0']);
+        return sb.ToString();
+    }
+
+    private static string Format(double v)
+    {
+        if (v >= 1e-3 && v < 1e5) return v.ToString("G4", CultureInfo.InvariantCulture);
+        var k = (long)Math.Floor(Math.Log10(v));
+        var m = Math.Round(v / Math.Pow(10, k), 3);
+        return (m == 1 ? "" : m.ToString("G4", CultureInfo.InvariantCulture) + "×") + "10" + Superscript(k);
+    }
+
+    /// <summary>Whether the trace ratio's finite positive seed values span more than a factor 10 (then a log axis).</summary>
+    private static bool SpansMoreThan10(List<GaussianRow> rows)
+    {
+        var positive = rows.Select(r => r.TraceRatio).Where(z => double.IsFinite(z) && z > 0).ToList();
+        return positive.Count > 0 && positive.Max() > 10 * positive.Min();
+    }
+
+    private static double Value(GaussianRow r, Metric m) => m switch
+    {
+        Metric.SquaredErrorMean => r.SquaredErrorMean,
+        Metric.DetRatio => r.DetRatio,
+        _ => r.TraceRatio,
+    };
+
+    private static double LogValue(GaussianRow r, Metric m) => m == Metric.DetRatio ? r.LogDetRatio : Math.Log(Value(r, m));
+
+    private static double Theory(Metric metric, int d, int n, int t, bool log) => metric switch
+    {
+        Metric.DetRatio => GaussianTheory.LogExpectedDetRatio(d, n, t) / Ln10,
+        Metric.SquaredErrorMean => Math.Log10(GaussianTheory.ExpectedSquaredErrorMean(d, n, t)),
+        _ => log ? Math.Log10(GaussianTheory.ExpectedTraceRatio(n, t)) : GaussianTheory.ExpectedTraceRatio(n, t),
+    };
+
+    private static double LogSumExp(double[] v)
+    {
+        var max = v.Max();
+        if (double.IsPositiveInfinity(max)) return max;
+        return max + Math.Log(v.Sum(z => Math.Exp(z - max)));
+    }
+
+    /// <summary>Percentile of sorted values with linear interpolation (numpy's default).</summary>
+    private static double Percentile(double[] sorted, double p)
+    {
+        var pos = p / 100 * (sorted.Length - 1);
+        var i = (int)Math.Floor(pos);
+        if (i >= sorted.Length - 1) return sorted[^1];
+        var f = pos - i;
+        return f == 0 ? sorted[i] : sorted[i] + f * (sorted[i + 1] - sorted[i]);
+    }
+
+    private static string Slug(Metric m) => m switch
+    {
+        Metric.SquaredErrorMean => "squared_error_mean",
+        Metric.DetRatio => "det_ratio",
+        _ => "trace_ratio",
+    };
+
+    private static string Symbol(Metric m) => m switch
+    {
+        Metric.SquaredErrorMean => "‖μ_t − μ_0‖²",
+        Metric.DetRatio => "det(Σ_t)/det(Σ_0)",
+        _ => "tr(Σ_t)/tr(Σ_0)",
+    };
 }

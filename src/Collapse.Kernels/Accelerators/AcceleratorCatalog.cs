@@ -125,7 +125,7 @@ public static class AcceleratorCatalog
                 var index = spec.Index ?? 0;
                 if (devices.Count == 0)
                     throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: no usable {spec.Kind} device is present" +
+                        $"--accelerator {spec}: no usable {spec.Kind.ToString().ToUpperInvariant()} device is present" +
                         (spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "") +
                         "; run 'collapse devices' to see what is available, or use --accelerator auto|cpu");
                 if (index >= devices.Count)

@@ -1,0 +1,132 @@
+using Collapse.Engine.Results;
+using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Gaussian;
+
+namespace Collapse.Tests.Cli;
+
+public class RunGaussianCliTests
+{
+    static readonly string[] Small = ["--dims", "2,4", "--samples", "5,12", "--seeds", "3", "--iterations", "4"];
+
+    [Theory]
+    [InlineData("--dims", "0", "--dims 0")]
+    [InlineData("--samples", "1", "--samples 1")]
+    [InlineData("--settings", "replace,bogus", "'bogus'")]
+    [InlineData("--iterations", "-3", "--iterations -3")]
+    [InlineData("--seeds", "0", "--seeds 0")]
+    [InlineData("--method", "exact", "'exact'")]
+    [InlineData("--accelerator", "gpu", "'gpu'")]
+    [InlineData("--dims", "3,x", "'x'")]
+    public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string option, string value, string named)
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        // Keep the run tiny should the bad value be accepted: small defaults for every option but the one under test.
+        var args = new List<string> { "run", "gaussian", option, value, "--out", directory };
+        foreach (var (name, small) in new[] { ("--seeds", "1"), ("--iterations", "1"), ("--dims", "2"), ("--samples", "5") })
+            if (name != option) args.AddRange([name, small]);
+        var result = CliRunner.Run([.. args]);
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Error.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(named, lines[0]);
+        Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(),
+            "bad input must leave nothing in --out");
+    }
+
+    [Fact]
+    public void An_unwritable_out_directory_is_refused()
+    {
+        var file = Path.GetTempFileName();
+        var result = CliRunner.Run(["run", "gaussian", .. Small, "--out", Path.Combine(file, "sub")]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--out", result.Error);
+        Assert.Contains("not writable", result.Error);
+    }
+
+    [Fact]
+    public void Absent_accelerator_is_an_error_not_a_fallback()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        var result = CliRunner.Run(["run", "gaussian", .. Small, "--accelerator", "cpu:5", "--out", directory]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("cpu:5", result.Error);
+        Assert.False(Directory.Exists(directory));
+    }
+
+    [Fact]
+    public void A_run_writes_csv_manifest_and_figures_and_plot_redraws_them()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        var result = CliRunner.Run(["run", "gaussian", .. Small, "--out", directory]);
+        Assert.True(result.ExitCode == 0, result.Error + result.Out);
+        var rows = GaussianRow.ReadAll(Path.Combine(directory, "gaussian.csv"));
+        Assert.Equal(3 * 2 * 2 * 3 * 4, rows.Count);
+        Assert.Equal(File.ReadAllLines(Path.Combine(directory, "gaussian.csv")).Skip(1), rows.Select(r => r.ToCsv()));
+        var manifest = RunManifest.TryLoad(Path.Combine(directory, "manifest.json"))!;
+        Assert.Equal("complete", manifest.Status);
+        Assert.Equal(12, manifest.CellsCompleted);
+        Assert.Equal(3, manifest.WallSecondsPerSetting.Count);
+        var figures = Directory.GetFiles(Path.Combine(directory, "figures"), "*.png");
+        Assert.NotEmpty(figures);
+
+        foreach (var f in figures) File.Delete(f);
+        var plot = CliRunner.Run(["plot", Path.Combine(directory, "gaussian.csv")]);
+        Assert.True(plot.ExitCode == 0, plot.Error);
+        Assert.Equal(figures.Order(), Directory.GetFiles(Path.Combine(directory, "figures"), "*.png").Order());
+    }
+
+    [Fact]
+    public void The_same_run_twice_gives_identical_csv()
+    {
+        var first = CliRunner.TemporaryDirectory();
+        var second = CliRunner.TemporaryDirectory();
+        Assert.Equal(0, CliRunner.Run(["run", "gaussian", .. Small, "--out", first, "--no-figures"]).ExitCode);
+        Assert.Equal(0, CliRunner.Run(["run", "gaussian", .. Small, "--out", second, "--no-figures"]).ExitCode);
+        Assert.Equal(File.ReadAllText(Path.Combine(first, "gaussian.csv")), File.ReadAllText(Path.Combine(second, "gaussian.csv")));
+    }
+
+    [Fact]
+    public void An_interrupted_sweep_keeps_finished_cells_and_resumes_without_duplicates()
+    {
+        var config = new GaussianSweepConfig { Dims = [2, 3], Samples = [6, 9], Seeds = 3, Iterations = 3 };
+        var device = TestDevices.Get("cpu");
+        var clean = CliRunner.TemporaryDirectory();
+        GaussianRun.Execute(device, config, clean, false, KernelPath.Auto, "test", null, CancellationToken.None);
+
+        var interrupted = CliRunner.TemporaryDirectory();
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAfterCells(cancel, cells: 5);
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            GaussianRun.Execute(device, config, interrupted, false, KernelPath.Auto, "test", progress, cancel.Token));
+        Assert.False(File.Exists(Path.Combine(interrupted, "gaussian.csv")), "an unfinished sweep must not look like a result");
+        var partial = File.ReadAllLines(Path.Combine(interrupted, "gaussian.csv.partial"));
+        Assert.Equal(1 + 5 * 3 * 3, partial.Length);
+
+        var resumed = GaussianRun.Execute(device, config, interrupted, false, KernelPath.Auto, "test", null, CancellationToken.None);
+        Assert.Equal("complete", resumed.Status);
+        Assert.Equal(File.ReadAllLines(Path.Combine(clean, "gaussian.csv")).Order(),
+            File.ReadAllLines(Path.Combine(interrupted, "gaussian.csv")).Order());
+    }
+
+    [Fact]
+    public void A_directory_holding_another_run_is_not_overwritten_by_accident()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        Assert.Equal(0, CliRunner.Run(["run", "gaussian", .. Small, "--out", directory, "--no-figures"]).ExitCode);
+        var before = File.ReadAllText(Path.Combine(directory, "gaussian.csv"));
+        var other = CliRunner.Run(["run", "gaussian", "--dims", "3", "--samples", "5", "--seeds", "2", "--iterations", "2", "--out", directory, "--no-figures"]);
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("--overwrite", other.Error);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(directory, "gaussian.csv")));
+    }
+
+    /// <summary>Cancels once the sweep reports that a number of cells finished (like Ctrl-C mid-run).</summary>
+    sealed class CancelAfterCells(CancellationTokenSource source, int cells) : IProgress<SweepProgress>
+    {
+        public void Report(SweepProgress value)
+        {
+            if (value.CellsDone >= cells) source.Cancel();
+        }
+    }
+}
