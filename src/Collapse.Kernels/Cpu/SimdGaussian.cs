@@ -82,7 +82,16 @@ public static unsafe class SimdGaussian
             for (var j = 0; j < ld; j += 4)
                 (Vector256.Load(x + (long)p * ld + j) - Vector256.Load(sums + j)).Store(centred + (long)p * ld + j);
 
-        // M2 = Cᵀ·C, upper-triangle tiles of 4 rows × 8 columns, mirrored on store.
+        Syrk(centred, m, d, ld, 1.0, m2);
+    }
+
+    /// <summary>
+    /// M2 = scale · Σ_{p &lt; m} row_p·row_pᵀ (d×d, full) for rows of <paramref name="ld"/> doubles
+    /// (zero padding): upper-triangle tiles of 4 rows × 8 columns, mirrored on store.
+    /// </summary>
+    public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2)
+    {
+        var s = Vector256.Create(scale);
         for (var i = 0; i < d; i += 4)
         {
             for (var j = i & ~7; j < ld; j += 8)
@@ -92,7 +101,7 @@ public static unsafe class SimdGaussian
                     a20 = default, a21 = default, a30 = default, a31 = default;
                 for (var p = 0; p < m; p++)
                 {
-                    var row = centred + (long)p * ld;
+                    var row = rows + (long)p * ld;
                     var c0 = Vector256.Load(row + j);
                     var c1 = width == 8 ? Vector256.Load(row + j + 4) : Vector256<double>.Zero;
                     var b0 = Vector256.Create(row[i]);
@@ -104,10 +113,10 @@ public static unsafe class SimdGaussian
                     a20 = Vector256.FusedMultiplyAdd(b2, c0, a20); a21 = Vector256.FusedMultiplyAdd(b2, c1, a21);
                     a30 = Vector256.FusedMultiplyAdd(b3, c0, a30); a31 = Vector256.FusedMultiplyAdd(b3, c1, a31);
                 }
-                StoreMirrored(m2, d, i, j, a00, a01);
-                StoreMirrored(m2, d, i + 1, j, a10, a11);
-                StoreMirrored(m2, d, i + 2, j, a20, a21);
-                StoreMirrored(m2, d, i + 3, j, a30, a31);
+                StoreMirrored(m2, d, i, j, a00 * s, a01 * s);
+                StoreMirrored(m2, d, i + 1, j, a10 * s, a11 * s);
+                StoreMirrored(m2, d, i + 2, j, a20 * s, a21 * s);
+                StoreMirrored(m2, d, i + 3, j, a30 * s, a31 * s);
             }
         }
     }
@@ -186,5 +195,50 @@ public static unsafe class SimdGaussian
             }
         logDet = k == d ? sumLog : double.NegativeInfinity;
         return k;
+    }
+
+    /// <summary>
+    /// One replicate's exact Wishart draw, the same function of the streams as the ILGPU kernel
+    /// <c>WishartKernels.Draw</c> (see there), with the normals made by <see cref="SimdNormals"/> and
+    /// the triangular product G = F·A/√n vectorized over coordinates. <paramref name="normals"/> is
+    /// scratch for d + rank·d floats. Returns the rank of G and writes the log det increment.
+    /// </summary>
+    public static int WishartDraw(Random.RandomStream normalStream, Random.RandomStream chiSquareStream, int n, int d, int ld,
+        double* mean, double* factorT, int rank, double* generationMean, double* generationFactorT, float[] normals,
+        out double logDetIncrement)
+    {
+        var invSqrtN = 1.0 / Math.Sqrt(n);
+        var rankOut = Math.Min(rank, n - 1);
+        var count = d + rank * d;
+        SimdNormals.Fill(normalStream, 0, normals.AsSpan(0, count));
+
+        for (var j = 0; j < d; j++) generationMean[j] = mean[j];
+        for (var k = 0; k < rank; k++)
+        {
+            var z = normals[k] * invSqrtN;
+            for (var j = 0; j < d; j++) generationMean[j] += z * factorT[(long)k * ld + j];
+        }
+
+        new Span<double>(generationFactorT, d * ld).Clear();
+        var increment = 0.0;
+        var scale = Vector256.Create(invSqrtN);
+        for (var c = 0; c < rankOut; c++)
+        {
+            var chiSquare = Gaussian.WishartKernels.ChiSquare(chiSquareStream, c, n - 1 - c);
+            increment += Math.Log(chiSquare / n);
+            var g = generationFactorT + (long)c * ld;
+            var diagonal = Vector256.Create(Math.Sqrt(chiSquare));
+            for (var j = 0; j < ld; j += 4) (diagonal * Vector256.Load(factorT + (long)c * ld + j)).Store(g + j);
+            for (var k = c + 1; k < rank; k++)
+            {
+                var a = Vector256.Create((double)normals[d + k * d + c]);
+                var f = factorT + (long)k * ld;
+                for (var j = 0; j < ld; j += 4)
+                    Vector256.FusedMultiplyAdd(a, Vector256.Load(f + j), Vector256.Load(g + j)).Store(g + j);
+            }
+            for (var j = 0; j < ld; j += 4) (Vector256.Load(g + j) * scale).Store(g + j);
+        }
+        logDetIncrement = increment;
+        return rankOut;
     }
 }

@@ -119,8 +119,19 @@ public sealed unsafe class GaussianKernels
     }
 
     /// <summary>M2 = scale·F·Fᵀ per replicate.</summary>
-    public void ScatterFromFactor(GaussianShape shape, ArrayView<double> factorT, ArrayView<int> rank, double scale, ArrayView<double> m2) =>
+    public void ScatterFromFactor(GaussianShape shape, ArrayView<double> factorT, ArrayView<int> rank, double scale, ArrayView<double> m2)
+    {
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var (d, ld) = (shape.Dim, shape.Stride);
+            var fPtr = Ptr(factorT); var m2Ptr = Ptr(m2); var rankPtr = IntPtr(rank);
+            Parallel.For(0, shape.Replicates, r =>
+                SimdGaussian.Syrk(fPtr + (long)r * d * ld, rankPtr[r], d, ld, scale, m2Ptr + (long)r * d * d));
+            return;
+        }
         scatterFromFactor(Threads(shape.MatrixLength), factorT, rank, shape.Dim, shape.Stride, scale, m2.SubView(0, shape.MatrixLength), Threads(shape.MatrixLength));
+    }
 
     /// <summary>
     /// Factorizes Σ = M2 / count per replicate (rank capped at min(d, count − 1)) into the model's
@@ -153,13 +164,32 @@ public sealed unsafe class GaussianKernels
     /// <summary>The exact sampling distribution of a fit to n points from each replicate's model (see <see cref="WishartKernels"/>).</summary>
     public void DrawWishart(GaussianShape shape, RandomStream normalStream, RandomStream chiSquareStream, int firstReplicate, int n,
         ArrayView<double> meanView, ArrayView<double> factorT, ArrayView<int> rank,
-        ArrayView<double> generationMean, ArrayView<double> generationFactorT, ArrayView<int> generationRank, ArrayView<double> logDetIncrement) =>
+        ArrayView<double> generationMean, ArrayView<double> generationFactorT, ArrayView<int> generationRank, ArrayView<double> logDetIncrement)
+    {
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var (d, ld) = (shape.Dim, shape.Stride);
+            var meanPtr = Ptr(meanView); var fPtr = Ptr(factorT); var rankPtr = IntPtr(rank);
+            var gMeanPtr = Ptr(generationMean); var gPtr = Ptr(generationFactorT); var gRankPtr = IntPtr(generationRank);
+            var incPtr = Ptr(logDetIncrement);
+            Parallel.For(0, shape.Replicates, () => new float[d + d * d], (r, _, normals) =>
+            {
+                var replicate = (uint)(firstReplicate + r);
+                gRankPtr[r] = SimdGaussian.WishartDraw(normalStream.ForReplicate(replicate), chiSquareStream.ForReplicate(replicate),
+                    n, d, ld, meanPtr + (long)r * d, fPtr + (long)r * d * ld, rankPtr[r], gMeanPtr + (long)r * d,
+                    gPtr + (long)r * d * ld, normals, out incPtr[r]);
+                return normals;
+            }, _ => { });
+            return;
+        }
         wishart(Threads(shape.Replicates), new WishartDraw
             {
                 NormalStream = normalStream, ChiSquareStream = chiSquareStream, FirstReplicate = firstReplicate,
                 Replicates = shape.Replicates, N = n, Dim = shape.Dim, Stride = shape.Stride,
             },
             meanView, factorT, rank, generationMean, generationFactorT, generationRank, logDetIncrement, Threads(shape.Replicates));
+    }
 
     /// <summary>destination[r, q, :] = source[r, index[r, q], :] for count rows per replicate.</summary>
     public void Gather(GaussianShape shape, ArrayView<double> source, long sourceReplicateStride, ArrayView<int> index, int count, ArrayView<double> destination)
