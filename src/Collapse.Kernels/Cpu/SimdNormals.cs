@@ -7,9 +7,8 @@ namespace Collapse.Kernels.Cpu;
 
 /// <summary>
 /// Philox4x32-10 and Box–Muller on eight counters at once (AVX2): the CPU path's standard
-/// normals, the same function of (stream, index) as <see cref="Philox.Normal"/>. Every lane is
-/// computed by the same vector code whatever its position, so results do not depend on where a
-/// fill starts; they can differ from the scalar MathF path in the last bits of log/sin/cos.
+/// normals, bit for bit the function of (stream, index) that <see cref="Philox.Normal"/> defines
+/// (the same operations in the same order, FMAs explicit), whatever the lane or where a fill starts.
 /// </summary>
 public static class SimdNormals
 {
@@ -20,21 +19,34 @@ public static class SimdNormals
     /// <summary>Writes normals number start, start+1, … of the stream into destination.</summary>
     public static void Fill(RandomStream stream, ulong start, Span<float> destination)
     {
-        Span<float> block = stackalloc float[32];
-        var firstBlock = start >> 2;
-        var skip = (int)(start & 3);
+        Span<float> group = stackalloc float[32];
         var written = 0;
-        for (var b = firstBlock; written < destination.Length; b += 8)
+        var skip = (int)(start & 31);
+        for (var g = start >> 5; written < destination.Length; g++, skip = 0)
         {
-            Generate32(stream, b, block);
-            var from = b == firstBlock ? skip : 0;
-            var take = Math.Min(32 - from, destination.Length - written);
-            block.Slice(from, take).CopyTo(destination.Slice(written));
+            Generate32(stream, g << 3, group);
+            var take = Math.Min(32 - skip, destination.Length - written);
+            group.Slice(skip, take).CopyTo(destination.Slice(written));
             written += take;
         }
     }
 
-    /// <summary>Normals 4·firstBlock … 4·firstBlock + 31.</summary>
+    /// <summary>The same normals as <see cref="Fill(RandomStream, ulong, Span{float})"/>, widened to double.</summary>
+    public static void Fill(RandomStream stream, ulong start, Span<double> destination)
+    {
+        Span<float> group = stackalloc float[32];
+        var written = 0;
+        var skip = (int)(start & 31);
+        for (var g = start >> 5; written < destination.Length; g++, skip = 0)
+        {
+            Generate32(stream, g << 3, group);
+            var take = Math.Min(32 - skip, destination.Length - written);
+            for (var i = 0; i < take; i++) destination[written + i] = group[skip + i];
+            written += take;
+        }
+    }
+
+    /// <summary>The 32 normals of blocks firstBlock … firstBlock + 7, in <see cref="Philox.Normal"/>'s order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Generate32(RandomStream stream, ulong firstBlock, Span<float> output)
     {
@@ -64,13 +76,10 @@ public static class SimdNormals
         }
         BoxMuller(c0, c1, out var z0, out var z1);
         BoxMuller(c2, c3, out var z2, out var z3);
-        for (var lane = 0; lane < 8; lane++)
-        {
-            output[4 * lane] = z0.GetElement(lane);
-            output[4 * lane + 1] = z1.GetElement(lane);
-            output[4 * lane + 2] = z2.GetElement(lane);
-            output[4 * lane + 3] = z3.GetElement(lane);
-        }
+        z0.CopyTo(output);
+        z1.CopyTo(output[8..]);
+        z2.CopyTo(output[16..]);
+        z3.CopyTo(output[24..]);
     }
 
     /// <summary>High 32 bits of each lane's 32×32-bit product: even lanes and odd lanes separately.</summary>
@@ -82,15 +91,67 @@ public static class SimdNormals
         return Avx2.Blend(Avx2.ShiftRightLogical(even, 32).AsUInt32(), odd.AsUInt32(), 0b1010_1010);
     }
 
+    /// <summary><see cref="Philox.BoxMuller"/> on eight lanes, operation for operation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void BoxMuller(Vector256<uint> a, Vector256<uint> b, out Vector256<float> z0, out Vector256<float> z1)
     {
         var scale = Vector256.Create(1.0f / 16777216.0f);
         var u1 = Vector256.ConvertToSingle(((a >> 8) + Vector256<uint>.One).AsInt32()) * scale;
         var u2 = Vector256.ConvertToSingle((b >> 8).AsInt32()) * scale;
-        var radius = Vector256.Sqrt(Vector256.Create(-2.0f) * Vector256.Log(u1));
-        var (sin, cos) = Vector256.SinCos(Vector256.Create(6.28318530717958647692f) * u2);
+        var radius = Vector256.Sqrt(Vector256.Create(-2.0f) * LogUnit(u1));
+        SinCosTurns(u2, out var sin, out var cos);
         z0 = radius * cos;
         z1 = radius * sin;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    /// <summary><see cref="Philox.LogUnit"/> on eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> LogUnit(Vector256<float> x)
+    {
+        var bits = x.AsUInt32();
+        var e = Vector256.ConvertToSingle((bits >> 23).AsInt32() - Vector256.Create(126));
+        var m = ((bits & Vector256.Create(0x007FFFFFu)) | Vector256.Create(0x3F000000u)).AsSingle();
+        var small = Vector256.LessThan(m, Vector256.Create(0.707106781186547524f));
+        var one = Vector256.Create(1.0f);
+        e = Vector256.ConditionalSelect(small, e - one, e);
+        m = Vector256.ConditionalSelect(small, m + m - one, m - one);
+        var z = m * m;
+        var p = Fma(Vector256.Create(Philox.Log0), m, Vector256.Create(Philox.Log1));
+        p = Fma(p, m, Vector256.Create(Philox.Log2));
+        p = Fma(p, m, Vector256.Create(Philox.Log3));
+        p = Fma(p, m, Vector256.Create(Philox.Log4));
+        p = Fma(p, m, Vector256.Create(Philox.Log5));
+        p = Fma(p, m, Vector256.Create(Philox.Log6));
+        p = Fma(p, m, Vector256.Create(Philox.Log7));
+        p = Fma(p, m, Vector256.Create(Philox.Log8));
+        var y = p * m * z;
+        y = Fma(Vector256.Create(Philox.LogLow), e, y);
+        y = Fma(Vector256.Create(-0.5f), z, y);
+        return Fma(Vector256.Create(Philox.LogHigh), e, m + y);
+    }
+
+    /// <summary><see cref="Philox.SinCosTurns"/> on eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void SinCosTurns(Vector256<float> u, out Vector256<float> sin, out Vector256<float> cos)
+    {
+        var q = Vector256.Floor(u * Vector256.Create(4.0f) + Vector256.Create(0.5f));
+        var a = (u - q * Vector256.Create(0.25f)) * Vector256.Create(Philox.TwoPi);
+        var z = a * a;
+        var s = Fma(Fma(Vector256.Create(Philox.Sin0), z, Vector256.Create(Philox.Sin1)), z, Vector256.Create(Philox.Sin2));
+        s = Fma(s * z, a, a);
+        var c = Fma(Fma(Vector256.Create(Philox.Cos0), z, Vector256.Create(Philox.Cos1)), z, Vector256.Create(Philox.Cos2));
+        c = Fma(c * z, z, Fma(Vector256.Create(-0.5f), z, Vector256.Create(1.0f)));
+        var quadrant = Vector256.ConvertToInt32(q) & Vector256.Create(3);
+        var swap = Vector256.Equals(quadrant & Vector256<int>.One, Vector256<int>.One).AsSingle();
+        var sinValue = Vector256.ConditionalSelect(swap, c, s);
+        var cosValue = Vector256.ConditionalSelect(swap, s, c);
+        var two = Vector256.Create(2);
+        var negateSin = Vector256.Equals(quadrant & two, two).AsSingle();
+        var negateCos = Vector256.Equals((quadrant + Vector256<int>.One) & two, two).AsSingle();
+        sin = Vector256.ConditionalSelect(negateSin, -sinValue, sinValue);
+        cos = Vector256.ConditionalSelect(negateCos, -cosValue, cosValue);
     }
 }

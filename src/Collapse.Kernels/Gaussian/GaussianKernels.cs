@@ -72,15 +72,13 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT); var xPtr = Ptr(points);
             var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
-            Parallel.For(0, replicates, () => (new float[m * d], new double[m * d]), (r, _, scratch) =>
+            Parallel.For(0, replicates, () => new double[m * d], (r, _, zd) =>
             {
-                var (zf, zd) = scratch;
-                SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, zf);
-                for (var i = 0; i < zf.Length; i++) zd[i] = zf[i];
+                SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, zd.AsSpan());
                 fixed (double* z = zd)
                     SimdGaussian.Transform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r],
                         z, m, d, ld, xPtr + r * replicateStride);
-                return scratch;
+                return zd;
             }, _ => { });
             return;
         }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ILGPU;
 
 namespace Collapse.Kernels.Random;
 
@@ -72,25 +73,91 @@ public static class Philox
 
     /// <summary>
     /// Box–Muller in float32: the pair of standard normals from two words. Tails are cut at
-    /// |z| ≤ 5.9 (24-bit uniforms), a probability of 4e-9 per draw.
+    /// |z| ≤ 5.9 (24-bit uniforms), a probability of 4e-9 per draw. The logarithm and sine/cosine
+    /// are <see cref="LogUnit"/> and <see cref="SinCosTurns"/>: only multiplies, adds, explicit FMAs
+    /// and a square root, so the AVX2 path and ILGPU kernels compute the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BoxMuller(uint a, uint b, out float z0, out float z1)
     {
-        var r = MathF.Sqrt(-2.0f * MathF.Log(UniformOpenClosed(a)));
-        var theta = 6.28318530717958647692f * Uniform(b);
-        z0 = r * MathF.Cos(theta);
-        z1 = r * MathF.Sin(theta);
+        var r = MathF.Sqrt(-2.0f * LogUnit(UniformOpenClosed(a)));
+        SinCosTurns(Uniform(b), out var sin, out var cos);
+        z0 = r * cos;
+        z1 = r * sin;
     }
 
-    /// <summary>Standard normal number <paramref name="index"/> of a stream.</summary>
+    // Cephes' logf and sinf/cosf minimax coefficients (S. L. Moshier), good to about one ulp.
+    internal const float Log0 = 7.0376836292E-2f, Log1 = -1.1514610310E-1f, Log2 = 1.1676998740E-1f,
+        Log3 = -1.2420140846E-1f, Log4 = 1.4249322787E-1f, Log5 = -1.6668057665E-1f, Log6 = 2.0000714765E-1f,
+        Log7 = -2.4999993993E-1f, Log8 = 3.3333331174E-1f, LogLow = -2.12194440e-4f, LogHigh = 0.693359375f;
+    internal const float Sin0 = -1.9515295891E-4f, Sin1 = 8.3321608736E-3f, Sin2 = -1.6666654611E-1f;
+    internal const float Cos0 = 2.443315711809948E-5f, Cos1 = -1.388731625493765E-3f, Cos2 = 4.166664568298827E-2f;
+    internal const float TwoPi = 6.28318530717958647692f;
+
+    /// <summary>Natural log of x in (0, 1] (a normal float): x = m·2^e, m ∈ [√½, √2), then Cephes' polynomial in m − 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LogUnit(float x)
+    {
+        var bits = Interop.FloatAsInt(x);
+        var e = (int)(bits >> 23) - 126;
+        var m = Interop.IntAsFloat((bits & 0x007FFFFFu) | 0x3F000000u);
+        if (m < 0.707106781186547524f)
+        {
+            e -= 1;
+            m = m + m - 1.0f;
+        }
+        else m -= 1.0f;
+        var z = m * m;
+        var p = MathF.FusedMultiplyAdd(Log0, m, Log1);
+        p = MathF.FusedMultiplyAdd(p, m, Log2);
+        p = MathF.FusedMultiplyAdd(p, m, Log3);
+        p = MathF.FusedMultiplyAdd(p, m, Log4);
+        p = MathF.FusedMultiplyAdd(p, m, Log5);
+        p = MathF.FusedMultiplyAdd(p, m, Log6);
+        p = MathF.FusedMultiplyAdd(p, m, Log7);
+        p = MathF.FusedMultiplyAdd(p, m, Log8);
+        var y = p * m * z;
+        float ef = e;
+        y = MathF.FusedMultiplyAdd(LogLow, ef, y);
+        y = MathF.FusedMultiplyAdd(-0.5f, z, y);
+        return MathF.FusedMultiplyAdd(LogHigh, ef, m + y);
+    }
+
+    /// <summary>
+    /// sin and cos of 2π·u for u in [0, 1) with 24 bits: the quadrant comes from u exactly, the
+    /// remaining angle lies in [−π/4, π/4] where Cephes' polynomials hold.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SinCosTurns(float u, out float sin, out float cos)
+    {
+        var q = MathF.Floor(u * 4.0f + 0.5f);
+        var a = (u - q * 0.25f) * TwoPi;
+        var z = a * a;
+        var s = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(Sin0, z, Sin1), z, Sin2);
+        s = MathF.FusedMultiplyAdd(s * z, a, a);
+        var c = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(Cos0, z, Cos1), z, Cos2);
+        c = MathF.FusedMultiplyAdd(c * z, z, MathF.FusedMultiplyAdd(-0.5f, z, 1.0f));
+        var quadrant = (int)q & 3;
+        var sinValue = (quadrant & 1) == 0 ? s : c;
+        var cosValue = (quadrant & 1) == 0 ? c : s;
+        sin = (quadrant & 2) == 0 ? sinValue : -sinValue;
+        cos = ((quadrant + 1) & 2) == 0 ? cosValue : -cosValue;
+    }
+
+    /// <summary>
+    /// Standard normal number <paramref name="index"/> of a stream. Normals come in groups of 32
+    /// from 8 consecutive blocks, ordered by output word, then block: index = 32·g + 8·q + lane is
+    /// word q of block 8·g + lane (words 0, 1 from Box–Muller on X, Y; words 2, 3 on Z, W). The order
+    /// lets the CPU path store eight lanes at once.
+    /// </summary>
     public static float Normal(RandomStream stream, ulong index)
     {
-        var block = stream.Block(index >> 2);
+        var q = (index >> 3) & 3;
+        var block = stream.Block(((index >> 5) << 3) | (index & 7));
         float z0, z1;
-        if ((index & 2) == 0) BoxMuller(block.X, block.Y, out z0, out z1);
+        if (q < 2) BoxMuller(block.X, block.Y, out z0, out z1);
         else BoxMuller(block.Z, block.W, out z0, out z1);
-        return (index & 1) == 0 ? z0 : z1;
+        return (q & 1) == 0 ? z0 : z1;
     }
 
     /// <summary>Uniform [0,1) number <paramref name="index"/> of a stream (one word each).</summary>

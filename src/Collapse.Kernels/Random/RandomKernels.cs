@@ -29,7 +29,7 @@ public sealed class RandomKernels
     /// <summary>Fills <paramref name="output"/> (replicates × count) with standard normals.</summary>
     public void Normals(RandomStream stream, int firstReplicate, int replicates, long count, ArrayView<float> output)
     {
-        var blocksPerReplicate = (count + 3) / 4;
+        var blocksPerReplicate = (count + 31) / 32 * 8;
         var threads = LaunchSize.For(accelerator, replicates * blocksPerReplicate);
         normals(threads, stream, firstReplicate, count, threads, output);
     }
@@ -73,7 +73,8 @@ public sealed class RandomKernels
 
     static void NormalsKernel(Index1D thread, RandomStream stream, int firstReplicate, long count, long stride, ArrayView<float> output)
     {
-        var blocksPerReplicate = (count + 3) / 4;
+        // One Philox block per item; its four normals land 8 apart (see Philox.Normal).
+        var blocksPerReplicate = ((count + 31) / 32) * 8;
         var total = blocksPerReplicate * (output.Length / count);
         for (long item = thread; item < total; item += stride)
         {
@@ -82,12 +83,12 @@ public sealed class RandomKernels
             var bits = stream.ForReplicate((uint)(firstReplicate + r)).Block((ulong)block);
             Philox.BoxMuller(bits.X, bits.Y, out var z0, out var z1);
             Philox.BoxMuller(bits.Z, bits.W, out var z2, out var z3);
-            var i = block * 4;
+            var i = (block >> 3) * 32 + (block & 7);
             var baseIndex = r * count;
-            output[baseIndex + i] = z0;
-            if (i + 1 < count) output[baseIndex + i + 1] = z1;
-            if (i + 2 < count) output[baseIndex + i + 2] = z2;
-            if (i + 3 < count) output[baseIndex + i + 3] = z3;
+            if (i < count) output[baseIndex + i] = z0;
+            if (i + 8 < count) output[baseIndex + i + 8] = z1;
+            if (i + 16 < count) output[baseIndex + i + 16] = z2;
+            if (i + 24 < count) output[baseIndex + i + 24] = z3;
         }
     }
 

@@ -82,9 +82,24 @@ public class PhiloxTests
         var stream = new RandomStream(11, 5, 2, 2);
         var simd = new float[10_003];
         SimdNormals.Fill(stream, 0, simd);
+        // Same operations in the same order: bit for bit, not just close.
         for (var i = 0; i < simd.Length; i++)
-            Assert.True(Math.Abs(simd[i] - Philox.Normal(stream, (ulong)i)) <= 2e-6f * Math.Max(1, Math.Abs(simd[i])),
-                $"normal {i}: simd {simd[i]} scalar {Philox.Normal(stream, (ulong)i)}");
+            Assert.Equal(Philox.Normal(stream, (ulong)i), simd[i]);
+    }
+
+    [Fact]
+    public void Log_and_sincos_are_accurate_to_a_few_ulps()
+    {
+        for (uint k = 0; k < (1u << 24); k += 37)
+        {
+            var u = (k + 1) * (1.0f / 16777216.0f);
+            var log = Philox.LogUnit(u);
+            Assert.True(Math.Abs(log - Math.Log(u)) <= 3e-7 * Math.Max(1, Math.Abs(Math.Log(u))), $"log({u}) = {log}, exact {Math.Log(u)}");
+            var t = k * (1.0f / 16777216.0f);
+            Philox.SinCosTurns(t, out var sin, out var cos);
+            Assert.True(Math.Abs(sin - Math.Sin(2 * Math.PI * t)) <= 4e-7, $"sin(2π·{t}) = {sin}, exact {Math.Sin(2 * Math.PI * t)}");
+            Assert.True(Math.Abs(cos - Math.Cos(2 * Math.PI * t)) <= 4e-7, $"cos(2π·{t}) = {cos}, exact {Math.Cos(2 * Math.PI * t)}");
+        }
     }
 
     [Theory]

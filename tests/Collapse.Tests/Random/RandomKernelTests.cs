@@ -26,7 +26,9 @@ public class RandomKernelTests
             for (var i = 0; i < count; i++)
             {
                 var expected = Philox.Normal(stream.ForReplicate((uint)(10 + r)), (ulong)i);
-                Assert.True(Math.Abs(values[r * count + i] - expected) <= 2e-6f * Math.Max(1, Math.Abs(expected)),
+                // The CPU accelerator runs the same IL: identical bits. A GPU may round its square root differently.
+                if (device == "cpu") Assert.Equal(expected, values[r * count + i]);
+                else Assert.True(Math.Abs(values[r * count + i] - expected) <= 1e-6f * Math.Max(1, Math.Abs(expected)),
                     $"replicate {r} index {i}: {values[r * count + i]} vs {expected}");
             }
     }

@@ -4,11 +4,54 @@ using ILGPU.Runtime;
 namespace Collapse.Engine.Families.Gaussian;
 
 /// <summary>n points per replicate on the device, [replicate][point][stride].</summary>
-sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, int count) : IDataBatch
+sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, int count, PointBuffers? owner = null) : IDataBatch
 {
     public MemoryBuffer1D<double, Stride1D.Dense> Points { get; } = points;
     public int Count { get; } = count;
-    public void Dispose() => Points.Dispose();
+
+    public void Dispose()
+    {
+        if (owner is null) Points.Dispose();
+        else owner.Return(Points);
+    }
+}
+
+/// <summary>
+/// Reuses point buffers between iterations: allocating (and zeroing) tens of megabytes per
+/// generation cost more than sampling into them. Buffers are zeroed once, when first made;
+/// kernels never write their padding columns, so it stays zero.
+/// </summary>
+sealed class PointBuffers(Accelerator accelerator) : IDisposable
+{
+    readonly List<MemoryBuffer1D<double, Stride1D.Dense>> free = [];
+    bool disposed;
+
+    public MemoryBuffer1D<double, Stride1D.Dense> Rent(long length)
+    {
+        var index = free.FindIndex(b => b.Length == length);
+        if (index >= 0)
+        {
+            var buffer = free[index];
+            free.RemoveAt(index);
+            return buffer;
+        }
+        var fresh = accelerator.Allocate1D<double>(length);
+        fresh.MemSetToZero();
+        return fresh;
+    }
+
+    public void Return(MemoryBuffer1D<double, Stride1D.Dense> buffer)
+    {
+        if (disposed) buffer.Dispose();
+        else free.Add(buffer);
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        foreach (var b in free) b.Dispose();
+        free.Clear();
+    }
 }
 
 /// <summary>

@@ -34,6 +34,7 @@ public sealed class GaussianFamily : IModelFamily
     long accumulatedCount;
 
     readonly double[] hostMean, hostFactorT, hostLogDet;
+    readonly PointBuffers buffers;
 
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
     /// <param name="firstReplicate">Global index of this batch's first replicate: replicate r draws as seed index firstReplicate + r.</param>
@@ -64,6 +65,7 @@ public sealed class GaussianFamily : IModelFamily
         hostMean = new double[shape.MeanLength];
         hostFactorT = new double[shape.FactorLength];
         hostLogDet = new double[replicates];
+        buffers = new PointBuffers(accelerator);
         SetTruth();
     }
 
@@ -104,8 +106,7 @@ public sealed class GaussianFamily : IModelFamily
                 statistics.Rank.View, statistics.LogDetIncrement.View);
             return statistics;
         }
-        var points = accelerator.Allocate1D<double>(shape.PointsLength(count));
-        points.MemSetToZero();
+        var points = buffers.Rent(shape.PointsLength(count));
         if (!kernels.UsesSimd && (normals is null || normals.Length < (long)shape.Replicates * count * shape.Dim))
         {
             normals?.Dispose();
@@ -179,7 +180,7 @@ public sealed class GaussianFamily : IModelFamily
     {
         if (method == GaussianMethod.Wishart)
             throw new InvalidOperationException("the wishart method draws no points, so it has no pool to subsample: use --method data for accumulate-subsample");
-        return new GaussianPool(accelerator, kernels, shape, capacity, seed, firstReplicate);
+        return new GaussianPool(accelerator, kernels, shape, capacity, seed, firstReplicate, buffers);
     }
 
     public void Evaluate(double[,] metrics)
@@ -208,11 +209,13 @@ public sealed class GaussianFamily : IModelFamily
     {
         foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, pivotLowerT, rank, perm, m2, work, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
             b?.Dispose();
+        buffers.Dispose();
     }
 }
 
 /// <summary>Accumulate-Subsample's pool: every generation's points, [replicate][capacity][stride].</summary>
-sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, GaussianShape shape, long capacity, uint seed, int firstReplicate) : IDataPool
+sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, GaussianShape shape, long capacity, uint seed,
+    int firstReplicate, PointBuffers buffers) : IDataPool
 {
     readonly MemoryBuffer1D<double, Stride1D.Dense> pool = accelerator.Allocate1D<double>(shape.Replicates * capacity * shape.Stride);
 
@@ -235,10 +238,10 @@ sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, Gaus
         using var workspace = accelerator.Allocate1D<int>((long)shape.Replicates * RandomKernels.WorkspaceSize(count));
         kernels.Random.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
             shape.Replicates, (int)Size, count, index.View, workspace.View);
-        var points = accelerator.Allocate1D<double>(shape.PointsLength(count));
+        var points = buffers.Rent(shape.PointsLength(count));
         kernels.Gather(shape, pool.View, capacity * shape.Stride, index.View, count, points.View);
         kernels.Synchronize();
-        return new PointsBatch(points, count);
+        return new PointsBatch(points, count, buffers);
     }
 
     public void Dispose() => pool.Dispose();
