@@ -37,6 +37,7 @@ public sealed unsafe class GaussianKernels
     readonly Action<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> factorize;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
     readonly Action<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int> gather;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int> meanNormAndTrace;
     readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
 
     public GaussianKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
@@ -52,6 +53,7 @@ public sealed unsafe class GaussianKernels
         scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor);
         factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
         transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
+        meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace);
         gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int>(SampleKernels.Gather);
         wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
     }
@@ -195,6 +197,11 @@ public sealed unsafe class GaussianKernels
         var length = shape.PointsLength(count);
         gather(Threads(length), source, sourceReplicateStride, index, count, shape.Stride, destination.SubView(0, length), Threads(length));
     }
+
+    /// <summary>output[2r] = ‖μ_r‖², output[2r + 1] = tr Σ_r, for every replicate.</summary>
+    public void MeanNormAndTrace(GaussianShape shape, GaussianModelViews model, ArrayView<double> output) =>
+        meanNormAndTrace(Threads(shape.Replicates), model.Mean, model.FactorT, model.Rank, shape.Replicates, shape.Dim, shape.Stride,
+            output, Threads(shape.Replicates));
 
     public void Synchronize() => accelerator.Synchronize();
 

@@ -33,7 +33,8 @@ public sealed class GaussianFamily : IModelFamily
     MemoryBuffer1D<double, Stride1D.Dense>? accumulatedMean, accumulatedM2, generationMean, generationM2;
     long accumulatedCount;
 
-    readonly double[] hostMean, hostFactorT, hostLogDet;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> summaries;
+    readonly double[] hostSummaries, hostLogDet;
     readonly PointBuffers buffers;
 
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
@@ -62,8 +63,8 @@ public sealed class GaussianFamily : IModelFamily
             Mean = mean.View, FactorT = factorT.View, Rank = rank.View, LogDet = logDet.View,
             PivotLowerT = pivotLowerT.View, Permutation = perm.View,
         };
-        hostMean = new double[shape.MeanLength];
-        hostFactorT = new double[shape.FactorLength];
+        summaries = accelerator.Allocate1D<double>(2L * replicates);
+        hostSummaries = new double[2 * replicates];
         hostLogDet = new double[replicates];
         buffers = new PointBuffers(accelerator);
         SetTruth();
@@ -185,29 +186,23 @@ public sealed class GaussianFamily : IModelFamily
 
     public void Evaluate(double[,] metrics)
     {
+        kernels.MeanNormAndTrace(shape, model, summaries.View);
         kernels.Synchronize();
-        mean.View.CopyToCPU(hostMean);
-        factorT.View.CopyToCPU(hostFactorT);
+        summaries.View.CopyToCPU(hostSummaries);
         logDet.View.CopyToCPU(hostLogDet);
-        var (d, ld) = (shape.Dim, shape.Stride);
         for (var r = 0; r < shape.Replicates; r++)
         {
-            var squaredError = 0.0;
-            for (var j = 0; j < d; j++) squaredError += hostMean[(long)r * d + j] * hostMean[(long)r * d + j];
-            // tr Σ = Σ_k ‖row k of FT‖²; rows past the rank are zero.
-            var trace = 0.0;
-            var f = hostFactorT.AsSpan((int)((long)r * d * ld), d * ld);
-            foreach (var v in f) trace += v * v;
-            metrics[r, 0] = squaredError;
+            // μ₀ = 0 and Σ₀ = I: the ratios are the fitted model's own det and trace / d.
+            metrics[r, 0] = hostSummaries[2 * r];
             metrics[r, 1] = Math.Exp(hostLogDet[r]);
             metrics[r, 2] = hostLogDet[r];
-            metrics[r, 3] = trace / d;
+            metrics[r, 3] = hostSummaries[2 * r + 1] / shape.Dim;
         }
     }
 
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, pivotLowerT, rank, perm, m2, work, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
+        foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, pivotLowerT, summaries, rank, perm, m2, work, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })
             b?.Dispose();
         buffers.Dispose();
     }
