@@ -30,6 +30,7 @@ case "$blas$lapack" in
 esac
 
 echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1) cores=$(nproc)"
+echo "openblas_num_threads=${OPENBLAS_NUM_THREADS:-default (one per core)}"
 echo "load_before=$(uptime)"
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set on a machine, pin OpenBLAS to
 # slower kernels; let it detect the CPU itself.

@@ -91,33 +91,53 @@ public static unsafe class SimdGaussian
     /// </summary>
     public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2)
     {
-        var s = Vector256.Create(scale);
+        // Points in chunks small enough to stay in L2 while every tile passes over them; tile sums
+        // are carried in a packed buffer between chunks.
+        const int chunk = 96;
+        var tiles = 0;
         for (var i = 0; i < d; i += 4)
+            for (var j = i & ~7; j < ld; j += 8) tiles++;
+        var sums = new double[tiles * 32];
+        fixed (double* packed = sums)
         {
-            for (var j = i & ~7; j < ld; j += 8)
+            for (var p0 = 0; p0 < m; p0 += chunk)
             {
-                var width = Math.Min(8, ld - j);
-                Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default,
-                    a20 = default, a21 = default, a30 = default, a31 = default;
-                for (var p = 0; p < m; p++)
+                var p1 = Math.Min(m, p0 + chunk);
+                var tile = packed;
+                for (var i = 0; i < d; i += 4)
                 {
-                    var row = rows + (long)p * ld;
-                    var c0 = Vector256.Load(row + j);
-                    var c1 = width == 8 ? Vector256.Load(row + j + 4) : Vector256<double>.Zero;
-                    var b0 = Vector256.Create(row[i]);
-                    var b1 = Vector256.Create(row[i + 1]);
-                    var b2 = Vector256.Create(row[i + 2]);
-                    var b3 = Vector256.Create(row[i + 3]);
-                    a00 = Vector256.FusedMultiplyAdd(b0, c0, a00); a01 = Vector256.FusedMultiplyAdd(b0, c1, a01);
-                    a10 = Vector256.FusedMultiplyAdd(b1, c0, a10); a11 = Vector256.FusedMultiplyAdd(b1, c1, a11);
-                    a20 = Vector256.FusedMultiplyAdd(b2, c0, a20); a21 = Vector256.FusedMultiplyAdd(b2, c1, a21);
-                    a30 = Vector256.FusedMultiplyAdd(b3, c0, a30); a31 = Vector256.FusedMultiplyAdd(b3, c1, a31);
+                    for (var j = i & ~7; j < ld; j += 8, tile += 32)
+                    {
+                        var width = Math.Min(8, ld - j);
+                        var a00 = Vector256.Load(tile); var a01 = Vector256.Load(tile + 4);
+                        var a10 = Vector256.Load(tile + 8); var a11 = Vector256.Load(tile + 12);
+                        var a20 = Vector256.Load(tile + 16); var a21 = Vector256.Load(tile + 20);
+                        var a30 = Vector256.Load(tile + 24); var a31 = Vector256.Load(tile + 28);
+                        for (var p = p0; p < p1; p++)
+                        {
+                            var row = rows + (long)p * ld;
+                            var c0 = Vector256.Load(row + j);
+                            var c1 = width == 8 ? Vector256.Load(row + j + 4) : Vector256<double>.Zero;
+                            var b0 = Vector256.Create(row[i]);
+                            var b1 = Vector256.Create(row[i + 1]);
+                            var b2 = Vector256.Create(row[i + 2]);
+                            var b3 = Vector256.Create(row[i + 3]);
+                            a00 = Vector256.FusedMultiplyAdd(b0, c0, a00); a01 = Vector256.FusedMultiplyAdd(b0, c1, a01);
+                            a10 = Vector256.FusedMultiplyAdd(b1, c0, a10); a11 = Vector256.FusedMultiplyAdd(b1, c1, a11);
+                            a20 = Vector256.FusedMultiplyAdd(b2, c0, a20); a21 = Vector256.FusedMultiplyAdd(b2, c1, a21);
+                            a30 = Vector256.FusedMultiplyAdd(b3, c0, a30); a31 = Vector256.FusedMultiplyAdd(b3, c1, a31);
+                        }
+                        a00.Store(tile); a01.Store(tile + 4); a10.Store(tile + 8); a11.Store(tile + 12);
+                        a20.Store(tile + 16); a21.Store(tile + 20); a30.Store(tile + 24); a31.Store(tile + 28);
+                    }
                 }
-                StoreMirrored(m2, d, i, j, a00 * s, a01 * s);
-                StoreMirrored(m2, d, i + 1, j, a10 * s, a11 * s);
-                StoreMirrored(m2, d, i + 2, j, a20 * s, a21 * s);
-                StoreMirrored(m2, d, i + 3, j, a30 * s, a31 * s);
             }
+            var s = Vector256.Create(scale);
+            var t = packed;
+            for (var i = 0; i < d; i += 4)
+                for (var j = i & ~7; j < ld; j += 8, t += 32)
+                    for (var row = 0; row < 4; row++)
+                        StoreMirrored(m2, d, i + row, j, Vector256.Load(t + 8 * row) * s, Vector256.Load(t + 8 * row + 4) * s);
         }
     }
 
@@ -161,12 +181,7 @@ public static unsafe class SimdGaussian
                 if (a[(long)i * d + i] > a[(long)p * d + p]) p = i;
             var pivot = a[(long)p * d + p];
             if (!(pivot > tolerance)) break;
-            if (p != k)
-            {
-                for (var j = 0; j < d; j++) (a[(long)k * d + j], a[(long)p * d + j]) = (a[(long)p * d + j], a[(long)k * d + j]);
-                for (var i = 0; i < d; i++) (a[(long)i * d + k], a[(long)i * d + p]) = (a[(long)i * d + p], a[(long)i * d + k]);
-                (perm[k], perm[p]) = (perm[p], perm[k]);
-            }
+            if (p != k) SwapLower(a, d, k, p, perm);
             var lkk = Math.Sqrt(pivot);
             sumLog += Math.Log(pivot);
             a[(long)k * d + k] = lkk;
@@ -175,14 +190,15 @@ public static unsafe class SimdGaussian
                 a[(long)i * d + k] /= lkk;
                 column[i] = a[(long)i * d + k];
             }
+            // Only the lower triangle is kept up to date: half the work of a full update.
             for (var i = k + 1; i < d; i++)
             {
                 var li = Vector256.Create(column[i]);
                 var row = a + (long)i * d;
                 var j = k + 1;
-                for (; j + 4 <= d; j += 4)
+                for (; j + 4 <= i + 1; j += 4)
                     (Vector256.Load(row + j) - li * Vector256.Load(column + j)).Store(row + j);
-                for (; j < d; j++) row[j] -= column[i] * column[j];
+                for (; j <= i; j++) row[j] -= column[i] * column[j];
             }
         }
         new Span<double>(factorT, d * ld).Clear();
@@ -195,6 +211,33 @@ public static unsafe class SimdGaussian
             }
         logDet = k == d ? sumLog : double.NegativeInfinity;
         return k;
+    }
+
+    /// <summary>
+    /// Symmetric swap of rows/columns k &lt; p in a matrix whose lower triangle alone is valid
+    /// (columns before k hold finished rows of L), as LAPACK's dpstrf does it.
+    /// </summary>
+    static void SwapLower(double* a, int d, int k, int p, int* perm)
+    {
+        for (var j = 0; j < k; j++) (a[(long)k * d + j], a[(long)p * d + j]) = (a[(long)p * d + j], a[(long)k * d + j]);
+        (a[(long)k * d + k], a[(long)p * d + p]) = (a[(long)p * d + p], a[(long)k * d + k]);
+        for (var i = k + 1; i < p; i++) (a[(long)i * d + k], a[(long)p * d + i]) = (a[(long)p * d + i], a[(long)i * d + k]);
+        for (var i = p + 1; i < d; i++) (a[(long)i * d + k], a[(long)i * d + p]) = (a[(long)i * d + p], a[(long)i * d + k]);
+        (perm[k], perm[p]) = (perm[p], perm[k]);
+    }
+
+    /// <summary>Chan's merge for one replicate, as <c>MomentKernels.MergeScatter</c> and <c>MergeMean</c> do it.</summary>
+    public static void Merge(double* meanA, double* m2A, double countA, double* meanB, double* m2B, double countB, int d, double* delta)
+    {
+        var weight = countA * countB / (countA + countB);
+        for (var j = 0; j < d; j++) delta[j] = meanB[j] - meanA[j];
+        for (var i = 0; i < d; i++)
+        {
+            var di = delta[i] * weight;
+            for (var j = 0; j < d; j++) m2A[(long)i * d + j] += m2B[(long)i * d + j] + di * delta[j];
+        }
+        var share = countB / (countA + countB);
+        for (var j = 0; j < d; j++) meanA[j] += delta[j] * share;
     }
 
     /// <summary>

@@ -114,6 +114,20 @@ public sealed unsafe class GaussianKernels
     public void Merge(GaussianShape shape, ArrayView<double> meanA, ArrayView<double> m2A, double countA,
         ArrayView<double> meanB, ArrayView<double> m2B, double countB)
     {
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var d = shape.Dim;
+            var meanAPtr = Ptr(meanA); var m2APtr = Ptr(m2A); var meanBPtr = Ptr(meanB); var m2BPtr = Ptr(m2B);
+            Parallel.For(0, shape.Replicates, () => new double[d], (r, _, delta) =>
+            {
+                fixed (double* dPtr = delta)
+                    SimdGaussian.Merge(meanAPtr + (long)r * d, m2APtr + (long)r * d * d, countA, meanBPtr + (long)r * d,
+                        m2BPtr + (long)r * d * d, countB, d, dPtr);
+                return delta;
+            }, _ => { });
+            return;
+        }
         mergeScatter(Threads(shape.MatrixLength), meanA, m2A.SubView(0, shape.MatrixLength), meanB, m2B, countA, countB, shape.Dim, Threads(shape.MatrixLength));
         mergeMean(Threads(shape.MeanLength), meanA.SubView(0, shape.MeanLength), meanB, countA, countB, Threads(shape.MeanLength));
     }
@@ -213,9 +227,28 @@ public sealed unsafe class GaussianKernels
     }
 
     /// <summary>output[2r] = ‖μ_r‖², output[2r + 1] = tr Σ_r, for every replicate.</summary>
-    public void MeanNormAndTrace(GaussianShape shape, GaussianModelViews model, ArrayView<double> output) =>
+    public void MeanNormAndTrace(GaussianShape shape, GaussianModelViews model, ArrayView<double> output)
+    {
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var (d, ld) = (shape.Dim, shape.Stride);
+            var meanPtr = Ptr(model.Mean); var fPtr = Ptr(model.FactorT); var rankPtr = IntPtr(model.Rank); var outPtr = Ptr(output);
+            Parallel.For(0, shape.Replicates, r =>
+            {
+                var norm = 0.0;
+                for (var j = 0; j < d; j++) norm += meanPtr[(long)r * d + j] * meanPtr[(long)r * d + j];
+                var trace = 0.0;
+                var f = fPtr + (long)r * d * ld;
+                for (long e = 0; e < (long)rankPtr[r] * ld; e++) trace += f[e] * f[e];
+                outPtr[2L * r] = norm;
+                outPtr[2L * r + 1] = trace;
+            });
+            return;
+        }
         meanNormAndTrace(Threads(shape.Replicates), model.Mean, model.FactorT, model.Rank, shape.Replicates, shape.Dim, shape.Stride,
             output, Threads(shape.Replicates));
+    }
 
     public void Synchronize() => accelerator.Synchronize();
 
