@@ -53,7 +53,7 @@ public static class GaussianRun
             return previous;
         }
 
-        var sweep = new GaussianSweep(device, path);
+        using var sweep = new GaussianSweep(device, path);
         var manifest = new RunManifest
         {
             Command = command,

@@ -12,9 +12,10 @@ namespace Collapse.Engine.Sweeps;
 /// as many seeds per launch as fit the memory budget (every seed in one launch for all but the
 /// largest Accumulate-Subsample pools). Numbers do not depend on the batching.
 /// </summary>
-public sealed class GaussianSweep(ComputeDevice device, KernelPath path = KernelPath.Auto)
+public sealed class GaussianSweep(ComputeDevice device, KernelPath path = KernelPath.Auto) : IDisposable
 {
     readonly GaussianKernels kernels = new(device.Accelerator, path);
+    readonly PointBuffers pools = new(device.Accelerator);
 
     public bool UsesSimd => kernels.UsesSimd;
 
@@ -46,7 +47,7 @@ public sealed class GaussianSweep(ComputeDevice device, KernelPath path = Kernel
         for (var first = 0; first < config.Seeds; first += batch)
         {
             var replicates = Math.Min(batch, config.Seeds - first);
-            using var family = new GaussianFamily(device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed, config.Method);
+            using var family = new GaussianFamily(device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed, config.Method, pools);
             ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, (t, metrics) =>
             {
                 for (var r = 0; r < replicates; r++)
@@ -89,4 +90,6 @@ public sealed class GaussianSweep(ComputeDevice device, KernelPath path = Kernel
             progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()));
         }
     }
+
+    public void Dispose() => pools.Dispose();
 }

@@ -6,9 +6,9 @@ namespace Collapse.Kernels.Cpu;
 /// <summary>
 /// The Gaussian hot loops for the CPU path in AVX2 C#, one replicate per call: the sampling
 /// transform and the scatter matrix are GEMM-shaped (n·d² multiply-adds), where ILGPU's CPU
-/// accelerator runs at about 1 GFLOP/s. Register-blocked 4 rows × 8 columns; rows have
-/// <c>ld</c> (a multiple of 4) doubles with zero padding, so no column tail is needed.
-/// The 4×8 tile has 8 accumulators and 6 loads per 8 FMAs, which keeps AVX2's FMA units busy.
+/// accelerator runs at about 1 GFLOP/s. Register-blocked 8 rows × 8 columns (16 accumulators,
+/// 10 loads per 16 FMAs; the JIT has 32 vector registers where AVX-512 is present); rows have
+/// <c>ld</c> (a multiple of 8) doubles with zero padding, so no column tail is needed.
 /// </summary>
 public static unsafe class SimdGaussian
 {
@@ -21,35 +21,48 @@ public static unsafe class SimdGaussian
     /// </summary>
     public static void Transform(double* mean, double* lowerT, int* perm, int rank, double* z, int m, int d, int ld, double* x)
     {
-        var tile = stackalloc double[32];
-        for (var p = 0; p < m; p += 4)
+        var tile = stackalloc double[64];
+        var rowPointers = stackalloc double*[8];
+        for (var p = 0; p < m; p += 8)
         {
-            var rows = Math.Min(4, m - p);
-            var z0 = z + (long)p * d;
+            var rows = Math.Min(8, m - p);
+            // Rows past m repeat the first row; their results are discarded.
+            for (var row = 0; row < 8; row++) rowPointers[row] = z + (long)(p + (row < rows ? row : 0)) * d;
+            double* z0 = rowPointers[0], z1 = rowPointers[1], z2 = rowPointers[2], z3 = rowPointers[3],
+                z4 = rowPointers[4], z5 = rowPointers[5], z6 = rowPointers[6], z7 = rowPointers[7];
             for (var j = 0; j < ld; j += 8)
             {
-                var width = Math.Min(8, ld - j);
-                var depth = Math.Min(j + width, rank);
-                Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default,
-                    a20 = default, a21 = default, a30 = default, a31 = default;
-                // Rows past m read z of the next rows (or zero rows below); their results are discarded.
-                double* zr0 = z0, zr1 = rows > 1 ? z0 + d : z0, zr2 = rows > 2 ? z0 + 2 * d : z0, zr3 = rows > 3 ? z0 + 3 * d : z0;
-                for (var k = 0; k < depth; k++)
+                var depth = Math.Min(j + 8, rank);
+                Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
+                    a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default,
+                    a60 = default, a61 = default, a70 = default, a71 = default;
+                var f = lowerT + j;
+                for (var k = 0; k < depth; k++, f += ld)
                 {
-                    var f0 = Vector256.Load(lowerT + (long)k * ld + j);
-                    var f1 = width == 8 ? Vector256.Load(lowerT + (long)k * ld + j + 4) : Vector256<double>.Zero;
-                    var b0 = Vector256.Create(zr0[k]);
-                    var b1 = Vector256.Create(zr1[k]);
-                    var b2 = Vector256.Create(zr2[k]);
-                    var b3 = Vector256.Create(zr3[k]);
-                    a00 = Vector256.FusedMultiplyAdd(b0, f0, a00); a01 = Vector256.FusedMultiplyAdd(b0, f1, a01);
-                    a10 = Vector256.FusedMultiplyAdd(b1, f0, a10); a11 = Vector256.FusedMultiplyAdd(b1, f1, a11);
-                    a20 = Vector256.FusedMultiplyAdd(b2, f0, a20); a21 = Vector256.FusedMultiplyAdd(b2, f1, a21);
-                    a30 = Vector256.FusedMultiplyAdd(b3, f0, a30); a31 = Vector256.FusedMultiplyAdd(b3, f1, a31);
+                    var f0 = Vector256.Load(f);
+                    var f1 = Vector256.Load(f + 4);
+                    var b = Vector256.Create(z0[k]);
+                    a00 = Vector256.FusedMultiplyAdd(b, f0, a00); a01 = Vector256.FusedMultiplyAdd(b, f1, a01);
+                    b = Vector256.Create(z1[k]);
+                    a10 = Vector256.FusedMultiplyAdd(b, f0, a10); a11 = Vector256.FusedMultiplyAdd(b, f1, a11);
+                    b = Vector256.Create(z2[k]);
+                    a20 = Vector256.FusedMultiplyAdd(b, f0, a20); a21 = Vector256.FusedMultiplyAdd(b, f1, a21);
+                    b = Vector256.Create(z3[k]);
+                    a30 = Vector256.FusedMultiplyAdd(b, f0, a30); a31 = Vector256.FusedMultiplyAdd(b, f1, a31);
+                    b = Vector256.Create(z4[k]);
+                    a40 = Vector256.FusedMultiplyAdd(b, f0, a40); a41 = Vector256.FusedMultiplyAdd(b, f1, a41);
+                    b = Vector256.Create(z5[k]);
+                    a50 = Vector256.FusedMultiplyAdd(b, f0, a50); a51 = Vector256.FusedMultiplyAdd(b, f1, a51);
+                    b = Vector256.Create(z6[k]);
+                    a60 = Vector256.FusedMultiplyAdd(b, f0, a60); a61 = Vector256.FusedMultiplyAdd(b, f1, a61);
+                    b = Vector256.Create(z7[k]);
+                    a70 = Vector256.FusedMultiplyAdd(b, f0, a70); a71 = Vector256.FusedMultiplyAdd(b, f1, a71);
                 }
                 a00.Store(tile); a01.Store(tile + 4); a10.Store(tile + 8); a11.Store(tile + 12);
                 a20.Store(tile + 16); a21.Store(tile + 20); a30.Store(tile + 24); a31.Store(tile + 28);
-                var columns = Math.Min(width, d - j);
+                a40.Store(tile + 32); a41.Store(tile + 36); a50.Store(tile + 40); a51.Store(tile + 44);
+                a60.Store(tile + 48); a61.Store(tile + 52); a70.Store(tile + 56); a71.Store(tile + 60);
+                var columns = Math.Min(8, d - j);
                 for (var row = 0; row < rows; row++)
                 {
                     var xp = x + (long)(p + row) * ld;
@@ -64,13 +77,12 @@ public static unsafe class SimdGaussian
     }
 
     /// <summary>
-    /// Mean (d entries) and scatter matrix M2 = Σ (x − x̄)(x − x̄)ᵀ (d×d, full) of m points;
-    /// <paramref name="centred"/> is scratch for m·ld doubles.
+    /// Mean (d entries) and scatter matrix M2 = Σ (x − x̄)(x − x̄)ᵀ (d×d, full) of m points,
+    /// centred first (chunk by chunk, inside <see cref="Syrk"/>) so a far-away mean costs no precision.
     /// </summary>
-    public static void Moments(double* x, int m, int d, int ld, double* mean, double* m2, double* centred)
+    public static void Moments(double* x, int m, int d, int ld, double* mean, double* m2)
     {
-        var sumLength = ld;
-        var sums = stackalloc double[sumLength];
+        var sums = stackalloc double[ld];
         for (var j = 0; j < ld; j += 4)
         {
             var acc = Vector256<double>.Zero;
@@ -78,67 +90,80 @@ public static unsafe class SimdGaussian
             (acc / Vector256.Create((double)m)).Store(sums + j);
         }
         for (var j = 0; j < d; j++) mean[j] = sums[j];
-        for (var p = 0; p < m; p++)
-            for (var j = 0; j < ld; j += 4)
-                (Vector256.Load(x + (long)p * ld + j) - Vector256.Load(sums + j)).Store(centred + (long)p * ld + j);
-
-        Syrk(centred, m, d, ld, 1.0, m2);
+        Syrk(x, m, d, ld, 1.0, m2, sums);
     }
 
     /// <summary>
-    /// M2 = scale · Σ_{p &lt; m} row_p·row_pᵀ (d×d, full) for rows of <paramref name="ld"/> doubles
-    /// (zero padding): upper-triangle tiles of 4 rows × 8 columns, mirrored on store.
+    /// M2 = scale · Σ_{p &lt; m} (row_p − c)(row_p − c)ᵀ (d×d, full) for rows of <paramref name="ld"/>
+    /// doubles, c = <paramref name="centre"/> (ld entries) or zero: upper-triangle tiles of 8 × 8,
+    /// mirrored on store.
     /// </summary>
-    public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2)
+    public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2, double* centre = null)
     {
         // Points in chunks small enough to stay in L2 while every tile passes over them; tile sums
         // are carried in a packed buffer between chunks.
         const int chunk = 96;
         var tiles = 0;
-        for (var i = 0; i < d; i += 4)
-            for (var j = i & ~7; j < ld; j += 8) tiles++;
-        var sums = new double[tiles * 32];
-        fixed (double* packed = sums)
+        for (var i = 0; i < d; i += 8)
+            for (var j = i; j < ld; j += 8) tiles++;
+        var packed = ThreadScratch.Doubles(ThreadScratch.TileSums, tiles * 64);
+        new Span<double>(packed, tiles * 64).Clear();
+        var centred = centre is null ? null : ThreadScratch.Doubles(ThreadScratch.Centred, (long)chunk * ld);
+        for (var p0 = 0; p0 < m; p0 += chunk)
         {
-            for (var p0 = 0; p0 < m; p0 += chunk)
+            var p1 = Math.Min(m, p0 + chunk);
+            var source = rows + (long)p0 * ld;
+            if (centred is not null)
             {
-                var p1 = Math.Min(m, p0 + chunk);
-                var tile = packed;
-                for (var i = 0; i < d; i += 4)
+                for (var p = 0; p < p1 - p0; p++)
+                    for (var j = 0; j < ld; j += 4)
+                        (Vector256.Load(source + (long)p * ld + j) - Vector256.Load(centre + j)).Store(centred + (long)p * ld + j);
+                source = centred;
+            }
+            var t = packed;
+            for (var i = 0; i < d; i += 8)
+            {
+                for (var j = i; j < ld; j += 8, t += 64)
                 {
-                    for (var j = i & ~7; j < ld; j += 8, tile += 32)
+                    Vector256<double> a00 = Vector256.Load(t), a01 = Vector256.Load(t + 4), a10 = Vector256.Load(t + 8), a11 = Vector256.Load(t + 12),
+                        a20 = Vector256.Load(t + 16), a21 = Vector256.Load(t + 20), a30 = Vector256.Load(t + 24), a31 = Vector256.Load(t + 28),
+                        a40 = Vector256.Load(t + 32), a41 = Vector256.Load(t + 36), a50 = Vector256.Load(t + 40), a51 = Vector256.Load(t + 44),
+                        a60 = Vector256.Load(t + 48), a61 = Vector256.Load(t + 52), a70 = Vector256.Load(t + 56), a71 = Vector256.Load(t + 60);
+                    var row = source;
+                    for (var p = p0; p < p1; p++, row += ld)
                     {
-                        var width = Math.Min(8, ld - j);
-                        var a00 = Vector256.Load(tile); var a01 = Vector256.Load(tile + 4);
-                        var a10 = Vector256.Load(tile + 8); var a11 = Vector256.Load(tile + 12);
-                        var a20 = Vector256.Load(tile + 16); var a21 = Vector256.Load(tile + 20);
-                        var a30 = Vector256.Load(tile + 24); var a31 = Vector256.Load(tile + 28);
-                        for (var p = p0; p < p1; p++)
-                        {
-                            var row = rows + (long)p * ld;
-                            var c0 = Vector256.Load(row + j);
-                            var c1 = width == 8 ? Vector256.Load(row + j + 4) : Vector256<double>.Zero;
-                            var b0 = Vector256.Create(row[i]);
-                            var b1 = Vector256.Create(row[i + 1]);
-                            var b2 = Vector256.Create(row[i + 2]);
-                            var b3 = Vector256.Create(row[i + 3]);
-                            a00 = Vector256.FusedMultiplyAdd(b0, c0, a00); a01 = Vector256.FusedMultiplyAdd(b0, c1, a01);
-                            a10 = Vector256.FusedMultiplyAdd(b1, c0, a10); a11 = Vector256.FusedMultiplyAdd(b1, c1, a11);
-                            a20 = Vector256.FusedMultiplyAdd(b2, c0, a20); a21 = Vector256.FusedMultiplyAdd(b2, c1, a21);
-                            a30 = Vector256.FusedMultiplyAdd(b3, c0, a30); a31 = Vector256.FusedMultiplyAdd(b3, c1, a31);
-                        }
-                        a00.Store(tile); a01.Store(tile + 4); a10.Store(tile + 8); a11.Store(tile + 12);
-                        a20.Store(tile + 16); a21.Store(tile + 20); a30.Store(tile + 24); a31.Store(tile + 28);
+                        var c0 = Vector256.Load(row + j);
+                        var c1 = Vector256.Load(row + j + 4);
+                        var b = Vector256.Create(row[i]);
+                        a00 = Vector256.FusedMultiplyAdd(b, c0, a00); a01 = Vector256.FusedMultiplyAdd(b, c1, a01);
+                        b = Vector256.Create(row[i + 1]);
+                        a10 = Vector256.FusedMultiplyAdd(b, c0, a10); a11 = Vector256.FusedMultiplyAdd(b, c1, a11);
+                        b = Vector256.Create(row[i + 2]);
+                        a20 = Vector256.FusedMultiplyAdd(b, c0, a20); a21 = Vector256.FusedMultiplyAdd(b, c1, a21);
+                        b = Vector256.Create(row[i + 3]);
+                        a30 = Vector256.FusedMultiplyAdd(b, c0, a30); a31 = Vector256.FusedMultiplyAdd(b, c1, a31);
+                        b = Vector256.Create(row[i + 4]);
+                        a40 = Vector256.FusedMultiplyAdd(b, c0, a40); a41 = Vector256.FusedMultiplyAdd(b, c1, a41);
+                        b = Vector256.Create(row[i + 5]);
+                        a50 = Vector256.FusedMultiplyAdd(b, c0, a50); a51 = Vector256.FusedMultiplyAdd(b, c1, a51);
+                        b = Vector256.Create(row[i + 6]);
+                        a60 = Vector256.FusedMultiplyAdd(b, c0, a60); a61 = Vector256.FusedMultiplyAdd(b, c1, a61);
+                        b = Vector256.Create(row[i + 7]);
+                        a70 = Vector256.FusedMultiplyAdd(b, c0, a70); a71 = Vector256.FusedMultiplyAdd(b, c1, a71);
                     }
+                    a00.Store(t); a01.Store(t + 4); a10.Store(t + 8); a11.Store(t + 12);
+                    a20.Store(t + 16); a21.Store(t + 20); a30.Store(t + 24); a31.Store(t + 28);
+                    a40.Store(t + 32); a41.Store(t + 36); a50.Store(t + 40); a51.Store(t + 44);
+                    a60.Store(t + 48); a61.Store(t + 52); a70.Store(t + 56); a71.Store(t + 60);
                 }
             }
-            var s = Vector256.Create(scale);
-            var t = packed;
-            for (var i = 0; i < d; i += 4)
-                for (var j = i & ~7; j < ld; j += 8, t += 32)
-                    for (var row = 0; row < 4; row++)
-                        StoreMirrored(m2, d, i + row, j, Vector256.Load(t + 8 * row) * s, Vector256.Load(t + 8 * row + 4) * s);
         }
+        var s = Vector256.Create(scale);
+        var tile = packed;
+        for (var i = 0; i < d; i += 8)
+            for (var j = i; j < ld; j += 8, tile += 64)
+                for (var row = 0; row < 8; row++)
+                    StoreMirrored(m2, d, i + row, j, Vector256.Load(tile + 8 * row) * s, Vector256.Load(tile + 8 * row + 4) * s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

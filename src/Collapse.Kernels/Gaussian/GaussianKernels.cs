@@ -24,6 +24,7 @@ public enum KernelPath
 public sealed unsafe class GaussianKernels
 {
     readonly Accelerator accelerator;
+    public Accelerator Accelerator => accelerator;
     public RandomKernels Random { get; }
 
     /// <summary>True when the CPU SIMD kernels serve sampling, moments and factorization.</summary>
@@ -74,14 +75,13 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT); var xPtr = Ptr(points);
             var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
-            Parallel.For(0, replicates, () => new double[m * d], (r, _, zd) =>
+            Parallel.For(0, replicates, OneWorkerPerCore, r =>
             {
-                SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, zd.AsSpan());
-                fixed (double* z = zd)
-                    SimdGaussian.Transform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r],
-                        z, m, d, ld, xPtr + r * replicateStride);
-                return zd;
-            }, _ => { });
+                var z = ThreadScratch.Doubles(ThreadScratch.Normals, (long)m * d);
+                SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, new Span<double>(z, m * d));
+                SimdGaussian.Transform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r],
+                    z, m, d, ld, xPtr + r * replicateStride);
+            });
             return;
         }
         Random.Normals(stream, firstReplicate, replicates, (long)m * d, normals.SubView(0, (long)replicates * m * d));
@@ -98,12 +98,8 @@ public sealed unsafe class GaussianKernels
         {
             accelerator.Synchronize();
             var xPtr = Ptr(points); var meanPtr = Ptr(meanView); var m2Ptr = Ptr(m2);
-            Parallel.For(0, replicates, () => new double[(long)m * ld], (r, _, centred) =>
-            {
-                fixed (double* c = centred)
-                    SimdGaussian.Moments(xPtr + r * replicateStride, m, d, ld, meanPtr + (long)r * d, m2Ptr + (long)r * d * d, c);
-                return centred;
-            }, _ => { });
+            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+                SimdGaussian.Moments(xPtr + r * replicateStride, m, d, ld, meanPtr + (long)r * d, m2Ptr + (long)r * d * d));
             return;
         }
         mean(Threads(shape.MeanLength), points, replicateStride, m, d, ld, meanView.SubView(0, shape.MeanLength), Threads(shape.MeanLength));
@@ -119,13 +115,9 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var d = shape.Dim;
             var meanAPtr = Ptr(meanA); var m2APtr = Ptr(m2A); var meanBPtr = Ptr(meanB); var m2BPtr = Ptr(m2B);
-            Parallel.For(0, shape.Replicates, () => new double[d], (r, _, delta) =>
-            {
-                fixed (double* dPtr = delta)
-                    SimdGaussian.Merge(meanAPtr + (long)r * d, m2APtr + (long)r * d * d, countA, meanBPtr + (long)r * d,
-                        m2BPtr + (long)r * d * d, countB, d, dPtr);
-                return delta;
-            }, _ => { });
+            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
+                SimdGaussian.Merge(meanAPtr + (long)r * d, m2APtr + (long)r * d * d, countA, meanBPtr + (long)r * d,
+                    m2BPtr + (long)r * d * d, countB, d, ThreadScratch.Doubles(ThreadScratch.Vector, d)));
             return;
         }
         mergeScatter(Threads(shape.MatrixLength), meanA, m2A.SubView(0, shape.MatrixLength), meanB, m2B, countA, countB, shape.Dim, Threads(shape.MatrixLength));
@@ -140,7 +132,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var (d, ld) = (shape.Dim, shape.Stride);
             var fPtr = Ptr(factorT); var m2Ptr = Ptr(m2); var rankPtr = IntPtr(rank);
-            Parallel.For(0, shape.Replicates, r =>
+            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
                 SimdGaussian.Syrk(fPtr + (long)r * d * ld, rankPtr[r], d, ld, scale, m2Ptr + (long)r * d * d));
             return;
         }
@@ -161,14 +153,10 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var m2Ptr = Ptr(m2); var workPtr = Ptr(work); var fPtr = Ptr(model.FactorT); var logPtr = Ptr(model.LogDet);
             var lPtr = Ptr(model.PivotLowerT); var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
-            Parallel.For(0, replicates, () => new double[d], (r, _, column) =>
-            {
-                fixed (double* col = column)
-                    rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
-                        workPtr + (long)r * d * d, permPtr + (long)r * d, col, fPtr + (long)r * d * ld, lPtr + (long)r * d * ld,
-                        out logPtr[r]);
-                return column;
-            }, _ => { });
+            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+                rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
+                    workPtr + (long)r * d * d, permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, d),
+                    fPtr + (long)r * d * ld, lPtr + (long)r * d * ld, out logPtr[r]));
             return;
         }
         factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, model.Permutation, model.FactorT,
@@ -187,14 +175,13 @@ public sealed unsafe class GaussianKernels
             var meanPtr = Ptr(meanView); var fPtr = Ptr(factorT); var rankPtr = IntPtr(rank);
             var gMeanPtr = Ptr(generationMean); var gPtr = Ptr(generationFactorT); var gRankPtr = IntPtr(generationRank);
             var incPtr = Ptr(logDetIncrement);
-            Parallel.For(0, shape.Replicates, () => new float[d + d * d], (r, _, normals) =>
+            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
             {
                 var replicate = (uint)(firstReplicate + r);
                 gRankPtr[r] = SimdGaussian.WishartDraw(normalStream.ForReplicate(replicate), chiSquareStream.ForReplicate(replicate),
                     n, d, ld, meanPtr + (long)r * d, fPtr + (long)r * d * ld, rankPtr[r], gMeanPtr + (long)r * d,
-                    gPtr + (long)r * d * ld, normals, out incPtr[r]);
-                return normals;
-            }, _ => { });
+                    gPtr + (long)r * d * ld, ThreadScratch.Floats(d + (long)d * d), out incPtr[r]);
+            });
             return;
         }
         wishart(Threads(shape.Replicates), new WishartDraw
@@ -215,7 +202,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var ld = shape.Stride;
             var sourcePtr = Ptr(source); var destinationPtr = Ptr(destination); var indexPtr = IntPtr(index);
-            Parallel.For(0, shape.Replicates, r =>
+            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
             {
                 for (var q = 0; q < count; q++)
                     Buffer.MemoryCopy(sourcePtr + r * sourceReplicateStride + (long)indexPtr[(long)r * count + q] * ld,
@@ -234,7 +221,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var (d, ld) = (shape.Dim, shape.Stride);
             var meanPtr = Ptr(model.Mean); var fPtr = Ptr(model.FactorT); var rankPtr = IntPtr(model.Rank); var outPtr = Ptr(output);
-            Parallel.For(0, shape.Replicates, r =>
+            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
             {
                 var norm = 0.0;
                 for (var j = 0; j < d; j++) norm += meanPtr[(long)r * d + j] * meanPtr[(long)r * d + j];
@@ -251,6 +238,12 @@ public sealed unsafe class GaussianKernels
     }
 
     public void Synchronize() => accelerator.Synchronize();
+
+    /// <summary>
+    /// The CPU path's loops over replicates: one worker per core. Unbounded, Parallel.For spread
+    /// each loop over every thread-pool thread, a dozen threads time-slicing two cores.
+    /// </summary>
+    static readonly ParallelOptions OneWorkerPerCore = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     static double* Ptr(ArrayView<double> view) => (double*)view.LoadEffectiveAddressAsPtr();
     static int* IntPtr(ArrayView<int> view) => (int*)view.LoadEffectiveAddressAsPtr();

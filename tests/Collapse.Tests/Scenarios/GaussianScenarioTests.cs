@@ -13,8 +13,11 @@ namespace Collapse.Tests.Scenarios;
 /// <summary>Whole chains of fits, checked against exact theory, a naive refit, each other and themselves.</summary>
 public class GaussianScenarioTests
 {
-    static List<GaussianRow> Run(string device, KernelPath path, GaussianSweepConfig config, GaussianCell cell, int? batch = null) =>
-        new GaussianSweep(TestDevices.Get(device), path) { ReplicatesPerBatch = batch }.RunCell(config, cell);
+    static List<GaussianRow> Run(string device, KernelPath path, GaussianSweepConfig config, GaussianCell cell, int? batch = null)
+    {
+        using var sweep = new GaussianSweep(TestDevices.Get(device), path) { ReplicatesPerBatch = batch };
+        return sweep.RunCell(config, cell);
+    }
 
     public static TheoryData<string, KernelPath, GaussianMethod> MethodCases()
     {

@@ -21,12 +21,12 @@ sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, int coun
 /// generation cost more than sampling into them. Buffers are zeroed once, when first made;
 /// kernels never write their padding columns, so it stays zero.
 /// </summary>
-sealed class PointBuffers(Accelerator accelerator) : IDisposable
+public sealed class PointBuffers(Accelerator accelerator) : IDisposable
 {
     readonly List<MemoryBuffer1D<double, Stride1D.Dense>> free = [];
     bool disposed;
 
-    public MemoryBuffer1D<double, Stride1D.Dense> Rent(long length)
+    internal MemoryBuffer1D<double, Stride1D.Dense> Rent(long length)
     {
         var index = free.FindIndex(b => b.Length == length);
         if (index >= 0)
@@ -40,10 +40,32 @@ sealed class PointBuffers(Accelerator accelerator) : IDisposable
         return fresh;
     }
 
-    public void Return(MemoryBuffer1D<double, Stride1D.Dense> buffer)
+    /// <summary>The smallest free buffer of at least <paramref name="length"/> (contents undefined), else a new one.</summary>
+    internal MemoryBuffer1D<double, Stride1D.Dense> RentAtLeast(long length)
+    {
+        var best = -1;
+        for (var i = 0; i < free.Count; i++)
+            if (free[i].Length >= length && (best < 0 || free[i].Length < free[best].Length)) best = i;
+        if (best < 0) return accelerator.Allocate1D<double>(length);
+        var buffer = free[best];
+        free.RemoveAt(best);
+        return buffer;
+    }
+
+    internal void Return(MemoryBuffer1D<double, Stride1D.Dense> buffer)
     {
         if (disposed) buffer.Dispose();
         else free.Add(buffer);
+    }
+
+    /// <summary>Returns a pool buffer, keeping only the largest free one: pools grow cell by cell, and gigabytes must not pile up.</summary>
+    internal void ReturnKeepingLargest(MemoryBuffer1D<double, Stride1D.Dense> buffer)
+    {
+        Return(buffer);
+        if (disposed || free.Count < 2) return;
+        var largest = free.MaxBy(b => b.Length)!;
+        foreach (var b in free.Where(b => b != largest)) b.Dispose();
+        free.RemoveAll(b => b != largest);
     }
 
     public void Dispose()

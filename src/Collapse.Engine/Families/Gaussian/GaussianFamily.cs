@@ -36,12 +36,15 @@ public sealed class GaussianFamily : IModelFamily
     readonly MemoryBuffer1D<double, Stride1D.Dense> summaries;
     readonly double[] hostSummaries, hostLogDet;
     readonly PointBuffers buffers;
+    readonly PointBuffers? poolBuffers;
 
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
     /// <param name="firstReplicate">Global index of this batch's first replicate: replicate r draws as seed index firstReplicate + r.</param>
+    /// <param name="poolBuffers">Where Accumulate-Subsample pools come from, so a sweep reuses one allocation across cells.</param>
     public GaussianFamily(Accelerator accelerator, GaussianKernels kernels, int dim, int replicates, int firstReplicate,
-        uint seed, GaussianMethod method)
+        uint seed, GaussianMethod method, PointBuffers? poolBuffers = null)
     {
+        this.poolBuffers = poolBuffers;
         if (dim < 1) throw new ArgumentOutOfRangeException(nameof(dim), dim, "dimension must be at least 1");
         if (replicates < 1) throw new ArgumentOutOfRangeException(nameof(replicates), replicates, "at least one replicate");
         this.accelerator = accelerator;
@@ -181,7 +184,7 @@ public sealed class GaussianFamily : IModelFamily
     {
         if (method == GaussianMethod.Wishart)
             throw new InvalidOperationException("the wishart method draws no points, so it has no pool to subsample: use --method data for accumulate-subsample");
-        return new GaussianPool(accelerator, kernels, shape, capacity, seed, firstReplicate, buffers);
+        return new GaussianPool(kernels, shape, capacity, seed, firstReplicate, buffers, poolBuffers);
     }
 
     public void Evaluate(double[,] metrics)
@@ -209,10 +212,12 @@ public sealed class GaussianFamily : IModelFamily
 }
 
 /// <summary>Accumulate-Subsample's pool: every generation's points, [replicate][capacity][stride].</summary>
-sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, GaussianShape shape, long capacity, uint seed,
-    int firstReplicate, PointBuffers buffers) : IDataPool
+sealed class GaussianPool(GaussianKernels kernels, GaussianShape shape, long capacity, uint seed,
+    int firstReplicate, PointBuffers buffers, PointBuffers? poolBuffers) : IDataPool
 {
-    readonly MemoryBuffer1D<double, Stride1D.Dense> pool = accelerator.Allocate1D<double>(shape.Replicates * capacity * shape.Stride);
+    // Only rows that were added are ever read, so a reused buffer needs no clearing.
+    readonly MemoryBuffer1D<double, Stride1D.Dense> pool = (poolBuffers ?? buffers).RentAtLeast(shape.Replicates * capacity * shape.Stride);
+    readonly Accelerator accelerator = kernels.Accelerator;
 
     public long Size { get; private set; }
 
@@ -239,5 +244,5 @@ sealed class GaussianPool(Accelerator accelerator, GaussianKernels kernels, Gaus
         return new PointsBatch(points, count, buffers);
     }
 
-    public void Dispose() => pool.Dispose();
+    public void Dispose() => (poolBuffers ?? buffers).ReturnKeepingLargest(pool);
 }

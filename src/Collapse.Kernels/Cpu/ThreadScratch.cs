@@ -1,0 +1,31 @@
+namespace Collapse.Kernels.Cpu;
+
+/// <summary>
+/// Per-thread scratch arrays for the CPU kernels, kept between calls: allocating them per call
+/// (megabytes on the large-object heap, every iteration) cost a third of the CPU path's time in
+/// page faults. Arrays are pinned, so kernels take pointers without <c>fixed</c>. Contents are
+/// not cleared; each slot has one user at a time.
+/// </summary>
+static class ThreadScratch
+{
+    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3;
+
+    [ThreadStatic] static double[]?[]? doubles;
+    [ThreadStatic] static float[]? floats;
+
+    public static unsafe double* Doubles(int slot, long length)
+    {
+        doubles ??= new double[4][];
+        var array = doubles[slot];
+        if (array is null || array.Length < length)
+            doubles[slot] = array = GC.AllocateUninitializedArray<double>((int)Math.Max(length, 16), pinned: true);
+        return (double*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
+    }
+
+    public static float[] Floats(long length)
+    {
+        if (floats is null || floats.Length < length)
+            floats = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 16), pinned: true);
+        return floats;
+    }
+}
