@@ -42,16 +42,29 @@ def fit(x):
     return mu, sigma
 
 
+FACTOR = "eigh"
+
+
 def sample(rng, mu, sigma, n):
     """Draw n points per seed from N(mu, sigma).
 
-    sigma is singular whenever the fit had m <= d points, so Cholesky is out;
-    the eigendecomposition with negative round-off eigenvalues clipped to 0
-    gives an exact PSD square root without adding jitter.
+    sigma is singular whenever the fit had m <= d points. The default square
+    root is the eigendecomposition with negative round-off eigenvalues clipped
+    to 0: exact for PSD matrices, no jitter. With --factor cholesky the batch
+    is factored by Cholesky (about 10x cheaper at d = 100) and falls back to
+    eigh only for a batch Cholesky refuses (a singular fit).
     """
-    w, v = np.linalg.eigh(sigma)
-    np.clip(w, 0.0, None, out=w)
-    root = v * np.sqrt(w)[:, None, :]          # sigma = root @ root.T
+    if FACTOR == "cholesky":
+        try:
+            root = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            root = None
+    else:
+        root = None
+    if root is None:
+        w, v = np.linalg.eigh(sigma)
+        np.clip(w, 0.0, None, out=w)
+        root = v * np.sqrt(w)[:, None, :]      # sigma = root @ root.T
     z = rng.standard_normal((mu.shape[0], n, mu.shape[1]))
     return mu[:, None, :] + np.matmul(z, root.transpose(0, 2, 1))
 
@@ -133,6 +146,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--accumulate-impl", choices=("naive", "suffstats"), default="naive",
                    help="naive: refit on the whole pool; suffstats: Chan merge")
+    p.add_argument("--factor", choices=("eigh", "cholesky"), default="eigh",
+                   help="square root for sampling: eigh always, or Cholesky with eigh for singular fits")
     p.add_argument("--print-means", action="store_true",
                    help="print the seed-mean of each metric per iteration")
     a = p.parse_args(argv)
@@ -146,9 +161,11 @@ def main(argv=None):
                        else run_accumulate_suffstats),
         "accumulate-subsample": run_accumulate_subsample,
     }
+    global FACTOR
+    FACTOR = a.factor
     S, T = a.seeds, a.iterations
     print(f"numpy {np.__version__}, S={S}, T={T}, seed={a.seed}, "
-          f"accumulate-impl={a.accumulate_impl}", flush=True)
+          f"accumulate-impl={a.accumulate_impl}, factor={a.factor}", flush=True)
 
     checksum = 0.0
     per_setting = {}

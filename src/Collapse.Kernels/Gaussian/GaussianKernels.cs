@@ -237,6 +237,25 @@ public sealed unsafe class GaussianKernels
             output, Threads(shape.Replicates));
     }
 
+    /// <summary>
+    /// count distinct indices of [0, population) per replicate (see <see cref="RandomKernels.WithoutReplacement"/>).
+    /// On the CPU path the same kernel body runs from .NET, one replicate per loop iteration, without a launch.
+    /// </summary>
+    public void WithoutReplacement(RandomStream stream, int firstReplicate, int replicates, int population, int count,
+        ArrayView<int> output, ArrayView<int> workspace)
+    {
+        if (UsesSimd)
+        {
+            if (count > population)
+                throw new ArgumentOutOfRangeException(nameof(count), $"cannot draw {count} distinct items from {population}");
+            accelerator.Synchronize();
+            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+                RandomKernels.WithoutReplacementKernel(r, stream, firstReplicate, replicates, population, count, replicates, output, workspace));
+            return;
+        }
+        Random.WithoutReplacement(stream, firstReplicate, replicates, population, count, output, workspace);
+    }
+
     public void Synchronize() => accelerator.Synchronize();
 
     /// <summary>

@@ -120,7 +120,7 @@ public sealed class RandomKernels
         }
     }
 
-    static void WithoutReplacementKernel(Index1D thread, RandomStream stream, int firstReplicate, int replicates,
+    internal static void WithoutReplacementKernel(Index1D thread, RandomStream stream, int firstReplicate, int replicates,
         int population, int count, int stride, ArrayView<int> output, ArrayView<int> workspace)
     {
         var tableSize = WorkspaceSize(count);

@@ -236,7 +236,7 @@ sealed class GaussianPool(GaussianKernels kernels, GaussianShape shape, long cap
         if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
         using var index = accelerator.Allocate1D<int>((long)shape.Replicates * count);
         using var workspace = accelerator.Allocate1D<int>((long)shape.Replicates * RandomKernels.WorkspaceSize(count));
-        kernels.Random.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
+        kernels.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
             shape.Replicates, (int)Size, count, index.View, workspace.View);
         var points = buffers.Rent(shape.PointsLength(count));
         kernels.Gather(shape, pool.View, capacity * shape.Stride, index.View, count, points.View);
