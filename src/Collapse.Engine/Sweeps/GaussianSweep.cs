@@ -19,9 +19,11 @@ public sealed class GaussianSweep(ComputeDevice device, KernelPath path = Kernel
 
     public bool UsesSimd => kernels.UsesSimd;
 
-    /// <summary>Memory one batch may use; a cell whose seeds need more is run in several batches.</summary>
-    /// On the CPU a smaller budget lets one pool allocation serve every cell: first-touching
-    /// gigabytes of fresh pool memory cost more than the extra batches.
+    /// <summary>
+    /// Memory one batch may use; a cell whose seeds need more is run in several batches. On the
+    /// CPU a smaller budget lets one pool allocation serve every cell: first-touching gigabytes of
+    /// fresh pool memory cost more than the extra batches.
+    /// </summary>
     public long MemoryBudgetBytes { get; init; } = device.IsCpu ? 512L << 20 : Math.Min(2L << 30, device.Accelerator.MemorySize / 4);
 
     /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
