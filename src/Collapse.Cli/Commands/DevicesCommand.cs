@@ -24,8 +24,10 @@ static class DevicesCommand
             }
             if (!devices.Any(d => d.Kind == AcceleratorKind.Cuda))
                 System.Console.WriteLine("no CUDA device found (ILGPU loads the driver as libcuda.so)");
-            if (!devices.Any(d => d.Kind == AcceleratorKind.OpenCL))
-                System.Console.WriteLine("no OpenCL device found (no OpenCL runtime or ICD installed)");
+            if (AcceleratorCatalog.OpenClRuntimeProblem() is string problem)
+                System.Console.WriteLine($"no OpenCL device listed: {problem}");
+            else if (!devices.Any(d => d.Kind == AcceleratorKind.OpenCL))
+                System.Console.WriteLine("no OpenCL device found (the OpenCL runtime lists none)");
             return 0;
         });
         return command;

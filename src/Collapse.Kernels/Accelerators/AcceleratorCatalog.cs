@@ -4,6 +4,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using System.Runtime.InteropServices;
 
 namespace Collapse.Kernels.Accelerators;
 
@@ -68,20 +69,43 @@ public static class AcceleratorCatalog
         return list;
     }
 
-    static IEnumerable<DeviceListing> RefusedOpenClDevices()
+    static IEnumerable<DeviceListing> RefusedOpenClDevices() => ScanOpenCl().Refused;
+
+    /// <summary>
+    /// Why no OpenCL device could even be enumerated, or null when the runtime loaded. ILGPU loads
+    /// the ICD loader as <c>libOpenCL.so</c>; Debian's <c>ocl-icd-libopencl1</c> ships only
+    /// <c>libOpenCL.so.1</c> (the unversioned name comes with <c>ocl-icd-opencl-dev</c>).
+    /// </summary>
+    public static string? OpenClRuntimeProblem()
+    {
+        if (NativeLibrary.TryLoad("libOpenCL.so", out var handle))
+        {
+            NativeLibrary.Free(handle);
+            return null;
+        }
+        if (NativeLibrary.TryLoad("libOpenCL.so.1", out handle))
+        {
+            NativeLibrary.Free(handle);
+            return "an OpenCL runtime is installed as libOpenCL.so.1, but ILGPU loads libOpenCL.so: install ocl-icd-opencl-dev, or put a libOpenCL.so link to it on LD_LIBRARY_PATH";
+        }
+        return "no OpenCL ICD loader (libOpenCL.so) is installed";
+    }
+
+    static (List<DeviceListing> Refused, string? Problem) ScanOpenCl()
     {
         var refused = new List<DeviceListing>();
+        if (OpenClRuntimeProblem() is string problem) return (refused, problem);
         try
         {
             foreach (var device in CLDevice.GetDevices(_ => true))
                 if (device is CLDevice cl && OpenClRefusal(cl) is string reason)
                     refused.Add(Describe(AcceleratorKind.OpenCL, -1, cl, reason));
+            return (refused, null);
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            // No OpenCL runtime installed: nothing to list.
+            return (refused, $"the OpenCL runtime failed to list devices ({e.GetBaseException().Message})");
         }
-        return refused;
     }
 
     static DeviceListing Describe(AcceleratorKind kind, int index, Device device, string? refusal)
@@ -125,7 +149,7 @@ public static class AcceleratorCatalog
                 var index = spec.Index ?? 0;
                 if (devices.Count == 0)
                     throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: no usable {spec.Kind.ToString().ToUpperInvariant()} device is present" +
+                        $"--accelerator {spec}: no usable {KindName(spec.Kind)} device is present" +
                         (spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "") +
                         "; run 'collapse devices' to see what is available, or use --accelerator auto|cpu");
                 if (index >= devices.Count)
@@ -144,10 +168,19 @@ public static class AcceleratorCatalog
 
     static string RefusedSummary()
     {
-        var refused = RefusedOpenClDevices().ToList();
-        return refused.Count == 0 ? " (no OpenCL runtime or device found)"
+        var (refused, problem) = ScanOpenCl();
+        if (problem is not null) return $" ({problem})";
+        return refused.Count == 0 ? " (the OpenCL runtime lists no device)"
             : " (refused: " + string.Join("; ", refused.Select(r => $"{r.Name}: {r.RefusedBecause}")) + ")";
     }
+
+    public static string KindName(AcceleratorKind kind) => kind switch
+    {
+        AcceleratorKind.Cuda => "CUDA",
+        AcceleratorKind.OpenCL => "OpenCL",
+        AcceleratorKind.Cpu => "CPU",
+        _ => "auto",
+    };
 }
 
 /// <summary>An open accelerator and the context that owns it.</summary>
