@@ -34,26 +34,19 @@ public static class SimdNormals
     /// <summary>The same normals as <see cref="Fill(RandomStream, ulong, Span{float})"/>, widened to double.</summary>
     public static void Fill(RandomStream stream, ulong start, Span<double> destination)
     {
-        Span<float> group = stackalloc float[32];
-        var written = 0;
-        var skip = (int)(start & 31);
-        for (var g = start >> 5; written < destination.Length; g++, skip = 0)
+        Span<float> chunk = stackalloc float[256];
+        for (var done = 0; done < destination.Length; done += chunk.Length)
         {
-            Generate32(stream, g << 3, group);
-            var take = Math.Min(32 - skip, destination.Length - written);
-            if (take == 32)
+            var part = chunk[..Math.Min(chunk.Length, destination.Length - done)];
+            Fill(stream, start + (ulong)done, part);
+            var i = 0;
+            for (; i + 8 <= part.Length; i += 8)
             {
-                // A whole group: widen eight lanes at a time.
-                for (var i = 0; i < 32; i += 8)
-                {
-                    var (low, high) = Vector256.Widen(Vector256.Create<float>(group[i..]));
-                    low.CopyTo(destination[(written + i)..]);
-                    high.CopyTo(destination[(written + i + 4)..]);
-                }
+                var (low, high) = Vector256.Widen(Vector256.Create<float>(part[i..]));
+                low.CopyTo(destination[(done + i)..]);
+                high.CopyTo(destination[(done + i + 4)..]);
             }
-            else
-                for (var i = 0; i < take; i++) destination[written + i] = group[skip + i];
-            written += take;
+            for (; i < part.Length; i++) destination[done + i] = part[i];
         }
     }
 
