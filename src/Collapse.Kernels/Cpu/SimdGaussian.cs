@@ -183,7 +183,7 @@ public static unsafe class SimdGaussian
     /// <summary>
     /// Pivoted Cholesky of Σ = M2·inverseCount (same algorithm and stopping rules as the ILGPU
     /// kernel <c>FactorKernels.PivotedCholesky</c>), with the trailing update vectorized.
-    /// <paramref name="work"/> holds d·d doubles, <paramref name="perm"/> d ints, <paramref name="column"/> d doubles.
+    /// <paramref name="work"/> holds d·d doubles, <paramref name="perm"/> d ints, <paramref name="column"/> 2·d doubles.
     /// Returns the rank; writes FT (d×ld, rows ≥ rank zero), the factor in pivot order transposed
     /// (<paramref name="lowerT"/>[k, j] = L[j, k], for <see cref="Transform"/>), the permutation
     /// and log det (−∞ when rank &lt; d).
@@ -197,9 +197,12 @@ public static unsafe class SimdGaussian
         var max = 0.0;
         for (var i = 0; i < d; i++) max = Math.Max(max, a[(long)i * d + i]);
         var tolerance = d * 2.220446049250313e-16 * max;
+        // Pivots are taken two at a time: the second pivot's diagonal and column are corrected for
+        // the first on the fly, then one rank-2 update sweeps the trailing triangle (half the passes).
+        var second = column + d;
         var k = 0;
         var sumLog = 0.0;
-        for (; k < maxRank; k++)
+        while (k < maxRank)
         {
             var p = k;
             for (var i = k + 1; i < d; i++)
@@ -215,16 +218,45 @@ public static unsafe class SimdGaussian
                 a[(long)i * d + k] /= lkk;
                 column[i] = a[(long)i * d + k];
             }
-            // Only the lower triangle is kept up to date: half the work of a full update.
-            for (var i = k + 1; i < d; i++)
+            var k1 = k + 1;
+            k = k1;
+            // Past the last pivot the trailing matrix is never read again.
+            if (k1 >= maxRank) break;
+
+            var q = k1;
+            var best = a[(long)k1 * d + k1] - column[k1] * column[k1];
+            for (var i = k1 + 1; i < d; i++)
             {
-                var li = Vector256.Create(column[i]);
-                var row = a + (long)i * d;
-                var j = k + 1;
-                for (; j + 4 <= i + 1; j += 4)
-                    (Vector256.Load(row + j) - li * Vector256.Load(column + j)).Store(row + j);
-                for (; j <= i; j++) row[j] -= column[i] * column[j];
+                var diagonal = a[(long)i * d + i] - column[i] * column[i];
+                if (diagonal > best) (q, best) = (i, diagonal);
             }
+            if (!(best > tolerance)) break;
+            if (q != k1)
+            {
+                SwapLower(a, d, k1, q, perm);
+                (column[k1], column[q]) = (column[q], column[k1]);
+            }
+            var l11 = Math.Sqrt(best);
+            sumLog += Math.Log(best);
+            a[(long)k1 * d + k1] = l11;
+            for (var i = k1 + 1; i < d; i++)
+            {
+                a[(long)i * d + k1] = (a[(long)i * d + k1] - column[i] * column[k1]) / l11;
+                second[i] = a[(long)i * d + k1];
+            }
+            // Only the lower triangle is kept up to date: half the work of a full update.
+            for (var i = k1 + 1; i < d; i++)
+            {
+                var c0 = Vector256.Create(-column[i]);
+                var c1 = Vector256.Create(-second[i]);
+                var row = a + (long)i * d;
+                var j = k1 + 1;
+                for (; j + 4 <= i + 1; j += 4)
+                    Vector256.FusedMultiplyAdd(c1, Vector256.Load(second + j),
+                        Vector256.FusedMultiplyAdd(c0, Vector256.Load(column + j), Vector256.Load(row + j))).Store(row + j);
+                for (; j <= i; j++) row[j] -= column[i] * column[j] + second[i] * second[j];
+            }
+            k = k1 + 1;
         }
         new Span<double>(factorT, d * ld).Clear();
         new Span<double>(lowerT, d * ld).Clear();

@@ -155,7 +155,7 @@ public sealed unsafe class GaussianKernels
             var lPtr = Ptr(model.PivotLowerT); var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
             Parallel.For(0, replicates, OneWorkerPerCore, r =>
                 rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
-                    workPtr + (long)r * d * d, permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, d),
+                    workPtr + (long)r * d * d, permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, 2L * d),
                     fPtr + (long)r * d * ld, lPtr + (long)r * d * ld, out logPtr[r]));
             return;
         }

@@ -104,8 +104,8 @@ public sealed class GaussianFamily : IModelFamily
         if (method == GaussianMethod.Wishart)
         {
             var statistics = new StatisticsBatch(accelerator, shape, count);
-            kernels.DrawWishart(shape, Stream(iteration, RandomStreams.WishartNormals + 16 * stream),
-                Stream(iteration, RandomStreams.WishartChiSquare + 16 * stream), firstReplicate, count,
+            kernels.DrawWishart(shape, Stream(iteration, RandomStreams.WishartNormals(stream)),
+                Stream(iteration, RandomStreams.WishartChiSquare(stream)), firstReplicate, count,
                 mean.View, factorT.View, rank.View, statistics.Mean.View, statistics.FactorT.View,
                 statistics.Rank.View, statistics.LogDetIncrement.View);
             return statistics;
