@@ -42,8 +42,8 @@ public static class GaussianFigures
         return paths;
     }
 
-    /// <summary>One n's curve in plot units (log10 of the value on a log axis).</summary>
-    private sealed record Curve(int N, double[] X, double[] Mean, double[] Lo, double[] Hi);
+    /// <summary>One n's curve in plot units; <see cref="CutAt"/> is the iteration where a seed's value reached 0 on a log axis.</summary>
+    private sealed record Curve(int N, double[] X, double[] Mean, double[] Lo, double[] Hi, int? CutAt = null);
 
     private sealed record Panel(Setting Setting, List<Curve> Curves, List<Curve> Theory, List<int> Omitted);
 
@@ -126,7 +126,10 @@ public static class GaussianFigures
         {
             var v = it.Select(r => log ? LogValue(r, metric) : Value(r, metric)).Where(z => !double.IsNaN(z)).Order().ToArray();
             if (v.Length == 0) continue;
-            if (log && double.IsNegativeInfinity(v[0])) return null;
+            // A zero cannot sit on a log axis: draw up to the last iteration where every seed is positive
+            // (nothing, when that is none), and say where the curve stops.
+            if (log && double.IsNegativeInfinity(v[0]))
+                return x.Count == 0 ? null : new Curve(n, [.. x], [.. mean], [.. lo], [.. hi], it.Key);
             var scale = log ? 1 / Ln10 : 1;
             x.Add(it.Key);
             mean.Add((log ? LogSumExp(v) - Math.Log(v.Length) : v.Average()) * scale);
@@ -185,23 +188,31 @@ public static class GaussianFigures
         if (panels.Any(p => p.Theory.Count > 0))
             items.Add(new LegendItem { LabelText = "exact E[·], replace", LineColor = grey.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed });
 
-        // Curves left out (a zero value cannot sit on a log axis), saying where when not everywhere.
+        // Curves left out or cut short (a zero value cannot sit on a log axis), saying where when not everywhere.
+        var quantity = metric == Metric.DetRatio ? "det" : metric == Metric.TraceRatio ? "trace" : "error";
         var omitted = panels.SelectMany(p => p.Omitted).Distinct().Order().ToList();
-        if (omitted.Count > 0) items.Add(new LegendItem { LabelText = "not drawn (0 on a log axis):" });
+        var cut = panels.SelectMany(p => p.Curves.Where(c => c.CutAt is not null).Select(c => (p.Setting, c.N, At: c.CutAt!.Value))).ToList();
+        if (omitted.Count + cut.Count > 0) items.Add(new LegendItem { LabelText = $"{quantity} = 0 in a seed, not drawn:" });
         foreach (var n in omitted)
         {
             var where = panels.Where(p => p.Omitted.Contains(n)).Select(p => p.Setting.Name()).ToList();
-            var quantity = metric == Metric.DetRatio ? "det" : metric == Metric.TraceRatio ? "trace" : "error";
-            var why = metric == Metric.DetRatio && n <= d ? "singular, det = 0" : $"{quantity} = 0 in a seed";
-            var text = $"n = {n}: {why}{(where.Count < panels.Count ? $"\n({string.Join(", ", where)} only)" : "")}";
+            var why = metric == Metric.DetRatio && n <= d ? "singular fit" : where.Count < panels.Count ? string.Join(", ", where) : "all";
+            var text = $"n = {n} ({why})";
             items.Add(new LegendItem { LabelText = text, LineColor = colours[n], LineWidth = 3, LinePattern = LinePattern.Dotted });
         }
+        foreach (var (setting, n, at) in cut)
+            items.Add(new LegendItem
+            {
+                LabelText = $"n = {n} from t = {at} ({setting.Name()})",
+                LineColor = colours[n], LineWidth = 3, LinePattern = LinePattern.Dotted,
+            });
 
         var plot = new Plot();
         plot.Layout.Frameless();
         plot.HideGrid();
         var legend = plot.ShowLegend(items, Alignment.UpperLeft);
-        legend.FontSize = 14;
+        // Small enough that a legend with every note still fits the figure's height.
+        legend.FontSize = 12;
         legend.SymbolWidth = 34;
         legend.FontName = Font;
         legend.OutlineColor = Colors.LightGray;
