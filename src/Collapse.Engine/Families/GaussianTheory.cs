@@ -43,11 +43,11 @@ public static class GaussianTheory
         return iteration * perStep;
     }
 
-    /// <summary>ψ(x) for x &gt; 0: recurrence up to x ≥ 6, then the asymptotic series.</summary>
+    /// <summary>ψ(x) for x &gt; 0: recurrence up to x ≥ 10, then the asymptotic series (error below 1e-14).</summary>
     public static double Digamma(double x)
     {
         var result = 0.0;
-        while (x < 6.0)
+        while (x < 10.0)
         {
             result -= 1.0 / x;
             x += 1.0;
@@ -61,7 +61,7 @@ public static class GaussianTheory
     public static double Trigamma(double x)
     {
         var result = 0.0;
-        while (x < 6.0)
+        while (x < 10.0)
         {
             result += 1.0 / (x * x);
             x += 1.0;
