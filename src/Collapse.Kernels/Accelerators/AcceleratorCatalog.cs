@@ -44,12 +44,17 @@ public static class AcceleratorCatalog
 
     /// <summary>A context with every usable accelerator: CPU, CUDA and capable OpenCL devices.</summary>
     public static Context CreateContext() =>
-        Context.Create(builder => builder
+        Context.Create(builder => CompilerSettings(builder
             .CPU(CpuDevice)
             .Cuda()
-            .OpenCL(d => OpenClRefusal(d) is null)
-            .Math(MathMode.Default)
-            .EnableAlgorithms());
+            .OpenCL(d => OpenClRefusal(d) is null)));
+
+    /// <summary>
+    /// How kernels are compiled: IEEE math, and ILGPU.Algorithms, which supplies the float64
+    /// log/sqrt the GPU backends lack. Tests compile for PTX and OpenCL with the same settings.
+    /// </summary>
+    internal static Context.Builder CompilerSettings(Context.Builder builder) =>
+        builder.Math(MathMode.Default).EnableAlgorithms();
 
     /// <summary>Every accelerator ILGPU can see, the refused OpenCL ones included.</summary>
     public static IReadOnlyList<DeviceListing> List()
