@@ -48,7 +48,6 @@ static class RunGaussianCommand
             var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
             var directory = parse.GetValue(output)!;
             using var device = AcceleratorCatalog.Open(spec);
-            GaussianRun.PrepareDirectory(directory);
             using var cancel = CollapseApp.CancelOnCtrlC();
             System.Console.WriteLine($"accelerator: {device.Description}");
             RunManifest? manifest = null;

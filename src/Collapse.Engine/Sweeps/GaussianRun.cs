@@ -38,6 +38,9 @@ public static class GaussianRun
         Action<string>? log = null)
     {
         config.Validate();
+        using var sweep = new GaussianSweep(device, path);
+        // Every cell must fit in memory before anything is written.
+        foreach (var cell in config.Cells()) sweep.BatchSize(config, cell);
         PrepareDirectory(directory);
         var manifestPath = Path.Combine(directory, ManifestName);
         var csvPath = Path.Combine(directory, CsvName);
@@ -53,7 +56,6 @@ public static class GaussianRun
             return previous;
         }
 
-        using var sweep = new GaussianSweep(device, path);
         var manifest = new RunManifest
         {
             Command = command,

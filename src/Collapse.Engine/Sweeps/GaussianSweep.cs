@@ -33,9 +33,13 @@ public sealed class GaussianSweep(ComputeDevice device, KernelPath path = Kernel
     public int BatchSize(GaussianSweepConfig config, GaussianCell cell)
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
-        long ld = (cell.Dim + 3) & ~3, d = cell.Dim, n = cell.N;
+        long ld = (cell.Dim + 7) & ~7, d = cell.Dim, n = cell.N;
         var perReplicate = 8 * (3 * n * ld + 6 * d * d + 3 * d * ld) + 4 * n * d;
         if (cell.Setting == Setting.AccumulateSubsample) perReplicate += 8 * n * ld * config.Iterations;
+        var available = device.IsCpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : device.Accelerator.MemorySize;
+        if (perReplicate > available * 0.8)
+            throw new UsageException($"cell {cell} needs {perReplicate / 1e9:F1} GB for a single seed, more than this " +
+                $"{(device.IsCpu ? "machine" : "device")} has ({available / 1e9:F1} GB): use smaller --samples, --dims or --iterations");
         return (int)Math.Clamp(MemoryBudgetBytes / perReplicate, 1, config.Seeds);
     }
 

@@ -15,6 +15,9 @@ public sealed record GaussianSweepConfig
     /// <summary>Master seed: the first key word of every random stream.</summary>
     public uint Seed { get; init; }
 
+    /// <summary>A cell's rows are held in memory until the cell is written.</summary>
+    public const long MaxRowsPerCell = 50_000_000;
+
     /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
     public void Validate()
     {
@@ -26,6 +29,8 @@ public sealed record GaussianSweepConfig
             if (n < 2) throw new UsageException($"--samples {n} is not valid: a fit needs at least 2 points (n ≥ 2) for a covariance");
         if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
         if (Iterations < 1) throw new UsageException($"--iterations {Iterations} is not valid: give at least 1 iteration (iteration 1 is the fit on real data)");
+        if ((long)Seeds * Iterations > MaxRowsPerCell)
+            throw new UsageException($"--seeds {Seeds} × --iterations {Iterations} is {(long)Seeds * Iterations:N0} rows per cell: at most {MaxRowsPerCell:N0} are supported");
         if (Settings.Count == 0) throw new UsageException("--settings is empty: expected some of replace, accumulate, accumulate-subsample");
         if (Method == GaussianMethod.Wishart && Settings.Contains(Setting.AccumulateSubsample))
             throw new UsageException("--method wishart does not support accumulate-subsample (it draws no points to subsample): use --method data, or --settings replace,accumulate");

@@ -17,6 +17,7 @@ public class RunGaussianCliTests
     [InlineData("--method", "exact", "'exact'")]
     [InlineData("--accelerator", "gpu", "'gpu'")]
     [InlineData("--dims", "3,x", "'x'")]
+    [InlineData("--seeds", "60000000", "--seeds 60000000")]
     public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string option, string value, string named)
     {
         var directory = CliRunner.TemporaryDirectory();
@@ -32,6 +33,16 @@ public class RunGaussianCliTests
         Assert.Contains(named, lines[0]);
         Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(),
             "bad input must leave nothing in --out");
+    }
+
+    [Fact]
+    public void A_cell_too_large_for_memory_is_refused_before_anything_is_written()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        var result = CliRunner.Run(["run", "gaussian", "--dims", "100", "--samples", "10000000", "--seeds", "1", "--iterations", "2", "--out", directory]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("d=100 n=10000000", result.Error);
+        Assert.False(Directory.Exists(directory));
     }
 
     [Fact]
