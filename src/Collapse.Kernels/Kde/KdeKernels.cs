@@ -1,0 +1,77 @@
+using System.Runtime.Intrinsics.X86;
+using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Cpu;
+using Collapse.Kernels.Gaussian;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Kernels.Kde;
+
+/// <summary>
+/// Launchers for the KDE scoring kernels. On a CPU accelerator with AVX2 the scoring runs as SIMD
+/// C# (<see cref="SimdKde"/>, exp-heavy loops where ILGPU's CPU backend is slow); elsewhere the
+/// ILGPU kernels.
+/// </summary>
+public sealed unsafe class KdeKernels
+{
+    readonly Accelerator accelerator;
+    readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int> accumulate;
+    readonly Action<Index1D, ArrayView<double>, int> reset;
+
+    public bool UsesSimd { get; }
+
+    public KdeKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
+    {
+        this.accelerator = accelerator;
+        UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && Avx2.IsSupported && Fma.IsSupported;
+        accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
+        reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
+    }
+
+    /// <summary>Empties every test point's running log-sum-exp; state is replicates·testCount·2 doubles.</summary>
+    public void Reset(ArrayView<double> state) => reset(LaunchSize.For(accelerator, state.Length / 2), state, LaunchSize.For(accelerator, state.Length / 2));
+
+    /// <summary>
+    /// Adds fittedCount fitted points per replicate (points [replicate][point][dim]) to every test
+    /// point's running log-sum-exp of −‖t − x‖²/(2h²).
+    /// </summary>
+    public void Accumulate(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
+        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state)
+    {
+        var inverseTwoH2 = 1.0 / (2 * bandwidth * bandwidth);
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var testPtr = (double*)test.LoadEffectiveAddressAsPtr();
+            var fittedPtr = (double*)fitted.LoadEffectiveAddressAsPtr();
+            var statePtr = (double*)state.LoadEffectiveAddressAsPtr();
+            Parallel.For(0, replicates, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+                SimdKde.Accumulate(testPtr + (long)r * testCount * dim, testCount, fittedPtr + r * fittedReplicateStride, fittedCount,
+                    dim, inverseTwoH2, statePtr + 2L * r * testCount, ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount)));
+            return;
+        }
+        var total = (long)replicates * testCount;
+        accumulate(LaunchSize.For(accelerator, total), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
+            inverseTwoH2, state, total, LaunchSize.For(accelerator, total));
+    }
+
+    /// <summary>
+    /// log p of test point <paramref name="item"/> (replicate·testCount + t) from its state, for a KDE of
+    /// <paramref name="fittedCount"/> points: log p(t) = max + log sum − log m − (d/2)·log(2πh²).
+    /// </summary>
+    public static double LogDensity(double[] state, long item, long fittedCount, int dim, double bandwidth) =>
+        state[2 * item] + Math.Log(state[2 * item + 1]) - Math.Log(fittedCount) - 0.5 * dim * Math.Log(2 * Math.PI * bandwidth * bandwidth);
+
+    /// <summary>Mean negative log-likelihood of every replicate's test points, from their states.</summary>
+    public static double[] MeanNegativeLogLikelihood(double[] state, int replicates, int testCount, long fittedCount, int dim, double bandwidth)
+    {
+        var nll = new double[replicates];
+        for (var r = 0; r < replicates; r++)
+        {
+            var total = 0.0;
+            for (var t = 0; t < testCount; t++) total += LogDensity(state, (long)r * testCount + t, fittedCount, dim, bandwidth);
+            nll[r] = -total / testCount;
+        }
+        return nll;
+    }
+}

@@ -1,0 +1,109 @@
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Kde;
+using Collapse.Tests.Reference;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Tests.Kde;
+
+/// <summary>KDE scoring against the float64 reference, on every accelerator and kernel path.</summary>
+public class KdeScoreTests
+{
+    static double[][][] Points(int seed, int replicates, int count, int dim, double spread, double offset = 0)
+    {
+        var random = new System.Random(seed);
+        return Enumerable.Range(0, replicates).Select(_ => Enumerable.Range(0, count).Select(_ =>
+            Enumerable.Range(0, dim).Select(_ => offset + spread * (random.NextDouble() - 0.5)).ToArray()).ToArray()).ToArray();
+    }
+
+    static double[] Flat(double[][][] points) => points.SelectMany(r => r.SelectMany(p => p)).ToArray();
+
+    static double[] Score(string device, KernelPath path, double[][][] test, IEnumerable<double[][][]> batches, double h)
+    {
+        var (state, fitted) = States(device, path, test, batches, h);
+        return KdeKernels.MeanNegativeLogLikelihood(state, test.Length, test[0].Length, fitted, test[0][0].Length, h);
+    }
+
+    static (double[] State, long Fitted) States(string device, KernelPath path, double[][][] test, IEnumerable<double[][][]> batches, double h)
+    {
+        var accelerator = TestDevices.Get(device).Accelerator;
+        var kernels = new KdeKernels(accelerator, path);
+        var (replicates, testCount, dim) = (test.Length, test[0].Length, test[0][0].Length);
+        using var testBuffer = accelerator.Allocate1D(Flat(test));
+        using var state = accelerator.Allocate1D<double>(2L * replicates * testCount);
+        kernels.Reset(state.View);
+        long fitted = 0;
+        foreach (var batch in batches)
+        {
+            using var batchBuffer = accelerator.Allocate1D(Flat(batch));
+            kernels.Accumulate(replicates, dim, testBuffer.View, testCount, batchBuffer.View, (long)batch[0].Length * dim,
+                batch[0].Length, h, state.View);
+            fitted += batch[0].Length;
+        }
+        accelerator.Synchronize();
+        return (state.GetAsArray1D(), fitted);
+    }
+
+    public static TheoryData<string, KernelPath, int, double> Cases()
+    {
+        var data = new TheoryData<string, KernelPath, int, double>();
+        foreach (var (device, path) in TestDevices.PathList())
+            foreach (var (dim, h) in new[] { (2, 0.1), (2, 1.0), (3, 0.1), (3, 0.5) })
+                data.Add(device, path, dim, h);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Mean_nll_matches_the_reference(string device, KernelPath path, int dim, double h)
+    {
+        var test = Points(1, 3, 37, dim, 4.0);
+        var fitted = Points(2, 3, 53, dim, 4.0);
+        var nll = Score(device, path, test, [fitted], h);
+        for (var r = 0; r < 3; r++)
+            Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], fitted[r], h), nll[r], 1e-9);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
+    public void Far_away_test_points_stay_finite(string device, KernelPath path)
+    {
+        // h = 0.1 at distance ~70: every exp(−‖t − x‖²/2h²) underflows in a naive sum (v ≈ −2.5·10⁵).
+        var test = Points(3, 2, 5, 2, 1.0, offset: 50.0);
+        var fitted = Points(4, 2, 20, 2, 1.0);
+        var nll = Score(device, path, test, [fitted], 0.1);
+        for (var r = 0; r < 2; r++)
+        {
+            Assert.True(double.IsFinite(nll[r]) && nll[r] > 1e5, $"NLL {nll[r]}");
+            Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], fitted[r], 0.1), nll[r], 1e-6 * nll[r]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
+    public void Adding_generations_one_by_one_equals_scoring_them_all_at_once(string device, KernelPath path)
+    {
+        var test = Points(5, 2, 31, 2, 6.0);
+        var generations = Enumerable.Range(0, 4).Select(g => Points(10 + g, 2, 17, 2, 6.0, offset: g)).ToList();
+        var incremental = Score(device, path, test, generations, 0.5);
+        var union = Enumerable.Range(0, 2).Select(r => generations.SelectMany(g => g[r]).ToArray()).ToArray();
+        var full = Score(device, path, test, [union], 0.5);
+        for (var r = 0; r < 2; r++) Assert.Equal(full[r], incremental[r], 1e-10);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
+    public void The_density_integrates_to_one(string device, KernelPath path)
+    {
+        // The kernels' own density of a 2-D KDE of 20 points (h = 0.5), summed over a fine grid
+        // that extends at least 8h past every fitted point.
+        var fitted = Points(6, 1, 20, 2, 3.0);
+        const double step = 0.025, low = -6, high = 6;
+        var grid = new List<double[]>();
+        for (var x = low; x < high; x += step)
+            for (var y = low; y < high; y += step) grid.Add([x + step / 2, y + step / 2]);
+        var (state, count) = States(device, path, [grid.ToArray()], [fitted], 0.5);
+        var total = Enumerable.Range(0, grid.Count).Sum(i => Math.Exp(KdeKernels.LogDensity(state, i, count, 2, 0.5))) * step * step;
+        Assert.Equal(1.0, total, 1e-4);
+    }
+}
