@@ -17,6 +17,7 @@ public sealed unsafe class KdeKernels
     readonly Accelerator accelerator;
     readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int> accumulate;
     readonly Action<Index1D, ArrayView<double>, int> reset;
+    readonly Action<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int> sample;
 
     public bool UsesSimd { get; }
 
@@ -26,6 +27,7 @@ public sealed unsafe class KdeKernels
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && Avx2.IsSupported && Fma.IsSupported;
         accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
         reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
+        sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample);
     }
 
     /// <summary>Empties every test point's running log-sum-exp; state is replicates·testCount·2 doubles.</summary>
@@ -53,6 +55,19 @@ public sealed unsafe class KdeKernels
         var total = (long)replicates * testCount;
         accumulate(LaunchSize.For(accelerator, total), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
             inverseTwoH2, state, total, LaunchSize.For(accelerator, total));
+    }
+
+    /// <summary>
+    /// count points per replicate from each replicate's KDE (fitted points [replicate][point][dim]) into
+    /// output [replicate][count][dim]: a fitted point chosen by <paramref name="choices"/>, plus h times
+    /// normals of <paramref name="noise"/>. The kernel is light (count·d work), so every accelerator runs it.
+    /// </summary>
+    public void Sample(Random.RandomStream choices, Random.RandomStream noise, int firstReplicate, int replicates, int dim,
+        ArrayView<double> fitted, long fittedReplicateStride, int fittedCount, double bandwidth, int count, ArrayView<double> output)
+    {
+        var total = (long)replicates * count;
+        sample(LaunchSize.For(accelerator, total), choices, noise, firstReplicate, fitted, fittedReplicateStride, fittedCount, dim,
+            bandwidth, count, output, total, LaunchSize.For(accelerator, total));
     }
 
     /// <summary>
