@@ -54,12 +54,9 @@ public static class SimdNormals
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Generate32(RandomStream stream, ulong firstBlock, Span<float> output)
     {
-        var lanes = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
-        var low = Vector256.Create((uint)firstBlock) + lanes;
-        // Carry into the high word where the 8 consecutive blocks cross a 2^32 boundary.
-        var carry = Vector256.LessThan(low, Vector256.Create((uint)firstBlock));
-        var c0 = low;
-        var c1 = Vector256.Create((uint)(firstBlock >> 32)) - carry;
+        // firstBlock is a multiple of 8, so its 8 blocks never cross a 2^32 boundary of the low word.
+        var c0 = Vector256.Create((uint)firstBlock) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var c1 = Vector256.Create((uint)(firstBlock >> 32));
         var c2 = Vector256.Create(stream.Iteration);
         var c3 = Vector256.Create(stream.Stream);
         uint k0 = stream.Seed, k1 = stream.Replicate;

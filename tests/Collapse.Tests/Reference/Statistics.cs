@@ -3,8 +3,6 @@ namespace Collapse.Tests.Reference;
 /// <summary>Small statistics helpers for the statistical tests.</summary>
 public static class Statistics
 {
-    public static double Mean(IEnumerable<double> values) => values.Average();
-
     /// <summary>Standard error of the mean.</summary>
     public static double StandardError(IReadOnlyCollection<double> values)
     {
