@@ -60,6 +60,9 @@ public static class CollapseApp
         DefaultValueFactory = _ => "auto",
     };
 
+    /// <summary>The command line as typed, for the manifest.</summary>
+    public static string CommandLine() => "collapse " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+
     /// <summary>Cancels the token on Ctrl-C (the sweep stops between iterations and keeps finished cells).</summary>
     public static CancellationTokenSource CancelOnCtrlC()
     {

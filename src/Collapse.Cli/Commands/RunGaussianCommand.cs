@@ -51,11 +51,11 @@ static class RunGaussianCommand
             using var cancel = CollapseApp.CancelOnCtrlC();
             System.Console.WriteLine($"accelerator: {device.Description}");
             RunManifest? manifest = null;
+            using var sweep = new GaussianSweep(device, config, path);
             ProgressDisplay.Run("gaussian", progress =>
-                manifest = GaussianRun.Execute(device, config, directory, parse.GetValue(overwrite), path,
-                    "collapse " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), progress, cancel.Token,
-                    System.Console.WriteLine));
-            var csv = Path.Combine(directory, GaussianRun.CsvName);
+                manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
+                    cancel.Token, System.Console.WriteLine));
+            var csv = Path.Combine(directory, GaussianSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");
             if (!parse.GetValue(noFigures))
             {

@@ -5,6 +5,39 @@ namespace Collapse.Engine.Data;
 /// <summary>The KDE setting's datasets (DESIGN.md, section B), as scikit-learn's <c>make_*</c> functions define them.</summary>
 public enum ToyDataset { Blobs, Circles, Moons, SwissRoll }
 
+public static class ToyDatasets
+{
+    public static readonly IReadOnlyList<ToyDataset> All = Enum.GetValues<ToyDataset>();
+
+    /// <summary>The spelling used on the command line and in CSV files.</summary>
+    public static string Name(this ToyDataset dataset) => dataset switch
+    {
+        ToyDataset.Blobs => "blobs",
+        ToyDataset.Circles => "circles",
+        ToyDataset.Moons => "moons",
+        ToyDataset.SwissRoll => "swiss-roll",
+        _ => throw new ArgumentOutOfRangeException(nameof(dataset)),
+    };
+
+    public static bool TryParse(string text, out ToyDataset dataset)
+    {
+        foreach (var d in All)
+            if (string.Equals(d.Name(), text.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                dataset = d;
+                return true;
+            }
+        dataset = default;
+        return false;
+    }
+
+    public static ToyDataset Parse(string text) => TryParse(text, out var d)
+        ? d
+        : throw new FormatException($"unknown dataset '{text}': expected one of {string.Join(", ", All.Select(Name))}");
+
+    public static int Dim(this ToyDataset dataset) => dataset == ToyDataset.SwissRoll ? 3 : 2;
+}
+
 /// <summary>
 /// One seed's real distribution of a toy dataset. For blobs that is the three centers, drawn once
 /// per seed, so the training data and the test set come from the same distribution (the paper's
@@ -18,7 +51,7 @@ public sealed class ToyDistribution
     public const int BlobCenters = 3;
 
     public ToyDataset Dataset { get; }
-    public int Dim => Dataset == ToyDataset.SwissRoll ? 3 : 2;
+    public int Dim => Dataset.Dim();
 
     /// <summary>Blob centers, [center][2]; empty for the other datasets.</summary>
     public double[] Centers { get; }
@@ -41,14 +74,10 @@ public sealed class ToyDistribution
         return new ToyDistribution(dataset, centers);
     }
 
-    /// <summary>
-    /// count points, [point][Dim], from the normals and uniforms of <paramref name="stream"/>
-    /// (uniforms come from the stream with the next stream number).
-    /// </summary>
-    public double[] Sample(int count, RandomStream stream)
+    /// <summary>count points, [point][Dim], from the normals of <paramref name="stream"/> and the uniforms of <paramref name="uniforms"/>.</summary>
+    public double[] Sample(int count, RandomStream stream, RandomStream uniforms)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "at least one point");
-        var uniforms = new RandomStream(stream.Seed, stream.Replicate, stream.Iteration, stream.Stream + 1);
         var x = new double[count * Dim];
         switch (Dataset)
         {

@@ -10,6 +10,15 @@ public static class RandomStreams
     public const uint Synthetic = 2;
     public const uint Subsample = 3;
 
+    /// <summary>A seed's real distribution itself (the blob centers), drawn once per seed.</summary>
+    public const uint Distribution = 4;
+    /// <summary>Uniforms of the real training data, where a dataset needs them beside normals (swiss roll).</summary>
+    public const uint RealDataUniforms = 5;
+    /// <summary>The held-out real test set: normals, then uniforms.</summary>
+    public const uint TestData = 6, TestDataUniforms = 7;
+    /// <summary>Which fitted point each KDE sample starts from (its noise comes from <see cref="Synthetic"/>).</summary>
+    public const uint SyntheticChoices = 8;
+
     /// <summary>
     /// The Wishart method draws a generation's statistics instead of its points: real data and
     /// synthetic data each get their own pair of streams (normals, chi-squares).

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics.X86;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Cpu;
+using Collapse.Kernels.Points;
 using Collapse.Kernels.Random;
 using ILGPU;
 using ILGPU.Runtime;
@@ -27,6 +28,9 @@ public sealed unsafe class GaussianKernels
     public Accelerator Accelerator => accelerator;
     public RandomKernels Random { get; }
 
+    /// <summary>Gathers and subsamples of the points the Gaussian kernels write.</summary>
+    public PointKernels Points { get; }
+
     /// <summary>True when the CPU SIMD kernels serve sampling, moments and factorization.</summary>
     public bool UsesSimd { get; }
 
@@ -37,7 +41,6 @@ public sealed unsafe class GaussianKernels
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int> scatterFromFactor;
     readonly Action<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> factorize;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
-    readonly Action<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int> gather;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int> meanNormAndTrace;
     readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
 
@@ -47,6 +50,7 @@ public sealed unsafe class GaussianKernels
         Random = new RandomKernels(accelerator);
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU
                    && SimdNormals.IsSupported && Fma.IsSupported;
+        Points = new PointKernels(accelerator, Random, UsesSimd);
         mean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, int>(MomentKernels.Mean);
         scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, ArrayView<double>, int>(MomentKernels.Scatter);
         mergeScatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, double, double, int, int>(MomentKernels.MergeScatter);
@@ -55,7 +59,6 @@ public sealed unsafe class GaussianKernels
         factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
         transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
         meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace);
-        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int>(SampleKernels.Gather);
         wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
     }
 
@@ -75,7 +78,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT); var xPtr = Ptr(points);
             var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
-            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
             {
                 var z = ThreadScratch.Doubles(ThreadScratch.Normals, (long)m * d);
                 SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, new Span<double>(z, m * d));
@@ -98,7 +101,7 @@ public sealed unsafe class GaussianKernels
         {
             accelerator.Synchronize();
             var xPtr = Ptr(points); var meanPtr = Ptr(meanView); var m2Ptr = Ptr(m2);
-            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdGaussian.Moments(xPtr + r * replicateStride, m, d, ld, meanPtr + (long)r * d, m2Ptr + (long)r * d * d));
             return;
         }
@@ -115,7 +118,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var d = shape.Dim;
             var meanAPtr = Ptr(meanA); var m2APtr = Ptr(m2A); var meanBPtr = Ptr(meanB); var m2BPtr = Ptr(m2B);
-            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdGaussian.Merge(meanAPtr + (long)r * d, m2APtr + (long)r * d * d, countA, meanBPtr + (long)r * d,
                     m2BPtr + (long)r * d * d, countB, d, ThreadScratch.Doubles(ThreadScratch.Vector, d)));
             return;
@@ -132,7 +135,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var (d, ld) = (shape.Dim, shape.Stride);
             var fPtr = Ptr(factorT); var m2Ptr = Ptr(m2); var rankPtr = IntPtr(rank);
-            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdGaussian.Syrk(fPtr + (long)r * d * ld, rankPtr[r], d, ld, scale, m2Ptr + (long)r * d * d));
             return;
         }
@@ -153,7 +156,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var m2Ptr = Ptr(m2); var workPtr = Ptr(work); var fPtr = Ptr(model.FactorT); var logPtr = Ptr(model.LogDet);
             var lPtr = Ptr(model.PivotLowerT); var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
-            Parallel.For(0, replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
                 rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
                     workPtr + (long)r * d * d, permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, 2L * d),
                     fPtr + (long)r * d * ld, lPtr + (long)r * d * ld, out logPtr[r]));
@@ -175,7 +178,7 @@ public sealed unsafe class GaussianKernels
             var meanPtr = Ptr(meanView); var fPtr = Ptr(factorT); var rankPtr = IntPtr(rank);
             var gMeanPtr = Ptr(generationMean); var gPtr = Ptr(generationFactorT); var gRankPtr = IntPtr(generationRank);
             var incPtr = Ptr(logDetIncrement);
-            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
             {
                 var replicate = (uint)(firstReplicate + r);
                 gRankPtr[r] = SimdGaussian.WishartDraw(normalStream.ForReplicate(replicate), chiSquareStream.ForReplicate(replicate),
@@ -192,27 +195,6 @@ public sealed unsafe class GaussianKernels
             meanView, factorT, rank, generationMean, generationFactorT, generationRank, logDetIncrement, Threads(shape.Replicates));
     }
 
-    /// <summary>destination[r, q, :] = source[r, index[r, q], :] for count rows per replicate.</summary>
-    public void Gather(GaussianShape shape, ArrayView<double> source, long sourceReplicateStride, ArrayView<int> index, int count, ArrayView<double> destination)
-    {
-        var length = shape.PointsLength(count);
-        if (UsesSimd)
-        {
-            // A row copy per point: ILGPU's CPU backend moves single elements at a fraction of memory speed.
-            accelerator.Synchronize();
-            var ld = shape.Stride;
-            var sourcePtr = Ptr(source); var destinationPtr = Ptr(destination); var indexPtr = IntPtr(index);
-            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
-            {
-                for (var q = 0; q < count; q++)
-                    Buffer.MemoryCopy(sourcePtr + r * sourceReplicateStride + (long)indexPtr[(long)r * count + q] * ld,
-                        destinationPtr + ((long)r * count + q) * ld, ld * sizeof(double), ld * sizeof(double));
-            });
-            return;
-        }
-        gather(Threads(length), source, sourceReplicateStride, index, count, shape.Stride, destination.SubView(0, length), Threads(length));
-    }
-
     /// <summary>output[2r] = ‖μ_r‖², output[2r + 1] = tr Σ_r, for every replicate.</summary>
     public void MeanNormAndTrace(GaussianShape shape, GaussianModelViews model, ArrayView<double> output)
     {
@@ -221,7 +203,7 @@ public sealed unsafe class GaussianKernels
             accelerator.Synchronize();
             var (d, ld) = (shape.Dim, shape.Stride);
             var meanPtr = Ptr(model.Mean); var fPtr = Ptr(model.FactorT); var rankPtr = IntPtr(model.Rank); var outPtr = Ptr(output);
-            Parallel.For(0, shape.Replicates, OneWorkerPerCore, r =>
+            Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
             {
                 var norm = 0.0;
                 for (var j = 0; j < d; j++) norm += meanPtr[(long)r * d + j] * meanPtr[(long)r * d + j];
@@ -237,32 +219,7 @@ public sealed unsafe class GaussianKernels
             output, Threads(shape.Replicates));
     }
 
-    /// <summary>
-    /// count distinct indices of [0, population) per replicate (see <see cref="RandomKernels.WithoutReplacement"/>).
-    /// On the CPU path the same kernel body runs from .NET, one replicate per loop iteration, without a launch.
-    /// </summary>
-    public void WithoutReplacement(RandomStream stream, int firstReplicate, int replicates, int population, int count,
-        ArrayView<int> output, ArrayView<int> workspace)
-    {
-        if (UsesSimd)
-        {
-            if (count > population)
-                throw new ArgumentOutOfRangeException(nameof(count), $"cannot draw {count} distinct items from {population}");
-            accelerator.Synchronize();
-            Parallel.For(0, replicates, OneWorkerPerCore, r =>
-                RandomKernels.WithoutReplacementKernel(r, stream, firstReplicate, replicates, population, count, replicates, output, workspace));
-            return;
-        }
-        Random.WithoutReplacement(stream, firstReplicate, replicates, population, count, output, workspace);
-    }
-
     public void Synchronize() => accelerator.Synchronize();
-
-    /// <summary>
-    /// The CPU path's loops over replicates: one worker per core. Unbounded, Parallel.For spread
-    /// each loop over every thread-pool thread, a dozen threads time-slicing two cores.
-    /// </summary>
-    static readonly ParallelOptions OneWorkerPerCore = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     static double* Ptr(ArrayView<double> view) => (double*)view.LoadEffectiveAddressAsPtr();
     static int* IntPtr(ArrayView<int> view) => (int*)view.LoadEffectiveAddressAsPtr();

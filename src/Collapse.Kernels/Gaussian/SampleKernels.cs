@@ -28,19 +28,4 @@ static class SampleKernels
             points[r * replicateStride + p * ld + j] = x;
         }
     }
-
-    /// <summary>dst[r, q, :] = src[r, index[r, q], :]. Threads stride over (r, q, j).</summary>
-    public static void Gather(Index1D thread, ArrayView<double> source, long sourceReplicateStride,
-        ArrayView<int> index, int count, int ld, ArrayView<double> destination, int stride)
-    {
-        var perReplicate = (long)count * ld;
-        for (long item = thread; item < destination.Length; item += stride)
-        {
-            var r = item / perReplicate;
-            var qj = item - r * perReplicate;
-            var q = qj / ld;
-            var j = qj - q * ld;
-            destination[item] = source[r * sourceReplicateStride + (long)index[r * count + q] * ld + j];
-        }
-    }
 }

@@ -47,7 +47,7 @@ public sealed unsafe class KdeKernels
             var testPtr = (double*)test.LoadEffectiveAddressAsPtr();
             var fittedPtr = (double*)fitted.LoadEffectiveAddressAsPtr();
             var statePtr = (double*)state.LoadEffectiveAddressAsPtr();
-            Parallel.For(0, replicates, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdKde.Accumulate(testPtr + (long)r * testCount * dim, testCount, fittedPtr + r * fittedReplicateStride, fittedCount,
                     dim, inverseTwoH2, statePtr + 2L * r * testCount, ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount)));
             return;

@@ -1,5 +1,6 @@
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 
 namespace Collapse.Tests.Cli;
@@ -97,24 +98,31 @@ public class RunGaussianCliTests
         Assert.Equal(File.ReadAllText(Path.Combine(first, "gaussian.csv")), File.ReadAllText(Path.Combine(second, "gaussian.csv")));
     }
 
+    static Engine.Results.RunManifest Execute(ComputeDevice device, GaussianSweepConfig config, string directory,
+        IProgress<SweepProgress>? progress, CancellationToken cancellation)
+    {
+        using var sweep = new GaussianSweep(device, config);
+        return SweepRun.Execute(device, sweep, directory, false, "test", progress, cancellation);
+    }
+
     [Fact]
     public void An_interrupted_sweep_keeps_finished_cells_and_resumes_without_duplicates()
     {
         var config = new GaussianSweepConfig { Dims = [2, 3], Samples = [6, 9], Seeds = 3, Iterations = 3 };
         var device = TestDevices.Get("cpu");
         var clean = CliRunner.TemporaryDirectory();
-        GaussianRun.Execute(device, config, clean, false, KernelPath.Auto, "test", null, CancellationToken.None);
+        Execute(device, config, clean, null, CancellationToken.None);
 
         var interrupted = CliRunner.TemporaryDirectory();
         using var cancel = new CancellationTokenSource();
         var progress = new CancelAfterCells(cancel, cells: 5);
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            GaussianRun.Execute(device, config, interrupted, false, KernelPath.Auto, "test", progress, cancel.Token));
+            Execute(device, config, interrupted, progress, cancel.Token));
         Assert.False(File.Exists(Path.Combine(interrupted, "gaussian.csv")), "an unfinished sweep must not look like a result");
         var partial = File.ReadAllLines(Path.Combine(interrupted, "gaussian.csv.partial"));
         Assert.Equal(1 + 5 * 3 * 3, partial.Length);
 
-        var resumed = GaussianRun.Execute(device, config, interrupted, false, KernelPath.Auto, "test", null, CancellationToken.None);
+        var resumed = Execute(device, config, interrupted, null, CancellationToken.None);
         Assert.Equal("complete", resumed.Status);
         Assert.Equal(File.ReadAllLines(Path.Combine(clean, "gaussian.csv")).Order(),
             File.ReadAllLines(Path.Combine(interrupted, "gaussian.csv")).Order());

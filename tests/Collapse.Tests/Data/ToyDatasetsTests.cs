@@ -6,7 +6,7 @@ namespace Collapse.Tests.Data;
 /// <summary>The toy datasets against the shapes scikit-learn's make_* functions define.</summary>
 public class ToyDatasetsTests
 {
-    static readonly RandomStream Centers = new(3, 1, 0, 40), Points = new(3, 1, 1, 41);
+    static readonly RandomStream Centers = new(3, 1, 0, 40), Points = new(3, 1, 1, 41), Uniforms = new(3, 1, 1, 42);
 
     static (double X, double Y) Point2(double[] x, int p) => (x[2 * p], x[2 * p + 1]);
 
@@ -14,7 +14,7 @@ public class ToyDatasetsTests
     public void Circles_put_half_the_points_on_each_circle()
     {
         const int n = 2001;
-        var x = ToyDistribution.ForSeed(ToyDataset.Circles, Centers).Sample(n, Points);
+        var x = ToyDistribution.ForSeed(ToyDataset.Circles, Centers).Sample(n, Points, Uniforms);
         var radii = Enumerable.Range(0, n).Select(p => Math.Sqrt(x[2 * p] * x[2 * p] + x[2 * p + 1] * x[2 * p + 1])).ToArray();
         var outer = radii.Take(n / 2).ToArray();
         var inner = radii.Skip(n / 2).ToArray();
@@ -31,7 +31,7 @@ public class ToyDatasetsTests
     public void Moons_lie_on_two_interleaved_half_circles()
     {
         const int n = 1000;
-        var x = ToyDistribution.ForSeed(ToyDataset.Moons, Centers).Sample(n, Points);
+        var x = ToyDistribution.ForSeed(ToyDataset.Moons, Centers).Sample(n, Points, Uniforms);
         for (var p = 0; p < n; p++)
         {
             var (px, py) = Point2(x, p);
@@ -50,7 +50,7 @@ public class ToyDatasetsTests
     public void Swiss_roll_has_its_parameter_and_height_in_range()
     {
         const int n = 4000;
-        var x = ToyDistribution.ForSeed(ToyDataset.SwissRoll, Centers).Sample(n, Points);
+        var x = ToyDistribution.ForSeed(ToyDataset.SwissRoll, Centers).Sample(n, Points, Uniforms);
         var heights = new double[n];
         for (var p = 0; p < n; p++)
         {
@@ -69,8 +69,8 @@ public class ToyDatasetsTests
         var distribution = ToyDistribution.ForSeed(ToyDataset.Blobs, Centers);
         Assert.Equal(6, distribution.Centers.Length);
         Assert.All(distribution.Centers, c => Assert.InRange(c, -10, 10));
-        var train = distribution.Sample(301, Points);
-        var test = distribution.Sample(500, new RandomStream(3, 1, 1, 50));
+        var train = distribution.Sample(301, Points, Uniforms);
+        var test = distribution.Sample(500, new RandomStream(3, 1, 1, 50), new RandomStream(3, 1, 1, 51));
         foreach (var data in new[] { train, test })
         {
             var counts = new int[3];
@@ -95,9 +95,9 @@ public class ToyDatasetsTests
     {
         foreach (var dataset in Enum.GetValues<ToyDataset>())
         {
-            var a = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points);
-            var b = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points);
-            var c = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points.ForReplicate(2));
+            var a = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points, Uniforms);
+            var b = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points, Uniforms);
+            var c = ToyDistribution.ForSeed(dataset, Centers).Sample(64, Points.ForReplicate(2), Uniforms.ForReplicate(2));
             Assert.Equal(a, b);
             Assert.NotEqual(a, c);
         }

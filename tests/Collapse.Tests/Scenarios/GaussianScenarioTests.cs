@@ -1,5 +1,6 @@
 using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
+using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
@@ -15,8 +16,8 @@ public class GaussianScenarioTests
 {
     static List<GaussianRow> Run(string device, KernelPath path, GaussianSweepConfig config, GaussianCell cell, int? batch = null)
     {
-        using var sweep = new GaussianSweep(TestDevices.Get(device), path) { ReplicatesPerBatch = batch };
-        return sweep.RunCell(config, cell);
+        using var sweep = new GaussianSweep(TestDevices.Get(device), config, path) { ReplicatesPerBatch = batch };
+        return sweep.RunCell(cell);
     }
 
     public static TheoryData<string, KernelPath, GaussianMethod> MethodCases()

@@ -1,3 +1,4 @@
+using Collapse.Engine.Families.Points;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Random;
 using ILGPU;
@@ -184,7 +185,7 @@ public sealed class GaussianFamily : IModelFamily
     {
         if (method == GaussianMethod.Wishart)
             throw new InvalidOperationException("the wishart method draws no points, so it has no pool to subsample: use --method data for accumulate-subsample");
-        return new GaussianPool(kernels, shape, capacity, seed, firstReplicate, buffers, poolBuffers);
+        return new PointPool(kernels.Points, shape.Replicates, shape.Stride, capacity, seed, firstReplicate, buffers, poolBuffers);
     }
 
     public void Evaluate(double[,] metrics)
@@ -209,40 +210,4 @@ public sealed class GaussianFamily : IModelFamily
             b?.Dispose();
         buffers.Dispose();
     }
-}
-
-/// <summary>Accumulate-Subsample's pool: every generation's points, [replicate][capacity][stride].</summary>
-sealed class GaussianPool(GaussianKernels kernels, GaussianShape shape, long capacity, uint seed,
-    int firstReplicate, PointBuffers buffers, PointBuffers? poolBuffers) : IDataPool
-{
-    // Only rows that were added are ever read, so a reused buffer needs no clearing.
-    readonly MemoryBuffer1D<double, Stride1D.Dense> pool = (poolBuffers ?? buffers).RentAtLeast(shape.Replicates * capacity * shape.Stride);
-    readonly Accelerator accelerator = kernels.Accelerator;
-
-    public long Size { get; private set; }
-
-    public void Add(IDataBatch batch)
-    {
-        if (batch is not PointsBatch points) throw new ArgumentException("the Gaussian pool holds points", nameof(batch));
-        if (Size + points.Count > capacity) throw new InvalidOperationException($"pool capacity {capacity} exceeded");
-        var rows = (long)points.Count * shape.Stride;
-        for (var r = 0; r < shape.Replicates; r++)
-            points.Points.View.SubView(r * rows, rows).CopyTo(pool.View.SubView((r * capacity + Size) * shape.Stride, rows));
-        Size += points.Count;
-    }
-
-    public IDataBatch Subsample(int count, int iteration)
-    {
-        if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
-        using var index = accelerator.Allocate1D<int>((long)shape.Replicates * count);
-        using var workspace = accelerator.Allocate1D<int>((long)shape.Replicates * RandomKernels.WorkspaceSize(count));
-        kernels.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
-            shape.Replicates, (int)Size, count, index.View, workspace.View);
-        var points = buffers.Rent(shape.PointsLength(count));
-        kernels.Gather(shape, pool.View, capacity * shape.Stride, index.View, count, points.View);
-        kernels.Synchronize();
-        return new PointsBatch(points, count, buffers);
-    }
-
-    public void Dispose() => (poolBuffers ?? buffers).ReturnKeepingLargest(pool);
 }

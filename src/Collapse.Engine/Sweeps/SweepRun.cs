@@ -1,20 +1,17 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>
-/// A Gaussian sweep written to a directory: <c>gaussian.csv</c> and <c>manifest.json</c>.
-/// A rerun with the same configuration resumes after the last finished cell; a directory that
-/// holds a different run is refused unless overwriting is asked for.
+/// A sweep written to a directory: its tidy CSV and <c>manifest.json</c>. A rerun with the same
+/// configuration resumes after the last finished cell; a directory that holds a different run is
+/// refused unless overwriting is asked for.
 /// </summary>
-public static class GaussianRun
+public static class SweepRun
 {
-    public const string CsvName = "gaussian.csv";
     public const string ManifestName = "manifest.json";
 
     /// <summary>Checks that the directory can be written, before any work starts.</summary>
@@ -33,18 +30,16 @@ public static class GaussianRun
         }
     }
 
-    public static RunManifest Execute(ComputeDevice device, GaussianSweepConfig config, string directory, bool overwrite,
-        KernelPath path, string command, IProgress<SweepProgress>? progress, CancellationToken cancellation,
-        Action<string>? log = null)
+    public static RunManifest Execute<TCell>(ComputeDevice device, ISweep<TCell> sweep, string directory, bool overwrite,
+        string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null)
+        where TCell : notnull
     {
-        config.Validate();
-        using var sweep = new GaussianSweep(device, path);
-        // Every cell must fit in memory before anything is written.
-        foreach (var cell in config.Cells()) sweep.BatchSize(config, cell);
+        // Every cell must fit before anything is written.
+        foreach (var cell in sweep.Cells) sweep.CheckFits(cell);
         PrepareDirectory(directory);
         var manifestPath = Path.Combine(directory, ManifestName);
-        var csvPath = Path.Combine(directory, CsvName);
-        var configuration = RunManifest.ConfigurationNode(config);
+        var csvPath = Path.Combine(directory, sweep.CsvName);
+        var configuration = RunManifest.ConfigurationNode(sweep.Configuration);
         var previous = RunManifest.TryLoad(manifestPath);
         var sameRun = previous?.Configuration is not null && JsonNode.DeepEquals(previous.Configuration, configuration);
         var resume = sameRun && !overwrite;
@@ -62,8 +57,8 @@ public static class GaussianRun
             Configuration = configuration,
             Accelerator = device.Accelerator.AcceleratorType.ToString(),
             Device = device.Accelerator.Name,
-            KernelPath = sweep.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu",
-            CellsTotal = config.Cells().Count(),
+            KernelPath = sweep.KernelDescription,
+            CellsTotal = sweep.Cells.Count,
         };
         if (resume && previous is not null)
         {
@@ -72,39 +67,55 @@ public static class GaussianRun
             manifest.WallSeconds = previous.WallSeconds;
         }
 
-        using var csv = new ResumableCsv(csvPath, GaussianRow.Header, CellKey, config.Seeds * config.Iterations, resume);
-        var completed = config.Cells().Where(c => csv.CompletedCells.Contains(Key(c))).ToHashSet();
+        var keyColumns = sweep.KeyColumns;
+        using var csv = new ResumableCsv(csvPath, sweep.Header, line => LineKey(line, keyColumns), sweep.RowsPerCell, resume);
+        var completed = sweep.Cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
         if (completed.Count > 0) log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
         manifest.CellsCompleted = completed.Count;
         manifest.Save(manifestPath);
 
         var clock = Stopwatch.StartNew();
         var wallBefore = manifest.WallSeconds;
-        sweep.Run(config, completed, (cell, rows, elapsed) =>
+        var total = (long)sweep.RowsPerCell * sweep.Cells.Count;
+        var done = (long)sweep.RowsPerCell * completed.Count;
+        var cellsDone = completed.Count;
+        foreach (var cell in sweep.Cells)
         {
-            csv.AppendCell(rows.Select(r => r.ToCsv()));
-            var setting = cell.Setting.Name();
-            manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + elapsed.TotalSeconds;
+            if (completed.Contains(cell)) continue;
+            var cellClock = Stopwatch.StartNew();
+            var lines = sweep.RunCell(cell, count =>
+            {
+                done += count;
+                progress?.Report(new SweepProgress(done, total, cellsDone, sweep.Cells.Count, cell.ToString()!));
+            }, cancellation);
+            csv.AppendCell(lines);
+            cellsDone++;
+            var setting = sweep.SettingName(cell);
+            manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
             manifest.CellsCompleted++;
             manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
             manifest.Save(manifestPath);
-        }, progress, cancellation);
+            progress?.Report(new SweepProgress(done, total, cellsDone, sweep.Cells.Count, cell.ToString()!));
+        }
 
         csv.Complete();
         manifest.Status = "complete";
         manifest.FinishedUtc = DateTime.UtcNow;
         manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
-        manifest.Files = [CsvName];
+        manifest.Files = [sweep.CsvName];
         manifest.Save(manifestPath);
         return manifest;
     }
 
-    static string Key(GaussianCell c) => $"{c.Setting.Name()},{c.Dim},{c.N}";
-
-    static string CellKey(string line)
+    /// <summary>The first <paramref name="columns"/> columns of a CSV line.</summary>
+    static string LineKey(string line, int columns)
     {
-        var third = 0;
-        for (var i = 0; i < 3; i++) third = line.IndexOf(',', third) + 1;
-        return third > 0 ? line[..(third - 1)] : line;
+        var end = -1;
+        for (var i = 0; i < columns; i++)
+        {
+            end = line.IndexOf(',', end + 1);
+            if (end < 0) return line;
+        }
+        return line[..end];
     }
 }
