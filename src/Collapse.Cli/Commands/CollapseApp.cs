@@ -16,6 +16,7 @@ public static class CollapseApp
         root.Subcommands.Add(DevicesCommand.Build());
         var run = new Command("run", "Run one experiment's sweep and write its tidy CSV, manifest and figures");
         run.Subcommands.Add(RunGaussianCommand.Build());
+        run.Subcommands.Add(RunKdeCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
         return root;

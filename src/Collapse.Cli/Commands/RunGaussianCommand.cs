@@ -44,7 +44,7 @@ static class RunGaussianCommand
                 Seed = parse.GetValue(seed),
             };
             config.Validate();
-            var path = ParseKernels(parse.GetValue(kernels)!);
+            var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
             var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
             var directory = parse.GetValue(output)!;
             using var device = AcceleratorCatalog.Open(spec);
@@ -72,12 +72,5 @@ static class RunGaussianCommand
         "data" => GaussianMethod.Data,
         "wishart" => GaussianMethod.Wishart,
         _ => throw new UsageException($"--method '{text}' is not valid: expected data or wishart"),
-    };
-
-    static KernelPath ParseKernels(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => KernelPath.Auto,
-        "ilgpu" => KernelPath.Ilgpu,
-        _ => throw new UsageException($"--kernels '{text}' is not valid: expected auto or ilgpu"),
     };
 }

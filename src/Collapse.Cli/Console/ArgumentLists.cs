@@ -1,6 +1,9 @@
 using System.Globalization;
+using Collapse.Engine.Data;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Kde;
 
 namespace Collapse.Cli.Console;
 
@@ -24,6 +27,24 @@ static class ArgumentLists
         Split(option, text).Select(item => Settings.TryParse(item, out var s)
             ? s
             : throw new UsageException($"{option} '{item}' is not valid: expected some of {string.Join(", ", Settings.All.Select(x => x.Name()))}")).ToList();
+
+    public static IReadOnlyList<ToyDataset> DatasetList(string option, string text) =>
+        Split(option, text).Select(item => ToyDatasets.TryParse(item, out var d)
+            ? d
+            : throw new UsageException($"{option} '{item}' is not valid: expected some of {string.Join(", ", ToyDatasets.All.Select(x => x.Name()))}")).ToList();
+
+    public static IReadOnlyList<Bandwidth> BandwidthList(string option, string text) =>
+        Split(option, text).Select(item => Bandwidth.TryParse(item, out var h)
+            ? h
+            : throw new UsageException($"{option} '{item}' is not valid: a bandwidth is a positive number (e.g. 0.1) or scott or silverman")).ToList();
+
+    /// <summary>The --kernels option: auto (SIMD C# on the CPU where it pays) or ilgpu (ILGPU kernels everywhere).</summary>
+    public static KernelPath KernelPathOption(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => KernelPath.Auto,
+        "ilgpu" => KernelPath.Ilgpu,
+        _ => throw new UsageException($"--kernels '{text}' is not valid: expected auto or ilgpu"),
+    };
 
     static string[] Split(string option, string text)
     {

@@ -21,7 +21,6 @@ public static class GaussianFigures
 
     private const int Width = 1500, Height = 500, TitleHeight = 46, LegendWidth = 270;
     private const float TickPad = 70, YLabelPad = 30, PanelGap = 14;
-    private static readonly double Ln10 = Math.Log(10);
 
     /// <summary>Writes <c>gaussian-&lt;metric&gt;-d&lt;d&gt;.png</c> for every metric and every d in the rows; returns the paths.</summary>
     public static IReadOnlyList<string> DrawAll(IReadOnlyList<GaussianRow> rows, string figuresDirectory)
@@ -64,7 +63,7 @@ public static class GaussianFigures
         using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        DrawTitle(canvas, $"{Symbol(metric)}, d = {d}");
+        FigureKit.DrawTitle(canvas, $"{Symbol(metric)}, d = {d}", (Width - LegendWidth) / 2f);
 
         // The first panel is wider by the y label so that every data area has the same width.
         var panelWidth = (Width - LegendWidth - YLabelPad - PanelGap * (panels.Count - 1)) / (float)Math.Max(1, panels.Count);
@@ -74,16 +73,14 @@ public static class GaussianFigures
             var width = panelWidth + (i == 0 ? YLabelPad : 0);
             using var plot = PanelPlot(panels[i], colours, log, i == 0 ? Symbol(metric) : null, yMin, yMax, xMax);
             plot.Layout.Fixed(new PixelPadding(TickPad + (i == 0 ? YLabelPad : 0), 12, 52, 40));
-            Blit(canvas, plot, left, TitleHeight, (int)width, Height - TitleHeight);
+            FigureKit.Blit(canvas, plot, left, TitleHeight, (int)width, Height - TitleHeight);
             left += width + PanelGap;
         }
 
         using (var legend = LegendPlot(panels, colours, rows.Select(r => r.Seed).Distinct().Count(), metric, d))
-            Blit(canvas, legend, Width - LegendWidth, TitleHeight + 28, LegendWidth, Height - TitleHeight - 28 - 40);
+            FigureKit.Blit(canvas, legend, Width - LegendWidth, TitleHeight + 28, LegendWidth, Height - TitleHeight - 28 - 40);
 
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, png.ToArray());
+        FigureKit.Save(surface, path);
     }
 
     private static Panel BuildPanel(Metric metric, int d, Setting setting, List<GaussianRow> rows, bool log)
@@ -130,11 +127,11 @@ public static class GaussianFigures
             // (nothing, when that is none), and say where the curve stops.
             if (log && double.IsNegativeInfinity(v[0]))
                 return x.Count == 0 ? null : new Curve(n, [.. x], [.. mean], [.. lo], [.. hi], it.Key);
-            var scale = log ? 1 / Ln10 : 1;
+            var scale = log ? 1 / FigureKit.Ln10 : 1;
             x.Add(it.Key);
-            mean.Add((log ? LogSumExp(v) - Math.Log(v.Length) : v.Average()) * scale);
-            lo.Add(Percentile(v, 2.5) * scale);
-            hi.Add(Percentile(v, 97.5) * scale);
+            mean.Add((log ? FigureKit.LogSumExp(v) - Math.Log(v.Length) : v.Average()) * scale);
+            lo.Add(FigureKit.Percentile(v, 2.5) * scale);
+            hi.Add(FigureKit.Percentile(v, 97.5) * scale);
         }
         return new Curve(n, [.. x], [.. mean], [.. lo], [.. hi]);
     }
@@ -168,10 +165,10 @@ public static class GaussianFigures
         plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
         plot.Axes.Left.TickLabelStyle.FontSize = 13;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        if (log) plot.Axes.Left.TickGenerator = LogTicks(yMin, yMax);
+        if (log) plot.Axes.Left.TickGenerator = FigureKit.LogTicks(yMin, yMax);
         plot.Axes.SetLimits(0.5, xMax + 0.5, yMin, yMax);
         plot.HideLegend();
-        plot.Font.Set(Font);
+        plot.Font.Set(FigureKit.Font);
         return plot;
     }
 
@@ -214,101 +211,10 @@ public static class GaussianFigures
         // Small enough that a legend with every note still fits the figure's height.
         legend.FontSize = 12;
         legend.SymbolWidth = 34;
-        legend.FontName = Font;
+        legend.FontName = FigureKit.Font;
         legend.OutlineColor = Colors.LightGray;
         legend.ShadowFillStyle.IsVisible = false;
         return plot;
-    }
-
-    /// <summary>Renders a plot on its own surface and copies it in: Plot.Render on a shared canvas clears all of it.</summary>
-    private static void Blit(SKCanvas canvas, Plot plot, float left, float top, int width, int height)
-    {
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
-        plot.Render(surface);
-        using var image = surface.Snapshot();
-        canvas.DrawImage(image, left, top);
-    }
-
-    /// <summary>ScottPlot's detected default can be a serif face; prefer a common sans one when installed.</summary>
-    private static readonly string Font =
-        new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Open Sans" }
-            .Intersect(SKFontManager.Default.GetFontFamilies()).FirstOrDefault() ?? Fonts.Default;
-
-    private static void DrawTitle(SKCanvas canvas, string title)
-    {
-        using var typeface = SKTypeface.FromFamilyName(Font, SKFontStyle.Bold);
-        using var font = new SKFont(typeface, 21);
-        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        canvas.DrawText(title, (Width - LegendWidth) / 2f, 32, SKTextAlign.Center, font, paint);
-    }
-
-    /// <summary>
-    /// Ticks for an axis holding log10 values, labelled as the values. Several decades: majors at 10^k
-    /// (every 1, 2, 5, 10, … decades) with 2..9 minors when one decade apart; under 3 decades the decade
-    /// ticks are too sparse, so mantissas 1, 2, 5 (or nice linear steps for a narrow range) are labelled.
-    /// </summary>
-    private static ScottPlot.TickGenerators.NumericManual LogTicks(double lo, double hi)
-    {
-        var ticks = new ScottPlot.TickGenerators.NumericManual();
-        var span = hi - lo;
-        if (span >= 3)
-        {
-            var step = NiceStep(span / 6);
-            var unit = step == 1 ? 1 : step <= 10 ? 1 : NiceStep(step / 5.0);
-            for (var k = Math.Ceiling(lo / unit) * unit; k <= hi; k += unit)
-                if (k % step == 0) ticks.AddMajor(k, "10" + Superscript((long)k));
-                else ticks.AddMinor(k);
-            if (step == 1)
-                for (var k = Math.Floor(lo); k <= hi; k++)
-                    for (var m = 2; m <= 9; m++)
-                        if (k + Math.Log10(m) is var p && p >= lo && p <= hi) ticks.AddMinor(p);
-        }
-        else if (span >= 0.4)
-        {
-            for (var k = Math.Floor(lo); k <= hi; k++)
-                for (var m = 1; m <= 9; m++)
-                {
-                    var p = k + Math.Log10(m);
-                    if (p < lo || p > hi) continue;
-                    if (m is 1 or 2 or 5 || span < 0.8 && m is 3 or 4 or 6 or 8) ticks.AddMajor(p, Format(m * Math.Pow(10, k)));
-                    else ticks.AddMinor(p);
-                }
-        }
-        else
-        {
-            var (a, b) = (Math.Pow(10, lo), Math.Pow(10, hi));
-            var raw = (b - a) / 7;
-            var mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-            var unit = new[] { 1, 2, 5, 10 }.Select(s => s * mag).First(s => s >= raw);
-            for (var v = Math.Ceiling(a / unit) * unit; v <= b; v += unit)
-                ticks.AddMajor(Math.Log10(v), Format(v));
-        }
-        return ticks;
-    }
-
-    /// <summary>1, 2, 5, 10, 20, 50, … : the smallest at least <paramref name="raw"/> (and at least 1).</summary>
-    private static long NiceStep(double raw)
-    {
-        for (long mag = 1; ; mag *= 10)
-            foreach (var s in new[] { 1, 2, 5 })
-                if (s * mag >= raw) return s * mag;
-    }
-
-    private static string Superscript(long k)
-    {
-        const string digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-        var sb = new StringBuilder();
-        if (k < 0) sb.Append('⁻');
-        foreach (var ch in Math.Abs(k).ToString(CultureInfo.InvariantCulture)) sb.Append(digits[ch - '0']);
-        return sb.ToString();
-    }
-
-    private static string Format(double v)
-    {
-        if (v >= 1e-3 && v < 1e5) return v.ToString("G4", CultureInfo.InvariantCulture);
-        var k = (long)Math.Floor(Math.Log10(v));
-        var m = Math.Round(v / Math.Pow(10, k), 3);
-        return (m == 1 ? "" : m.ToString("G4", CultureInfo.InvariantCulture) + "×") + "10" + Superscript(k);
     }
 
     /// <summary>Whether the trace ratio's finite positive seed values span more than a factor 10 (then a log axis).</summary>
@@ -329,27 +235,10 @@ public static class GaussianFigures
 
     private static double Theory(Metric metric, int d, int n, int t, bool log) => metric switch
     {
-        Metric.DetRatio => GaussianTheory.LogExpectedDetRatio(d, n, t) / Ln10,
+        Metric.DetRatio => GaussianTheory.LogExpectedDetRatio(d, n, t) / FigureKit.Ln10,
         Metric.SquaredErrorMean => Math.Log10(GaussianTheory.ExpectedSquaredErrorMean(d, n, t)),
         _ => log ? Math.Log10(GaussianTheory.ExpectedTraceRatio(n, t)) : GaussianTheory.ExpectedTraceRatio(n, t),
     };
-
-    private static double LogSumExp(double[] v)
-    {
-        var max = v.Max();
-        if (double.IsPositiveInfinity(max)) return max;
-        return max + Math.Log(v.Sum(z => Math.Exp(z - max)));
-    }
-
-    /// <summary>Percentile of sorted values with linear interpolation (numpy's default).</summary>
-    private static double Percentile(double[] sorted, double p)
-    {
-        var pos = p / 100 * (sorted.Length - 1);
-        var i = (int)Math.Floor(pos);
-        if (i >= sorted.Length - 1) return sorted[^1];
-        var f = pos - i;
-        return f == 0 ? sorted[i] : sorted[i] + f * (sorted[i + 1] - sorted[i]);
-    }
 
     private static string Slug(Metric m) => m switch
     {

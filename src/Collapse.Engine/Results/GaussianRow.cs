@@ -36,21 +36,7 @@ public sealed record GaussianRow(
     }
 
     /// <summary>Reads a whole <c>gaussian.csv</c>; the header must match exactly.</summary>
-    public static List<GaussianRow> ReadAll(string path)
-    {
-        using var reader = new StreamReader(path);
-        var header = reader.ReadLine();
-        if (header != Header)
-            throw new FormatException($"{path}: header is '{header}', expected '{Header}'");
-        var rows = new List<GaussianRow>();
-        var lineNumber = 1;
-        while (reader.ReadLine() is { } line)
-        {
-            lineNumber++;
-            if (line.Length > 0) rows.Add(Parse(line, lineNumber));
-        }
-        return rows;
-    }
+    public static List<GaussianRow> ReadAll(string path) => TidyCsv.ReadAll(path, Header, Parse);
 }
 
 /// <summary>Round-trip invariant formatting, with infinities spelled <c>inf</c>/<c>-inf</c> as numpy and pandas read them.</summary>

@@ -8,14 +8,14 @@ namespace Collapse.Kernels.Cpu;
 /// </summary>
 static class ThreadScratch
 {
-    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3;
+    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3, KdeValues = 4;
 
     [ThreadStatic] static double[]?[]? doubles;
     [ThreadStatic] static float[]? floats;
 
     public static unsafe double* Doubles(int slot, long length)
     {
-        doubles ??= new double[4][];
+        doubles ??= new double[5][];
         var array = doubles[slot];
         if (array is null || array.Length < length)
             doubles[slot] = array = GC.AllocateUninitializedArray<double>((int)Math.Max(length, 16), pinned: true);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Collapse.Kernels.Kde;
 
@@ -6,6 +8,7 @@ namespace Collapse.Kernels.Kde;
 /// A KDE bandwidth: a fixed h, or scikit-learn's rules from the number of fitted points m and the
 /// dimension d: scott = m^(−1/(d+4)), silverman = (m·(d+2)/4)^(−1/(d+4)).
 /// </summary>
+[JsonConverter(typeof(BandwidthJsonConverter))]
 public readonly record struct Bandwidth(string Rule, double Fixed)
 {
     public static Bandwidth Of(double h) => h > 0 && double.IsFinite(h)
@@ -40,4 +43,16 @@ public readonly record struct Bandwidth(string Rule, double Fixed)
     }
 
     public override string ToString() => Rule == "fixed" ? Fixed.ToString("R", CultureInfo.InvariantCulture) : Rule;
+}
+
+/// <summary>A bandwidth in JSON (manifests) as it is spelled on the command line: 0.1, scott, silverman.</summary>
+public sealed class BandwidthJsonConverter : JsonConverter<Bandwidth>
+{
+    public override Bandwidth Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.TokenType == JsonTokenType.Number ? reader.GetDouble().ToString("R", CultureInfo.InvariantCulture) : reader.GetString() ?? "";
+        return Bandwidth.TryParse(text, out var h) ? h : throw new JsonException($"'{text}' is not a bandwidth");
+    }
+
+    public override void Write(Utf8JsonWriter writer, Bandwidth value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

@@ -16,6 +16,7 @@ public sealed unsafe class KdeKernels
 {
     readonly Accelerator accelerator;
     readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int> accumulate;
+    readonly Action<KernelConfig, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int> accumulateTiled;
     readonly Action<Index1D, ArrayView<double>, int> reset;
     readonly Action<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int> sample;
 
@@ -24,8 +25,9 @@ public sealed unsafe class KdeKernels
     public KdeKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
         this.accelerator = accelerator;
-        UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && Avx2.IsSupported && Fma.IsSupported;
+        UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdKde.IsSupported;
         accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
+        accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int>(KdeScoreKernels.AccumulateTiled);
         reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
         sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample);
     }
@@ -35,7 +37,8 @@ public sealed unsafe class KdeKernels
 
     /// <summary>
     /// Adds fittedCount fitted points per replicate (points [replicate][point][dim]) to every test
-    /// point's running log-sum-exp of −‖t − x‖²/(2h²).
+    /// point's running log-sum-exp of −‖t − x‖²/(2h²). CPU: SIMD C# (or ILGPU's grid-stride kernel
+    /// when the ILGPU path is forced); GPU: the tiled kernel (grid-stride above its largest dim).
     /// </summary>
     public void Accumulate(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
         long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state)
@@ -49,12 +52,33 @@ public sealed unsafe class KdeKernels
             var statePtr = (double*)state.LoadEffectiveAddressAsPtr();
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdKde.Accumulate(testPtr + (long)r * testCount * dim, testCount, fittedPtr + r * fittedReplicateStride, fittedCount,
-                    dim, inverseTwoH2, statePtr + 2L * r * testCount, ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount)));
+                    dim, inverseTwoH2, statePtr + 2L * r * testCount, ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount),
+                    ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Chunk)));
+            return;
+        }
+        if (accelerator.AcceleratorType != AcceleratorType.CPU && dim <= KdeScoreKernels.MaxTiledDim)
+        {
+            AccumulateTiled(replicates, dim, test, testCount, fitted, fittedReplicateStride, fittedCount, bandwidth, state);
             return;
         }
         var total = (long)replicates * testCount;
         accumulate(LaunchSize.For(accelerator, total), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
             inverseTwoH2, state, total, LaunchSize.For(accelerator, total));
+    }
+
+    /// <summary>
+    /// The tiled scoring kernel (what GPUs run), callable on any accelerator: the CPU accelerator
+    /// runs it too, slowly, which is how the tests check it without a GPU.
+    /// </summary>
+    public void AccumulateTiled(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
+        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state)
+    {
+        if (dim > KdeScoreKernels.MaxTiledDim)
+            throw new ArgumentOutOfRangeException(nameof(dim), dim, $"the tiled kernel serves dim ≤ {KdeScoreKernels.MaxTiledDim}");
+        var tile = Math.Min(KdeScoreKernels.MaxTile, accelerator.MaxNumThreadsPerGroup);
+        var tiles = (testCount + tile - 1) / tile;
+        accumulateTiled(new KernelConfig(replicates * tiles, tile), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
+            1.0 / (2 * bandwidth * bandwidth), state, tiles);
     }
 
     /// <summary>

@@ -45,6 +45,68 @@ static class KdeScoreKernels
         }
     }
 
+    /// <summary>Largest group (tile of test points) and dimension the tiled kernel serves.</summary>
+    public const int MaxTile = 128, MaxTiledDim = 4;
+
+    /// <summary>
+    /// The GPU variant: a group of threads is a tile of one replicate's test points (one thread per
+    /// point). The group copies a tile of fitted points into shared memory once, then every thread
+    /// scores its test point against all of them, so each fitted point is read from global memory
+    /// once per tile of test points instead of once per test point. Launch with
+    /// replicates · tilesPerReplicate groups of at most <see cref="MaxTile"/> threads; dim ≤ <see cref="MaxTiledDim"/>.
+    /// </summary>
+    public static void AccumulateTiled(ArrayView<double> test, int testCount, ArrayView<double> fitted,
+        long fittedReplicateStride, int fittedCount, int dim, double inverseTwoH2, ArrayView<double> state, int tilesPerReplicate)
+    {
+        var shared = SharedMemory.Allocate<double>(MaxTile * MaxTiledDim);
+        var lane = Group.IdxX;
+        var size = Group.DimX;
+        var r = Grid.IdxX / tilesPerReplicate;
+        var t = (Grid.IdxX - r * tilesPerReplicate) * size + lane;
+        var active = t < testCount;
+        var item = (long)r * testCount + t;
+        double t0 = 0, t1 = 0, t2 = 0, t3 = 0, max = 0, sum = 0;
+        if (active)
+        {
+            t0 = test[item * dim];
+            if (dim > 1) t1 = test[item * dim + 1];
+            if (dim > 2) t2 = test[item * dim + 2];
+            if (dim > 3) t3 = test[item * dim + 3];
+            max = state[2 * item];
+            sum = state[2 * item + 1];
+        }
+        var source = r * fittedReplicateStride;
+        for (var start = 0; start < fittedCount; start += size)
+        {
+            var count = Math.Min(size, fittedCount - start);
+            if (lane < count)
+                for (var j = 0; j < dim; j++) shared[lane * MaxTiledDim + j] = fitted[source + (long)(start + lane) * dim + j];
+            Group.Barrier();
+            if (active)
+                for (var i = 0; i < count; i++)
+                {
+                    var d0 = t0 - shared[i * MaxTiledDim];
+                    var squared = d0 * d0;
+                    if (dim > 1) { var d1 = t1 - shared[i * MaxTiledDim + 1]; squared += d1 * d1; }
+                    if (dim > 2) { var d2 = t2 - shared[i * MaxTiledDim + 2]; squared += d2 * d2; }
+                    if (dim > 3) { var d3 = t3 - shared[i * MaxTiledDim + 3]; squared += d3 * d3; }
+                    var v = -squared * inverseTwoH2;
+                    if (v <= max) sum += Math.Exp(v - max);
+                    else
+                    {
+                        sum = sum * Math.Exp(max - v) + 1.0;
+                        max = v;
+                    }
+                }
+            Group.Barrier();
+        }
+        if (active)
+        {
+            state[2 * item] = max;
+            state[2 * item + 1] = sum;
+        }
+    }
+
     /// <summary>Resets every state to the empty sum: max = −∞, sum = 0.</summary>
     public static void Reset(Index1D thread, ArrayView<double> state, int stride)
     {

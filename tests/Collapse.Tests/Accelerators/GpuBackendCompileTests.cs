@@ -31,6 +31,33 @@ public class GpuBackendCompileTests
                     yield return method;
     }
 
+    /// <summary>Explicitly grouped kernels (shared memory, barriers): the GPU-only variants.</summary>
+    public static TheoryData<string> GroupedKernels() => new(["KdeScoreKernels.AccumulateTiled"]);
+
+    static MethodInfo FindGrouped(string name)
+    {
+        const BindingFlags flags = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
+        var (type, method) = (name[..name.IndexOf('.')], name[(name.IndexOf('.') + 1)..]);
+        return typeof(RandomKernels).Assembly.GetTypes().Single(t => t.Name == type).GetMethod(method, flags)!;
+    }
+
+    [Theory]
+    [MemberData(nameof(GroupedKernels))]
+    public void Grouped_kernel_compiles_to_ptx_and_opencl_c(string kernel)
+    {
+        using var context = Context.Create(builder => AcceleratorCatalog.CompilerSettings(builder));
+        using (var ptx = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!))
+        {
+            var compiled = (PTXCompiledKernel)ptx.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(FindGrouped(kernel)), default);
+            Assert.Contains("bar.sync", compiled.PTXAssembly);
+            Assert.Contains(".shared", compiled.PTXAssembly);
+        }
+        var capabilities = new CLCapabilityContext(true, true, true, true, true);
+        using var cl = new CLBackend(context, capabilities, CLDeviceVendor.Other, CLCVersion.CL20);
+        var source = ((CLCompiledKernel)cl.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(FindGrouped(kernel)), default)).Source;
+        Assert.Contains("barrier", source);
+    }
+
     static MethodInfo Find(string name) => KernelMethods().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
 
     [Theory]

@@ -106,4 +106,45 @@ public class KdeScoreTests
         var total = Enumerable.Range(0, grid.Count).Sum(i => Math.Exp(KdeKernels.LogDensity(state, i, count, 2, 0.5))) * step * step;
         Assert.Equal(1.0, total, 1e-4);
     }
+
+    [Fact]
+    public void Simd_scoring_past_one_chunk_matches_the_reference()
+    {
+        // More fitted points than one SIMD chunk, and not a multiple of it or of the vector width.
+        var test = Points(7, 2, 23, 2, 5.0);
+        var fitted = Points(8, 2, 2 * Kernels.Cpu.SimdKde.Chunk + 37, 2, 5.0);
+        var nll = Score("cpu", KernelPath.Auto, test, [fitted], 0.1);
+        for (var r = 0; r < 2; r++)
+            Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], fitted[r], 0.1), nll[r], 1e-9);
+    }
+
+    [Theory]
+    [InlineData(1, 0.1)]
+    [InlineData(2, 0.1)]
+    [InlineData(3, 0.5)]
+    [InlineData(4, 1.0)]
+    public void Tiled_kernel_matches_the_reference(int dim, double h)
+    {
+        // The GPU's tiled kernel, run on the CPU accelerator (groups of 16 there): test and fitted
+        // counts that are not multiples of the tile, two generations added one after the other.
+        var accelerator = TestDevices.Get("cpu").Accelerator;
+        var kernels = new KdeKernels(accelerator, KernelPath.Ilgpu);
+        var test = Points(11, 3, 45, dim, 4.0);
+        var generations = new[] { Points(12, 3, 29, dim, 4.0), Points(13, 3, 18, dim, 4.0, offset: 1) };
+        using var testBuffer = accelerator.Allocate1D(Flat(test));
+        using var state = accelerator.Allocate1D<double>(2L * 3 * 45);
+        kernels.Reset(state.View);
+        foreach (var generation in generations)
+        {
+            using var fitted = accelerator.Allocate1D(Flat(generation));
+            kernels.AccumulateTiled(3, dim, testBuffer.View, 45, fitted.View, (long)generation[0].Length * dim, generation[0].Length, h, state.View);
+        }
+        accelerator.Synchronize();
+        var nll = KdeKernels.MeanNegativeLogLikelihood(state.GetAsArray1D(), 3, 45, 47, dim, h);
+        for (var r = 0; r < 3; r++)
+        {
+            var union = generations.SelectMany(g => g[r]).ToArray();
+            Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], union, h), nll[r], 1e-9);
+        }
+    }
 }

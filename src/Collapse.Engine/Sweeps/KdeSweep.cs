@@ -1,0 +1,144 @@
+using System.Globalization;
+using Collapse.Engine.Data;
+using Collapse.Engine.Families.Kde;
+using Collapse.Engine.Families.Points;
+using Collapse.Engine.Results;
+using Collapse.Engine.Scenarios;
+using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Kde;
+using Collapse.Kernels.Points;
+using Collapse.Kernels.Random;
+using ILGPU.Runtime;
+
+namespace Collapse.Engine.Sweeps;
+
+/// <summary>
+/// Runs every (dataset, bandwidth, setting, n) cell of a KDE grid over all seeds into
+/// <c>kde.csv</c> lines, batching as many seeds per launch as the memory budget allows.
+/// Numbers do not depend on the batching.
+/// </summary>
+public sealed class KdeSweep : ISweep<KdeCell>
+{
+    readonly ComputeDevice device;
+    readonly KdeSweepConfig config;
+    readonly KdeKernels kernels;
+    readonly PointKernels points;
+    readonly PointBuffers pools;
+
+    public KdeSweep(ComputeDevice device, KdeSweepConfig config, KernelPath path = KernelPath.Auto)
+    {
+        config.Validate();
+        (this.device, this.config) = (device, config);
+        kernels = new KdeKernels(device.Accelerator, path);
+        points = new PointKernels(device.Accelerator, new RandomKernels(device.Accelerator), kernels.UsesSimd);
+        pools = new PointBuffers(device.Accelerator);
+        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(2L << 30, device.Accelerator.MemorySize / 4);
+        Cells = [.. config.Cells()];
+    }
+
+    public const string CsvFile = "kde.csv";
+    public string CsvName => CsvFile;
+    public string Header => KdeRow.Header;
+    public int KeyColumns => 4;
+    public object Configuration => config;
+    public int RowsPerCell => config.Seeds * config.Iterations;
+    public string KernelDescription => kernels.UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu";
+    public IReadOnlyList<KdeCell> Cells { get; }
+    public string Key(KdeCell c) => $"{c.Dataset.Name()},{c.Bandwidth},{c.Setting.Name()},{c.N}";
+    public string SettingName(KdeCell cell) => cell.Setting.Name();
+    public void CheckFits(KdeCell cell) => BatchSize(cell);
+
+    /// <summary>Memory one batch may use (see <see cref="GaussianSweep.MemoryBudgetBytes"/>).</summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
+    public int? ReplicatesPerBatch { get; init; }
+
+    /// <summary>Seeds per launch for a cell: bounded by the memory each replicate needs.</summary>
+    public int BatchSize(KdeCell cell)
+    {
+        if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
+        long d = cell.Dataset.Dim(), n = cell.N;
+        // Test points and their sums, the fitted set, a few generations in flight, and the pool.
+        var perReplicate = 8 * (config.TestSize * (d + 2) + 4 * n * d);
+        if (cell.Setting is Setting.Accumulate or Setting.AccumulateSubsample) perReplicate += 8 * n * d * config.Iterations;
+        return MemoryBudget.ReplicatesPerBatch(device, perReplicate, MemoryBudgetBytes, config.Seeds, cell.ToString(),
+            "use smaller --samples, --iterations or --test-size");
+    }
+
+    /// <summary>A family for one batch of a cell's seeds (the picture run uses it too).</summary>
+    KdeFamily Family(KdeCell cell, int replicates, int first) => new(device.Accelerator, kernels, points, cell.Dataset, cell.Bandwidth,
+        replicates, first, config.Seed, config.TestSize,
+        fittedCapacity: cell.Setting == Setting.Accumulate ? (long)cell.N * config.Iterations : cell.N, poolBuffers: pools);
+
+    IReadOnlyList<string> ISweep<KdeCell>.RunCell(KdeCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+
+    /// <summary>Runs one cell for every seed and returns its rows ordered by seed, then iteration.</summary>
+    public List<KdeRow> RunCell(KdeCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
+    {
+        var rows = new KdeRow[config.Seeds * config.Iterations];
+        var batch = BatchSize(cell);
+        for (var first = 0; first < config.Seeds; first += batch)
+        {
+            var replicates = Math.Min(batch, config.Seeds - first);
+            using var family = Family(cell, replicates, first);
+            ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, (t, metrics) =>
+            {
+                for (var r = 0; r < replicates; r++)
+                {
+                    var seed = first + r;
+                    rows[seed * config.Iterations + t - 1] = new KdeRow(cell.Dataset, cell.Bandwidth, cell.Setting, cell.N, seed, t, metrics[r, 0]);
+                }
+                onReplicateIterations?.Invoke(replicates);
+            }, cancellation);
+        }
+        return [.. rows];
+    }
+
+    public const string SamplesFile = "kde-samples.csv";
+    public const string SamplesHeader = "dataset,bandwidth,setting,n,seed,iteration,point,x,y,z";
+
+    /// <summary>
+    /// What the pictures show, for seed 0 of every (dataset, bandwidth): the n real training points
+    /// (setting <c>real</c>, iteration 0), then for each setting the n points the model fitted at
+    /// iteration t samples, for t in <paramref name="iterations"/>. Those are the next iteration's
+    /// synthetic data: sampling is a pure function of the model and (seed, iteration), so drawing
+    /// them here changes nothing in the chain.
+    /// </summary>
+    public IEnumerable<string> PictureSamples(int n, IReadOnlyList<int> iterations, CancellationToken cancellation = default)
+    {
+        foreach (var dataset in config.Datasets)
+            foreach (var bandwidth in config.Bandwidths)
+            {
+                var lines = new List<string>();
+                using (var family = Family(new KdeCell(dataset, bandwidth, Setting.Replace, n), 1, 0))
+                using (var real = family.DrawReal(n))
+                    lines.AddRange(SampleLines(dataset, bandwidth, "real", n, 0, (PointsBatch)real));
+                foreach (var setting in config.Settings)
+                {
+                    using var family = Family(new KdeCell(dataset, bandwidth, setting, n), 1, 0);
+                    ScenarioRunner.Run(setting, family, n, iterations.Max(), (t, _) =>
+                    {
+                        if (!iterations.Contains(t)) return;
+                        using var sample = family.Sample(n, t + 1);
+                        lines.AddRange(SampleLines(dataset, bandwidth, setting.Name(), n, t, (PointsBatch)sample));
+                    }, cancellation);
+                }
+                foreach (var line in lines) yield return line;
+            }
+    }
+
+    static IEnumerable<string> SampleLines(ToyDataset dataset, Bandwidth bandwidth, string setting, int n, int iteration, PointsBatch batch)
+    {
+        var d = dataset.Dim();
+        var x = batch.Points.GetAsArray1D();
+        var prefix = $"{dataset.Name()},{bandwidth},{setting},{n},0,{iteration},";
+        for (var p = 0; p < batch.Count; p++)
+            yield return prefix + p.ToString(CultureInfo.InvariantCulture) + "," + string.Join(',',
+                Enumerable.Range(0, 3).Select(j => j < d ? CsvNumber.Format(x[p * d + j]) : ""));
+    }
+
+    public void Dispose() => pools.Dispose();
+}

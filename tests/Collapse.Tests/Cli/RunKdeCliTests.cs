@@ -1,0 +1,56 @@
+using Collapse.Engine.Results;
+
+namespace Collapse.Tests.Cli;
+
+public class RunKdeCliTests
+{
+    static readonly string[] Small = ["--datasets", "moons,swiss-roll", "--bandwidths", "0.5,scott", "--samples", "8,20", "--seeds", "3",
+        "--iterations", "4", "--test-size", "25"];
+
+    [Theory]
+    [InlineData("--datasets", "blobs,spirals", "'spirals'")]
+    [InlineData("--bandwidths", "0", "'0'")]
+    [InlineData("--bandwidths", "-0.5", "'-0.5'")]
+    [InlineData("--bandwidths", "0.1,wide", "'wide'")]
+    [InlineData("--test-size", "0", "--test-size 0")]
+    [InlineData("--samples", "0", "--samples 0")]
+    [InlineData("--settings", "mix", "'mix'")]
+    [InlineData("--seeds", "-1", "--seeds -1")]
+    [InlineData("--datasets", "moons,moons", "twice")]
+    public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string option, string value, string named)
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        var args = new List<string> { "run", "kde", option, value, "--out", directory };
+        foreach (var (name, small) in new[] { ("--seeds", "1"), ("--iterations", "1"), ("--datasets", "moons"), ("--samples", "5"), ("--bandwidths", "0.5") })
+            if (name != option) args.AddRange([name, small]);
+        var result = CliRunner.Run([.. args]);
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Error.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(named, lines[0]);
+        Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(), "bad input must leave nothing in --out");
+    }
+
+    [Fact]
+    public void A_run_writes_the_tidy_csv_the_manifest_and_the_figures_and_is_deterministic()
+    {
+        var (first, second) = (CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory());
+        var result = CliRunner.Run(["run", "kde", .. Small, "--out", first]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var rows = KdeRow.ReadAll(Path.Combine(first, "kde.csv"));
+        // 2 datasets × 2 bandwidths × 3 settings × 2 n × 3 seeds × 4 iterations, each once.
+        Assert.Equal(2 * 2 * 3 * 2 * 3 * 4, rows.Count);
+        Assert.Equal(rows.Count, rows.Select(r => (r.Dataset, r.Bandwidth, r.Setting, r.N, r.Seed, r.Iteration)).Distinct().Count());
+        Assert.All(rows, r => Assert.True(double.IsFinite(r.NllTest)));
+        Assert.Equal("complete", RunManifest.TryLoad(Path.Combine(first, "manifest.json"))!.Status);
+        var figures = Directory.GetFiles(Path.Combine(first, "figures"), "*.png").Select(Path.GetFileName).ToList();
+        Assert.Contains("kde-nll-h0.5.png", figures);
+        Assert.Contains("kde-nll-hscott.png", figures);
+        Assert.Contains("kde-samples-swiss-roll-h0.5.png", figures);
+        Assert.Equal(2 + 2 * 2, figures.Count);
+
+        Assert.Equal(0, CliRunner.Run(["run", "kde", .. Small, "--out", second, "--no-figures"]).ExitCode);
+        Assert.Equal(File.ReadAllText(Path.Combine(first, "kde.csv")), File.ReadAllText(Path.Combine(second, "kde.csv")));
+    }
+}
