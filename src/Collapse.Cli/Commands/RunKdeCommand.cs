@@ -55,11 +55,15 @@ static class RunKdeCommand
             System.Console.WriteLine($"accelerator: {device.Description}");
             using var sweep = new KdeSweep(device, config, path);
             RunManifest? manifest = null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             ProgressDisplay.Run("kde", progress =>
                 manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
                     cancel.Token, System.Console.WriteLine));
             var csv = Path.Combine(directory, KdeSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");
+            if (sweep.ScoredPairs > 0)
+                System.Console.WriteLine($"scored {sweep.ScoredPairs:N0} test × fitted point pairs in {clock.Elapsed.TotalSeconds:F1} s " +
+                    $"({sweep.ScoredPairs / clock.Elapsed.TotalSeconds / 1e6:F0} M pairs/s, everything included)");
             if (!parse.GetValue(noFigures))
             {
                 // The pictures follow one seed at the largest n: cheap beside the sweep, so they are redrawn each time.

@@ -49,6 +49,10 @@ public sealed class KdeSweep : ISweep<KdeCell>
     public string SettingName(KdeCell cell) => cell.Setting.Name();
     public void CheckFits(KdeCell cell) => BatchSize(cell);
 
+    /// <summary>Test × fitted pairs scored by the cells this sweep ran (not the picture run).</summary>
+    public long ScoredPairs => Interlocked.Read(ref scoredPairs);
+    long scoredPairs;
+
     /// <summary>Memory one batch may use (see <see cref="GaussianSweep.MemoryBudgetBytes"/>).</summary>
     public long MemoryBudgetBytes { get; init; }
 
@@ -93,6 +97,7 @@ public sealed class KdeSweep : ISweep<KdeCell>
                 }
                 onReplicateIterations?.Invoke(replicates);
             }, cancellation);
+            Interlocked.Add(ref scoredPairs, family.ScoredPairs);
         }
         return [.. rows];
     }

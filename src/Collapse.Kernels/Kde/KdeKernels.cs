@@ -22,6 +22,9 @@ public sealed unsafe class KdeKernels
 
     public bool UsesSimd { get; }
 
+    /// <summary>Test points per CPU work item.</summary>
+    const int TestBlock = 128;
+
     public KdeKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
         this.accelerator = accelerator;
@@ -50,10 +53,16 @@ public sealed unsafe class KdeKernels
             var testPtr = (double*)test.LoadEffectiveAddressAsPtr();
             var fittedPtr = (double*)fitted.LoadEffectiveAddressAsPtr();
             var statePtr = (double*)state.LoadEffectiveAddressAsPtr();
-            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
-                SimdKde.Accumulate(testPtr + (long)r * testCount * dim, testCount, fittedPtr + r * fittedReplicateStride, fittedCount,
-                    dim, inverseTwoH2, statePtr + 2L * r * testCount, ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount),
-                    ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Chunk)));
+            // Work items are (replicate, block of test points), so one replicate still keeps every core busy;
+            // each item transposes its replicate's fitted points again, a few percent of its work.
+            var blocks = (testCount + TestBlock - 1) / TestBlock;
+            Parallel.For(0, (long)replicates * blocks, CpuParallel.OneWorkerPerCore, item =>
+            {
+                var (r, first) = (item / blocks, (int)(item % blocks) * TestBlock);
+                SimdKde.Accumulate(testPtr + (r * testCount + first) * dim, Math.Min(TestBlock, testCount - first),
+                    fittedPtr + r * fittedReplicateStride, fittedCount, dim, inverseTwoH2, statePtr + 2 * (r * testCount + first),
+                    ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount), ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Chunk));
+            });
             return;
         }
         if (accelerator.AcceleratorType != AcceleratorType.CPU && dim <= KdeScoreKernels.MaxTiledDim)

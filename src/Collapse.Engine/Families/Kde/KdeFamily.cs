@@ -68,6 +68,9 @@ public sealed class KdeFamily : IModelFamily
     public int Dim { get; }
     public IReadOnlyList<string> MetricNames => Metrics;
 
+    /// <summary>Test-point × fitted-point pairs scored so far, over all replicates (the work that dominates).</summary>
+    public long ScoredPairs { get; private set; }
+
     /// <summary>The current bandwidth (a rule's value depends on the number of fitted points).</summary>
     public double CurrentBandwidth => h;
 
@@ -162,6 +165,7 @@ public sealed class KdeFamily : IModelFamily
         }
         kernels.Accumulate(Replicates, Dim, test.View, testSize, fitted.View.SubView(scoredCount * Dim, fitted.Length - scoredCount * Dim), capacity * Dim,
             (int)(fittedCount - scoredCount), h, state.View);
+        ScoredPairs += (long)Replicates * testSize * (fittedCount - scoredCount);
         (scoredCount, scoredH) = (fittedCount, h);
         accelerator.Synchronize();
         state.View.CopyToCPU(hostState);
