@@ -22,7 +22,7 @@ static class RunGaussianCommand
         var method = new Option<string>("--method") { Description = "data: draw the points and fit them; wishart: draw each fit from its exact distribution (replace, accumulate)", DefaultValueFactory = _ => "data" };
         var seed = new Option<uint>("--seed") { Description = "Master seed of every random stream", DefaultValueFactory = _ => 0u };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", "gaussian") };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a different run already in --out" };
+        var overwrite = new Option<bool>("--force", "--overwrite") { Description = "Start over in --out even if it holds another run (a different configuration, or a finished one)" };
         var kernels = new Option<string>("--kernels") { Description = "auto: SIMD C# for the CPU's hot loops; ilgpu: ILGPU kernels everywhere", DefaultValueFactory = _ => "auto" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();

@@ -24,7 +24,7 @@ static class RunKdeCommand
         var testSize = new Option<int>("--test-size") { Description = "Held-out real test points per seed", DefaultValueFactory = _ => 500 };
         var seed = new Option<uint>("--seed") { Description = "Master seed of every random stream", DefaultValueFactory = _ => 0u };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", "kde") };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a different run already in --out" };
+        var overwrite = new Option<bool>("--force", "--overwrite") { Description = "Start over in --out even if it holds another run (a different configuration, or a finished one)" };
         var kernels = new Option<string>("--kernels") { Description = "auto: SIMD C# for the CPU's scoring; ilgpu: ILGPU kernels everywhere", DefaultValueFactory = _ => "auto" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();

@@ -44,7 +44,8 @@ public static class SweepRun
         var sameRun = previous?.Configuration is not null && JsonNode.DeepEquals(previous.Configuration, configuration);
         var resume = sameRun && !overwrite;
         if (previous is not null && !sameRun && !overwrite)
-            throw new UsageException($"--out '{directory}' already holds a run with a different configuration: choose another --out, or add --overwrite to replace it");
+            throw new UsageException($"--out '{directory}' already holds a run with a different configuration ({Differences(previous.Configuration, configuration)}): " +
+                "choose another --out, or add --force to start over there");
         if (sameRun && previous!.Status == "complete" && File.Exists(csvPath) && !overwrite)
         {
             log?.Invoke($"{csvPath} is already complete for this configuration; nothing to run (add --overwrite to run again)");
@@ -67,8 +68,7 @@ public static class SweepRun
             manifest.WallSeconds = previous.WallSeconds;
         }
 
-        var keyColumns = sweep.KeyColumns;
-        using var csv = new ResumableCsv(csvPath, sweep.Header, line => LineKey(line, keyColumns), sweep.RowsPerCell, resume);
+        using var csv = new ResumableCsv(csvPath, sweep.Header, resume, sweep.Cells.Select(sweep.Key).ToHashSet());
         var completed = sweep.Cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
         if (completed.Count > 0) log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
         manifest.CellsCompleted = completed.Count;
@@ -88,7 +88,9 @@ public static class SweepRun
                 done += count;
                 progress?.Report(new SweepProgress(done, total, cellsDone, sweep.Cells.Count, cell.ToString()!));
             }, cancellation);
-            csv.AppendCell(lines);
+            if (lines.Count != sweep.RowsPerCell)
+                throw new InvalidOperationException($"cell {cell} gave {lines.Count} rows, expected {sweep.RowsPerCell}");
+            csv.AppendCell(sweep.Key(cell), lines);
             cellsDone++;
             var setting = sweep.SettingName(cell);
             manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
@@ -107,15 +109,15 @@ public static class SweepRun
         return manifest;
     }
 
-    /// <summary>The first <paramref name="columns"/> columns of a CSV line.</summary>
-    static string LineKey(string line, int columns)
+    /// <summary>"samples: [10,32] there, [10] here; seeds: 100 there, 20 here" — what a resume would change.</summary>
+    static string Differences(JsonNode? there, JsonNode here)
     {
-        var end = -1;
-        for (var i = 0; i < columns; i++)
-        {
-            end = line.IndexOf(',', end + 1);
-            if (end < 0) return line;
-        }
-        return line[..end];
+        if (there is not JsonObject old || here is not JsonObject now) return "not a configuration of this command";
+        var keys = old.Select(p => p.Key).Union(now.Select(p => p.Key));
+        var differences = keys.Where(k => !JsonNode.DeepEquals(old[k], now[k]))
+            .Select(k => $"{k}: {Compact(old[k])} there, {Compact(now[k])} here").ToList();
+        return differences.Count > 0 ? string.Join("; ", differences) : "a different command";
     }
+
+    static string Compact(JsonNode? node) => node?.ToJsonString() ?? "absent";
 }

@@ -136,7 +136,10 @@ public class RunGaussianCliTests
         var before = File.ReadAllText(Path.Combine(directory, "gaussian.csv"));
         var other = CliRunner.Run(["run", "gaussian", "--dims", "3", "--samples", "5", "--seeds", "2", "--iterations", "2", "--out", directory, "--no-figures"]);
         Assert.Equal(2, other.ExitCode);
-        Assert.Contains("--overwrite", other.Error);
+        Assert.Contains("--force", other.Error);
+        // It says what differs, so the user can tell a typo from a different experiment.
+        Assert.Contains("dims: [2,4] there, [3] here", other.Error);
+        Assert.Contains("seeds: 3 there, 2 here", other.Error);
         Assert.Equal(before, File.ReadAllText(Path.Combine(directory, "gaussian.csv")));
     }
 
