@@ -8,6 +8,7 @@ namespace Collapse.Cli.Commands;
 public static class CollapseApp
 {
     public const int ExitUsage = 2;
+    public const int ExitNonFinite = 3;
     public const int ExitInterrupted = 130;
 
     public static RootCommand Build()
@@ -38,6 +39,11 @@ public static class CollapseApp
         {
             System.Console.Error.WriteLine($"error: {message}");
             return ExitUsage;
+        }
+        catch (NonFiniteResultException e)
+        {
+            System.Console.Error.WriteLine($"error: {e.Message}");
+            return ExitNonFinite;
         }
         catch (OperationCanceledException)
         {

@@ -24,12 +24,13 @@ static class RunGaussianCommand
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", "gaussian") };
         var overwrite = new Option<bool>("--force", "--overwrite") { Description = "Start over in --out even if it holds another run (a different configuration, or a finished one)" };
         var kernels = new Option<string>("--kernels") { Description = "auto: SIMD C# for the CPU's hot loops; ilgpu: ILGPU kernels everywhere", DefaultValueFactory = _ => "auto" };
+        var allowNonFinite = new Option<bool>("--allow-nonfinite") { Description = "Record NaN or infinite metrics instead of stopping at them" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
 
         var command = new Command("gaussian", "Multivariate Gaussian: MLE refitted on its own samples (paper's setting A)")
         {
-            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, noFigures,
+            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures,
         };
         command.SetAction(parse =>
         {
@@ -51,7 +52,7 @@ static class RunGaussianCommand
             using var cancel = CollapseApp.CancelOnCtrlC();
             System.Console.WriteLine($"accelerator: {device.Description}");
             RunManifest? manifest = null;
-            using var sweep = new GaussianSweep(device, config, path);
+            using var sweep = new GaussianSweep(device, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) };
             ProgressDisplay.Run("gaussian", progress =>
                 manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
                     cancel.Token, System.Console.WriteLine));

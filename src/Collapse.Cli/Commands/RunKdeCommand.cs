@@ -26,12 +26,13 @@ static class RunKdeCommand
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", "kde") };
         var overwrite = new Option<bool>("--force", "--overwrite") { Description = "Start over in --out even if it holds another run (a different configuration, or a finished one)" };
         var kernels = new Option<string>("--kernels") { Description = "auto: SIMD C# for the CPU's scoring; ilgpu: ILGPU kernels everywhere", DefaultValueFactory = _ => "auto" };
+        var allowNonFinite = new Option<bool>("--allow-nonfinite") { Description = "Record NaN or infinite metrics instead of stopping at them" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
 
         var command = new Command("kde", "Kernel density estimation refitted on its own samples (paper's setting B)")
         {
-            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, noFigures,
+            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures,
         };
         command.SetAction(parse =>
         {
@@ -53,7 +54,7 @@ static class RunKdeCommand
             using var device = AcceleratorCatalog.Open(spec);
             using var cancel = CollapseApp.CancelOnCtrlC();
             System.Console.WriteLine($"accelerator: {device.Description}");
-            using var sweep = new KdeSweep(device, config, path);
+            using var sweep = new KdeSweep(device, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) };
             RunManifest? manifest = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             ProgressDisplay.Run("kde", progress =>

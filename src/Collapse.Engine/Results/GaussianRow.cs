@@ -13,6 +13,17 @@ public sealed record GaussianRow(
 {
     public const string Header = "setting,dim,n,seed,iteration,squared_error_mean,det_ratio,log_det_ratio,trace_ratio";
 
+    /// <summary>
+    /// The first column holding a value the model does not define, or null. A singular fit
+    /// legitimately has det 0 and log det −∞; nothing may be NaN, and nothing else infinite.
+    /// </summary>
+    public (string Column, double Value)? NonFinite() =>
+        !double.IsFinite(SquaredErrorMean) ? ("squared_error_mean", SquaredErrorMean)
+        : !double.IsFinite(DetRatio) ? ("det_ratio", DetRatio)
+        : double.IsNaN(LogDetRatio) || double.IsPositiveInfinity(LogDetRatio) ? ("log_det_ratio", LogDetRatio)
+        : !double.IsFinite(TraceRatio) ? ("trace_ratio", TraceRatio)
+        : null;
+
     public string ToCsv() => string.Join(',',
         Setting.Name(), Dim.ToString(CultureInfo.InvariantCulture), N.ToString(CultureInfo.InvariantCulture),
         Seed.ToString(CultureInfo.InvariantCulture), Iteration.ToString(CultureInfo.InvariantCulture),

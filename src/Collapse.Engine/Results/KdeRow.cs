@@ -14,6 +14,9 @@ public sealed record KdeRow(ToyDataset Dataset, Bandwidth Bandwidth, Setting Set
 {
     public const string Header = "dataset,bandwidth,setting,n,seed,iteration,nll_test";
 
+    /// <summary>The column holding a NaN or infinity, or null.</summary>
+    public (string Column, double Value)? NonFinite() => double.IsFinite(NllTest) ? null : ("nll_test", NllTest);
+
     public string ToCsv() => string.Join(',', Dataset.Name(), Bandwidth.ToString(), Setting.Name(),
         N.ToString(CultureInfo.InvariantCulture), Seed.ToString(CultureInfo.InvariantCulture),
         Iteration.ToString(CultureInfo.InvariantCulture), CsvNumber.Format(NllTest));

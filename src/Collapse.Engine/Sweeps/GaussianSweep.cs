@@ -51,6 +51,9 @@ public sealed class GaussianSweep : ISweep<GaussianCell>
     /// </summary>
     public long MemoryBudgetBytes { get; init; }
 
+    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
+    public bool AllowNonFinite { get; init; }
+
     /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
     public int? ReplicatesPerBatch { get; init; }
 
@@ -86,8 +89,11 @@ public sealed class GaussianSweep : ISweep<GaussianCell>
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
-                    rows[seed * config.Iterations + t - 1] = new GaussianRow(cell.Setting, cell.Dim, cell.N, seed, t,
+                    var row = new GaussianRow(cell.Setting, cell.Dim, cell.N, seed, t,
                         metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]);
+                    if (!AllowNonFinite && row.NonFinite() is { } bad)
+                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
+                    rows[seed * config.Iterations + t - 1] = row;
                 }
                 onReplicateIterations?.Invoke(replicates);
             }, cancellation);

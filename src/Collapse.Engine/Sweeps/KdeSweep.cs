@@ -56,6 +56,9 @@ public sealed class KdeSweep : ISweep<KdeCell>
     /// <summary>Memory one batch may use (see <see cref="GaussianSweep.MemoryBudgetBytes"/>).</summary>
     public long MemoryBudgetBytes { get; init; }
 
+    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
+    public bool AllowNonFinite { get; init; }
+
     /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
     public int? ReplicatesPerBatch { get; init; }
 
@@ -93,7 +96,10 @@ public sealed class KdeSweep : ISweep<KdeCell>
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
-                    rows[seed * config.Iterations + t - 1] = new KdeRow(cell.Dataset, cell.Bandwidth, cell.Setting, cell.N, seed, t, metrics[r, 0]);
+                    var row = new KdeRow(cell.Dataset, cell.Bandwidth, cell.Setting, cell.N, seed, t, metrics[r, 0]);
+                    if (!AllowNonFinite && row.NonFinite() is { } bad)
+                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
+                    rows[seed * config.Iterations + t - 1] = row;
                 }
                 onReplicateIterations?.Invoke(replicates);
             }, cancellation);

@@ -53,4 +53,24 @@ public class RunKdeCliTests
         Assert.Equal(0, CliRunner.Run(["run", "kde", .. Small, "--out", second, "--no-figures"]).ExitCode);
         Assert.Equal(File.ReadAllText(Path.Combine(first, "kde.csv")), File.ReadAllText(Path.Combine(second, "kde.csv")));
     }
+
+    [Fact]
+    public void A_nan_metric_stops_the_sweep_naming_cell_seed_and_iteration_unless_allowed()
+    {
+        // h = 1e-200: 1/(2h²) overflows, every kernel value is −∞ · 0 or −∞ − (−∞): NaN.
+        string[] args = ["run", "kde", "--datasets", "moons", "--bandwidths", "0.5,1e-200", "--samples", "5", "--seeds", "2",
+            "--iterations", "2", "--no-figures"];
+        var directory = CliRunner.TemporaryDirectory();
+        var stopped = CliRunner.Run([.. args, "--out", directory]);
+        Assert.Equal(3, stopped.ExitCode);
+        Assert.Contains("cell replace moons h=1E-200 n=5, seed 0, iteration 1: nll_test is NaN", stopped.Error);
+        Assert.DoesNotContain("   at ", stopped.Error);
+        // The finished cell (h = 0.5) is kept; nothing of the failed one is.
+        var kept = File.ReadAllLines(Path.Combine(directory, "kde.csv.partial"));
+        Assert.Equal(1 + 2 * 2, kept.Length);
+        Assert.All(kept.Skip(1), line => Assert.StartsWith("moons,0.5,replace,5,", line));
+
+        var allowed = CliRunner.Run([.. args, "--out", CliRunner.TemporaryDirectory(), "--allow-nonfinite"]);
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+    }
 }
