@@ -1,0 +1,106 @@
+using Collapse.Cli.Commands;
+
+namespace Collapse.Tests.Cli;
+
+[CollectionDefinition(nameof(ConsoleCapture), DisableParallelization = true)]
+public sealed class ConsoleCapture;
+
+/// <summary>
+/// Property: every malformed command line — a seeded random generator mutates one to three
+/// options of a small valid run into bad values — exits with code 2, a one-line "error:" message
+/// and no stack trace, and writes nothing. Runs in process (thousands of cases), with the console
+/// captured, so it does not run beside other tests.
+/// </summary>
+[Collection(nameof(ConsoleCapture))]
+public class MalformedInputFuzzTests
+{
+    static readonly string[] BadIntegers = ["-1", "abc", "1e3", "2147483648", "", " ", "NaN", "1.5", "99999999999999999999", "0x10", "1,2", "--"];
+    static readonly string[] BadLists = [",", "1,", ",1", "x", "1,,2", "", "3,3", "-5", "1;2", "2147483648", "1.0", "+"];
+    static readonly string[] BadBandwidths = ["0", "-1", "inf", "nan", "1e400", "scott,scott", "0x10", "wide", ",", "0.5,", "-0", "1/2"];
+    static readonly string[] BadNames = ["mix", "Blobs2", "moons,", "", ",", "replace,replace", "swiss roll", "*", "blobs;moons", "\u00e9"];
+    static readonly string[] BadAccelerators = ["gpu", "cpu:x", "cpu:-1", "cuda:", ":", "cpu:1", "tpu", ""];
+
+    /// <summary>(option, malformed values) per command; every value is invalid for its option.</summary>
+    static readonly Dictionary<string, (string Option, string[] Values)[]> Mutations = new()
+    {
+        ["gaussian"] =
+        [
+            ("--dims", [.. BadLists, "0", "1025"]), ("--samples", [.. BadLists, "1", "0"]), ("--seeds", [.. BadIntegers, "0"]),
+            ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames), ("--method", ["exact", "", "Data2", "wishart,data"]),
+            ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
+        ],
+        ["kde"] =
+        [
+            ("--datasets", BadNames), ("--bandwidths", BadBandwidths), ("--samples", [.. BadLists, "0"]),
+            ("--seeds", [.. BadIntegers, "0"]), ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames),
+            ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--seed", ["-1", "x", "4294967296", ""]),
+            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
+        ],
+    };
+
+    static readonly Dictionary<string, string[]> Valid = new()
+    {
+        ["gaussian"] = ["--dims", "2", "--samples", "5", "--seeds", "1", "--iterations", "1", "--no-figures"],
+        ["kde"] = ["--datasets", "moons", "--bandwidths", "0.5", "--samples", "5", "--seeds", "1", "--iterations", "1", "--test-size", "5", "--no-figures"],
+    };
+
+    /// <summary>Malformed shapes beyond bad values: unknown options and commands, missing values.</summary>
+    static readonly string[][] Shapes =
+    [
+        ["run", "qde"], ["run"], ["rn", "kde"], ["run", "kde", "--bogus", "1"], ["run", "kde", "--seeds"], ["run", "gaussian", "--dims"],
+        ["run", "kde", "extra-argument"], ["plot"], ["run", "gaussian", "--seeds", "1", "--seeds", "2", "--dims", "0"],
+    ];
+
+    [Fact]
+    public void Thousands_of_malformed_command_lines_exit_2_with_one_message_and_write_nothing()
+    {
+        var random = new System.Random(20261126);
+        var root = CliRunner.TemporaryDirectory();
+        var cases = 0;
+        var (stdout, stderr) = (System.Console.Out, System.Console.Error);
+        try
+        {
+            for (var i = 0; i < 2500; i++)
+            {
+                string[] args;
+                if (i < Shapes.Length) args = Shapes[i];
+                else
+                {
+                    var command = random.Next(2) == 0 ? "gaussian" : "kde";
+                    var options = new List<(string, string)>();
+                    for (var k = 0; k < Valid[command].Length - 1; k += 2) options.Add((Valid[command][k], Valid[command][k + 1]));
+                    var mutations = Mutations[command];
+                    foreach (var _ in Enumerable.Range(0, 1 + random.Next(3)))
+                    {
+                        var (option, values) = mutations[random.Next(mutations.Length)];
+                        options.RemoveAll(o => o.Item1 == option);
+                        options.Add((option, values[random.Next(values.Length)]));
+                    }
+                    args = ["run", command, .. options.OrderBy(_ => random.Next()).SelectMany(o => new[] { o.Item1, o.Item2 }), "--no-figures"];
+                }
+                var directory = Path.Combine(root, i.ToString());
+                var output = new StringWriter();
+                var error = new StringWriter();
+                System.Console.SetOut(output);
+                System.Console.SetError(error);
+                var code = CollapseApp.Run([.. args, "--out", directory]);
+                System.Console.SetOut(stdout);
+                System.Console.SetError(stderr);
+                var message = error.ToString().Trim();
+                var shown = string.Join(' ', args.Select(a => $"'{a}'"));
+                Assert.True(code == 2, $"exit {code} for {shown}: {message} {output}");
+                Assert.True(message.StartsWith("error: ", StringComparison.Ordinal), $"no error message for {shown}: '{message}'");
+                Assert.DoesNotContain("   at ", message);
+                Assert.DoesNotContain("Exception", message);
+                Assert.False(Directory.Exists(directory), $"{shown} wrote to --out");
+                cases++;
+            }
+        }
+        finally
+        {
+            System.Console.SetOut(stdout);
+            System.Console.SetError(stderr);
+        }
+        Assert.Equal(2500, cases);
+    }
+}
