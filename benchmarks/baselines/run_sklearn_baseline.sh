@@ -17,13 +17,15 @@ if ((${#missing[@]})); then
   apt-get install -y "${missing[@]}" || { apt-get update && apt-get install -y "${missing[@]}"; }
 fi
 
+# Before the thread pins below: nproc honours OMP_NUM_THREADS.
+echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1) cores=$(nproc)"
+
 # KernelDensity is single-threaded Cython; pin every BLAS/OpenMP pool to one
 # thread too, so numpy's small calls (sampling, the exact scorer's GEMM) do
 # not take the second core and the timing is a one-core number.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
        BLIS_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 VECLIB_MAXIMUM_THREADS=1
 
-echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1) cores=$(nproc)"
 echo "sklearn=$(dpkg-query -W -f='${Version}' python3-sklearn) numpy=$(dpkg-query -W -f='${Version}' python3-numpy) scipy=$(dpkg-query -W -f='${Version}' python3-scipy)"
 echo "load_before=$(uptime)"
 # -v prints wall clock, user/sys CPU and peak RSS after the script's own lines.

@@ -20,6 +20,7 @@ public static class CollapseApp
         run.Subcommands.Add(RunKdeCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
+        root.Subcommands.Add(MergeCommand.Build());
         return root;
     }
 
@@ -66,6 +67,16 @@ public static class CollapseApp
         Description = $"Accelerator: {AcceleratorSpec.ValidForms}. auto prefers CUDA, then a capable OpenCL device, then the CPU",
         DefaultValueFactory = _ => "auto",
     };
+
+    /// <summary>The --shard option every sweep takes.</summary>
+    public static Option<string?> ShardOption() => new("--shard")
+    {
+        Description = "Run only slice K of N of the grid (0 ≤ K < N); inside a Slurm job array the task's slice is the default. Merge the slices with 'collapse merge'",
+    };
+
+    /// <summary>--shard if given, else the Slurm array task's slice, else the whole grid.</summary>
+    public static Shard? ResolveShard(string? text) =>
+        text is not null ? Shard.Parse(text) : Shard.FromSlurm(Environment.GetEnvironmentVariable);
 
     /// <summary>The command line as typed, for the manifest.</summary>
     public static string CommandLine() => "collapse " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));

@@ -10,24 +10,30 @@ static class PlotCommand
 {
     public static Command Build()
     {
-        var csv = new Argument<string>("csv") { Description = "A gaussian.csv written by 'collapse run gaussian'" };
+        var csv = new Argument<string>("csv") { Description = "A gaussian.csv or kde.csv written by 'collapse run' or 'collapse merge'" };
         var output = new Option<string?>("--out") { Description = "Figure directory (default: figures/ beside the CSV)" };
         var command = new Command("plot", "Redraw the figures of a run from its tidy CSV") { csv, output };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(csv)!;
-            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv of a run");
-            List<GaussianRow> rows;
+            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv or kde.csv of a run");
+            var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
+            IReadOnlyList<string> figures;
             try
             {
-                rows = GaussianRow.ReadAll(path);
+                var header = File.ReadLines(path).FirstOrDefault();
+                if (header == KdeRow.Header)
+                {
+                    // The sample pictures need the points a run writes beside its CSV (a merge has none).
+                    var samples = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, KdeSweep.SamplesFile);
+                    figures = KdeFigures.DrawAll(KdeRow.ReadAll(path), File.Exists(samples) ? KdeFigures.ReadSamples(samples) : [], directory);
+                }
+                else figures = GaussianFigures.DrawAll(GaussianRow.ReadAll(path), directory);
             }
             catch (FormatException e)
             {
-                throw new UsageException($"plot: '{path}' is not a gaussian.csv: {e.Message}");
+                throw new UsageException($"plot: '{path}' is not a gaussian.csv or kde.csv: {e.Message}");
             }
-            var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
-            var figures = GaussianFigures.DrawAll(rows, directory);
             foreach (var f in figures) System.Console.WriteLine($"wrote {f}");
             return 0;
         });

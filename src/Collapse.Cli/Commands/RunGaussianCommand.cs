@@ -27,10 +27,11 @@ static class RunGaussianCommand
         var allowNonFinite = new Option<bool>("--allow-nonfinite") { Description = "Record NaN or infinite metrics instead of stopping at them" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
+        var shardOption = CollapseApp.ShardOption();
 
         var command = new Command("gaussian", "Multivariate Gaussian: MLE refitted on its own samples (paper's setting A)")
         {
-            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures,
+            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption,
         };
         command.SetAction(parse =>
         {
@@ -47,6 +48,7 @@ static class RunGaussianCommand
             config.Validate();
             var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
             var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
+            var shard = CollapseApp.ResolveShard(parse.GetValue(shardOption));
             var directory = parse.GetValue(output)!;
             using var device = AcceleratorCatalog.Open(spec);
             using var cancel = CollapseApp.CancelOnCtrlC();
@@ -55,10 +57,12 @@ static class RunGaussianCommand
             using var sweep = new GaussianSweep(device, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) };
             ProgressDisplay.Run("gaussian", progress =>
                 manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
-                    cancel.Token, System.Console.WriteLine));
+                    cancel.Token, System.Console.WriteLine, shard));
             var csv = Path.Combine(directory, GaussianSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");
-            if (!parse.GetValue(noFigures))
+            if (shard is not null)
+                System.Console.WriteLine($"shard {shard}: no figures for a slice of the grid; run 'collapse merge' over every shard, then 'collapse plot'");
+            else if (!parse.GetValue(noFigures))
             {
                 var figures = GaussianFigures.DrawAll(GaussianRow.ReadAll(csv), Path.Combine(directory, "figures"));
                 System.Console.WriteLine($"wrote {figures.Count} figures to {Path.Combine(directory, "figures")}");

@@ -29,10 +29,11 @@ static class RunKdeCommand
         var allowNonFinite = new Option<bool>("--allow-nonfinite") { Description = "Record NaN or infinite metrics instead of stopping at them" };
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
+        var shardOption = CollapseApp.ShardOption();
 
         var command = new Command("kde", "Kernel density estimation refitted on its own samples (paper's setting B)")
         {
-            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures,
+            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +51,7 @@ static class RunKdeCommand
             config.Validate();
             var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
             var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
+            var shard = CollapseApp.ResolveShard(parse.GetValue(shardOption));
             var directory = parse.GetValue(output)!;
             using var device = AcceleratorCatalog.Open(spec);
             using var cancel = CollapseApp.CancelOnCtrlC();
@@ -59,13 +61,15 @@ static class RunKdeCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             ProgressDisplay.Run("kde", progress =>
                 manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
-                    cancel.Token, System.Console.WriteLine));
+                    cancel.Token, System.Console.WriteLine, shard));
             var csv = Path.Combine(directory, KdeSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");
             if (sweep.ScoredPairs > 0)
                 System.Console.WriteLine($"scored {sweep.ScoredPairs:N0} test × fitted point pairs in {clock.Elapsed.TotalSeconds:F1} s " +
                     $"({sweep.ScoredPairs / clock.Elapsed.TotalSeconds / 1e6:F0} M pairs/s, everything included)");
-            if (!parse.GetValue(noFigures))
+            if (shard is not null)
+                System.Console.WriteLine($"shard {shard}: no figures for a slice of the grid; run 'collapse merge' over every shard, then 'collapse plot'");
+            else if (!parse.GetValue(noFigures))
             {
                 // The pictures follow one seed at the largest n: cheap beside the sweep, so they are redrawn each time.
                 var shown = PictureIterations.Where(t => t <= config.Iterations).Append(config.Iterations).Distinct().ToList();

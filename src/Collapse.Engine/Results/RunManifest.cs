@@ -16,6 +16,10 @@ public sealed class RunManifest
     public string Version { get; set; } = ToolVersion;
     public string Commit { get; set; } = ToolCommit;
     public string Command { get; set; } = "";
+    /// <summary>gaussian, kde, …: which sweep wrote the directory (merge needs it to read the configuration).</summary>
+    public string Experiment { get; set; } = "";
+    /// <summary>"K/N" when this directory holds one shard of the grid; null for the whole grid.</summary>
+    public string? Shard { get; set; }
     public string Status { get; set; } = "running";
     public JsonNode? Configuration { get; set; }
     public string Accelerator { get; set; } = "";
@@ -79,6 +83,8 @@ public sealed class RunManifest
             return null;
         }
     }
+
+    public static T? ConfigurationAs<T>(JsonNode node) => node.Deserialize<T>(Options);
 
     public static JsonNode ConfigurationNode<T>(T configuration) =>
         JsonSerializer.SerializeToNode(configuration, Options) ?? new JsonObject();

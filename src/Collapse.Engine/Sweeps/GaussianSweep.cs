@@ -31,14 +31,14 @@ public sealed class GaussianSweep : ISweep<GaussianCell>
     }
 
     public const string CsvFile = "gaussian.csv";
+    public string Experiment => "gaussian";
     public string CsvName => CsvFile;
     public string Header => GaussianRow.Header;
-    public int KeyColumns => 3;
     public object Configuration => config;
     public int RowsPerCell => config.Seeds * config.Iterations;
     public string KernelDescription => kernels.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu";
     public IReadOnlyList<GaussianCell> Cells { get; }
-    public string Key(GaussianCell c) => $"{c.Setting.Name()},{c.Dim},{c.N}";
+    public string Key(GaussianCell c) => c.Key;
     public string SettingName(GaussianCell cell) => cell.Setting.Name();
     public void CheckFits(GaussianCell cell) => BatchSize(cell);
 

@@ -51,5 +51,8 @@ public sealed record GaussianSweepConfig
 
 public readonly record struct GaussianCell(Setting Setting, int Dim, int N)
 {
+    /// <summary>The cell as its CSV lines spell it: their first three columns.</summary>
+    public string Key => $"{Setting.Name()},{Dim},{N}";
+
     public override string ToString() => $"{Setting.Name()} d={Dim} n={N}";
 }

@@ -2,18 +2,17 @@ namespace Collapse.Engine.Sweeps;
 
 /// <summary>
 /// A family's sweep as <see cref="SweepRun"/> sees it: a grid of cells (a cell = every seed of
-/// one configuration), each run into whole CSV lines. The CSV's first <see cref="KeyColumns"/>
-/// columns name a line's cell.
+/// one configuration), each run into whole CSV lines whose leading columns spell the cell's key.
 /// </summary>
 public interface ISweep<TCell> : IDisposable where TCell : notnull
 {
+    /// <summary>The experiment's name (<c>gaussian</c>, <c>kde</c>); its CSV is <c>NAME.csv</c>.</summary>
+    string Experiment { get; }
+
     /// <summary>The CSV's file name, e.g. <c>kde.csv</c>.</summary>
     string CsvName { get; }
 
     string Header { get; }
-
-    /// <summary>How many leading columns identify a cell.</summary>
-    int KeyColumns { get; }
 
     /// <summary>The configuration recorded in the manifest; a rerun resumes only if it is equal.</summary>
     object Configuration { get; }
@@ -27,7 +26,7 @@ public interface ISweep<TCell> : IDisposable where TCell : notnull
     /// <summary>Cells in run order.</summary>
     IReadOnlyList<TCell> Cells { get; }
 
-    /// <summary>The cell's key as its lines spell it (their first <see cref="KeyColumns"/> columns).</summary>
+    /// <summary>The cell's key as its lines spell it (their leading columns).</summary>
     string Key(TCell cell);
 
     /// <summary>The setting a cell belongs to (the manifest sums wall time per setting).</summary>

@@ -38,14 +38,14 @@ public sealed class KdeSweep : ISweep<KdeCell>
     }
 
     public const string CsvFile = "kde.csv";
+    public string Experiment => "kde";
     public string CsvName => CsvFile;
     public string Header => KdeRow.Header;
-    public int KeyColumns => 4;
     public object Configuration => config;
     public int RowsPerCell => config.Seeds * config.Iterations;
     public string KernelDescription => kernels.UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu";
     public IReadOnlyList<KdeCell> Cells { get; }
-    public string Key(KdeCell c) => $"{c.Dataset.Name()},{c.Bandwidth},{c.Setting.Name()},{c.N}";
+    public string Key(KdeCell c) => c.Key;
     public string SettingName(KdeCell cell) => cell.Setting.Name();
     public void CheckFits(KdeCell cell) => BatchSize(cell);
 

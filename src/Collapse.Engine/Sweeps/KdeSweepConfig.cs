@@ -55,5 +55,8 @@ public sealed record KdeSweepConfig
 
 public readonly record struct KdeCell(ToyDataset Dataset, Bandwidth Bandwidth, Setting Setting, int N)
 {
+    /// <summary>The cell as its CSV lines spell it: their first four columns.</summary>
+    public string Key => $"{Dataset.Name()},{Bandwidth},{Setting.Name()},{N}";
+
     public override string ToString() => $"{Setting.Name()} {Dataset.Name()} h={Bandwidth} n={N}";
 }

@@ -30,21 +30,25 @@ public static class SweepRun
         }
     }
 
+    /// <param name="shard">Run only this slice of the grid's cells (null: all of them).</param>
     public static RunManifest Execute<TCell>(ComputeDevice device, ISweep<TCell> sweep, string directory, bool overwrite,
-        string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null)
+        string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null,
+        Shard? shard = null)
         where TCell : notnull
     {
+        var cells = sweep.Cells.Where((_, i) => shard?.Contains(i) ?? true).ToList();
         // Every cell must fit before anything is written.
-        foreach (var cell in sweep.Cells) sweep.CheckFits(cell);
+        foreach (var cell in cells) sweep.CheckFits(cell);
         PrepareDirectory(directory);
         var manifestPath = Path.Combine(directory, ManifestName);
         var csvPath = Path.Combine(directory, sweep.CsvName);
         var configuration = RunManifest.ConfigurationNode(sweep.Configuration);
         var previous = RunManifest.TryLoad(manifestPath);
-        var sameRun = previous?.Configuration is not null && JsonNode.DeepEquals(previous.Configuration, configuration);
+        var sameRun = previous?.Configuration is not null && JsonNode.DeepEquals(previous.Configuration, configuration)
+            && previous.Shard == shard?.ToString();
         var resume = sameRun && !overwrite;
         if (previous is not null && !sameRun && !overwrite)
-            throw new UsageException($"--out '{directory}' already holds a run with a different configuration ({Differences(previous.Configuration, configuration)}): " +
+            throw new UsageException($"--out '{directory}' already holds a run with a different configuration ({Differences(previous, configuration, shard)}): " +
                 "choose another --out, or add --force to start over there");
         if (sameRun && previous!.Status == "complete" && File.Exists(csvPath) && !overwrite)
         {
@@ -58,8 +62,10 @@ public static class SweepRun
             Configuration = configuration,
             Accelerator = device.Accelerator.AcceleratorType.ToString(),
             Device = device.Accelerator.Name,
+            Experiment = sweep.Experiment,
+            Shard = shard?.ToString(),
             KernelPath = sweep.KernelDescription,
-            CellsTotal = sweep.Cells.Count,
+            CellsTotal = cells.Count,
         };
         if (resume && previous is not null)
         {
@@ -68,25 +74,25 @@ public static class SweepRun
             manifest.WallSeconds = previous.WallSeconds;
         }
 
-        using var csv = new ResumableCsv(csvPath, sweep.Header, resume, sweep.Cells.Select(sweep.Key).ToHashSet());
-        var completed = sweep.Cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
+        using var csv = new ResumableCsv(csvPath, sweep.Header, resume, cells.Select(sweep.Key).ToHashSet());
+        var completed = cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
         if (completed.Count > 0) log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
         manifest.CellsCompleted = completed.Count;
         manifest.Save(manifestPath);
 
         var clock = Stopwatch.StartNew();
         var wallBefore = manifest.WallSeconds;
-        var total = (long)sweep.RowsPerCell * sweep.Cells.Count;
+        var total = (long)sweep.RowsPerCell * cells.Count;
         var done = (long)sweep.RowsPerCell * completed.Count;
         var cellsDone = completed.Count;
-        foreach (var cell in sweep.Cells)
+        foreach (var cell in cells)
         {
             if (completed.Contains(cell)) continue;
             var cellClock = Stopwatch.StartNew();
             var lines = sweep.RunCell(cell, count =>
             {
                 done += count;
-                progress?.Report(new SweepProgress(done, total, cellsDone, sweep.Cells.Count, cell.ToString()!));
+                progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
             }, cancellation);
             if (lines.Count != sweep.RowsPerCell)
                 throw new InvalidOperationException($"cell {cell} gave {lines.Count} rows, expected {sweep.RowsPerCell}");
@@ -97,7 +103,7 @@ public static class SweepRun
             manifest.CellsCompleted++;
             manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
             manifest.Save(manifestPath);
-            progress?.Report(new SweepProgress(done, total, cellsDone, sweep.Cells.Count, cell.ToString()!));
+            progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
         }
 
         csv.Complete();
@@ -110,12 +116,14 @@ public static class SweepRun
     }
 
     /// <summary>"samples: [10,32] there, [10] here; seeds: 100 there, 20 here" — what a resume would change.</summary>
-    static string Differences(JsonNode? there, JsonNode here)
+    static string Differences(RunManifest previous, JsonNode here, Shard? shard)
     {
-        if (there is not JsonObject old || here is not JsonObject now) return "not a configuration of this command";
+        if (previous.Configuration is not JsonObject old || here is not JsonObject now) return "not a configuration of this command";
         var keys = old.Select(p => p.Key).Union(now.Select(p => p.Key));
         var differences = keys.Where(k => !JsonNode.DeepEquals(old[k], now[k]))
             .Select(k => $"{k}: {Compact(old[k])} there, {Compact(now[k])} here").ToList();
+        if (previous.Shard != shard?.ToString())
+            differences.Add($"shard: {previous.Shard ?? "whole grid"} there, {shard?.ToString() ?? "whole grid"} here");
         return differences.Count > 0 ? string.Join("; ", differences) : "a different command";
     }
 

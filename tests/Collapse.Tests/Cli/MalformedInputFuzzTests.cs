@@ -18,6 +18,7 @@ public class MalformedInputFuzzTests
     static readonly string[] BadLists = [",", "1,", ",1", "x", "1,,2", "", "3,3", "-5", "1;2", "2147483648", "1.0", "+"];
     static readonly string[] BadBandwidths = ["0", "-1", "inf", "nan", "1e400", "scott,scott", "0x10", "wide", ",", "0.5,", "-0", "1/2"];
     static readonly string[] BadNames = ["mix", "Blobs2", "moons,", "", ",", "replace,replace", "swiss roll", "*", "blobs;moons", "\u00e9"];
+    static readonly string[] BadShards = ["3/3", "-1/2", "1/0", "a/b", "1", "/", "0/", "1/2/3", ""];
     static readonly string[] BadAccelerators = ["gpu", "cpu:x", "cpu:-1", "cuda:", ":", "cpu:1", "tpu", ""];
 
     /// <summary>(option, malformed values) per command; every value is invalid for its option.</summary>
@@ -27,14 +28,14 @@ public class MalformedInputFuzzTests
         [
             ("--dims", [.. BadLists, "0", "1025"]), ("--samples", [.. BadLists, "1", "0"]), ("--seeds", [.. BadIntegers, "0"]),
             ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames), ("--method", ["exact", "", "Data2", "wishart,data"]),
-            ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
+            ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards),
         ],
         ["kde"] =
         [
             ("--datasets", BadNames), ("--bandwidths", BadBandwidths), ("--samples", [.. BadLists, "0"]),
             ("--seeds", [.. BadIntegers, "0"]), ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames),
             ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--seed", ["-1", "x", "4294967296", ""]),
-            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
+            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards),
         ],
     };
 

@@ -1,0 +1,82 @@
+namespace Collapse.Tests.Cli;
+
+/// <summary>Shards run as separate processes (as Slurm array tasks would), merged, equal the unsharded run byte for byte.</summary>
+public class ShardMergeTests
+{
+    static readonly string[] Kde = ["run", "kde", "--datasets", "blobs,swiss-roll", "--bandwidths", "0.1,silverman", "--samples", "7,30",
+        "--seeds", "3", "--iterations", "4", "--test-size", "40", "--no-figures"];
+
+    static readonly string[] Gaussian = ["run", "gaussian", "--dims", "2,5", "--samples", "6,20", "--seeds", "3", "--iterations", "4", "--no-figures"];
+
+    static void Succeeds(CliRunner.Result result) => Assert.True(result.ExitCode == 0, result.Error);
+
+    [Fact]
+    public async Task Three_shards_merged_equal_the_unsharded_run()
+    {
+        var whole = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run([.. Kde, "--out", whole]));
+        var shards = Enumerable.Range(0, 3).Select(_ => CliRunner.TemporaryDirectory()).ToArray();
+        // Started together, like array tasks on a cluster.
+        var processes = shards.Select((d, k) => CliRunner.Start([.. Kde, "--shard", $"{k}/3", "--out", d])).ToList();
+        foreach (var p in processes)
+        {
+            var error = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await p.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(p.ExitCode == 0, await error);
+            p.Dispose();
+        }
+        var merged = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run(["merge", shards[2], shards[0], shards[1], "--out", merged]));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "kde.csv")), File.ReadAllBytes(Path.Combine(merged, "kde.csv")));
+        Assert.Contains("\"status\": \"complete\"", File.ReadAllText(Path.Combine(merged, "manifest.json")));
+        Succeeds(CliRunner.Run(["plot", Path.Combine(merged, "kde.csv")]));
+    }
+
+    [Fact]
+    public void Slurm_array_tasks_pick_their_shard_from_the_environment()
+    {
+        var whole = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run([.. Gaussian, "--out", whole]));
+        // An array submitted as --array=4-5: task ids 4 and 5, the first being shard 0 of 2.
+        var shards = new List<string>();
+        foreach (var id in new[] { "4", "5" })
+        {
+            var directory = CliRunner.TemporaryDirectory();
+            using var process = CliRunner.Start([.. Gaussian, "--out", directory],
+                ("SLURM_ARRAY_TASK_ID", id), ("SLURM_ARRAY_TASK_MIN", "4"), ("SLURM_ARRAY_TASK_COUNT", "2"));
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains($"shard {int.Parse(id) - 4}/2", output);
+            shards.Add(directory);
+        }
+        var merged = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run(["merge", .. shards, "--out", merged]));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "gaussian.csv")), File.ReadAllBytes(Path.Combine(merged, "gaussian.csv")));
+    }
+
+    [Fact]
+    public void Merge_refuses_missing_repeated_and_mismatched_shards_naming_them()
+    {
+        var (a, b) = (CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory());
+        Succeeds(CliRunner.Run([.. Gaussian, "--shard", "0/3", "--out", a]));
+        Succeeds(CliRunner.Run([.. Gaussian, "--shard", "1/3", "--out", b]));
+
+        var missing = CliRunner.Run(["merge", a, b, "--out", CliRunner.TemporaryDirectory()]);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("shards 2/3 not given", missing.Error);
+        Assert.Contains("replace,5,6", missing.Error); // cell 2 of the run order (setting, d, n) belongs to shard 2/3
+
+        var repeated = CliRunner.Run(["merge", a, a, b, "--out", CliRunner.TemporaryDirectory()]);
+        Assert.Equal(2, repeated.ExitCode);
+        Assert.Contains("given twice", repeated.Error);
+
+        var other = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run([.. Gaussian[..^1], "--seed", "9", "--no-figures", "--shard", "2/3", "--out", other]));
+        var mismatched = CliRunner.Run(["merge", a, b, other, "--out", CliRunner.TemporaryDirectory()]);
+        Assert.Equal(2, mismatched.ExitCode);
+        Assert.Contains("different configuration", mismatched.Error);
+        Assert.Contains(other, mismatched.Error);
+    }
+}
