@@ -79,4 +79,39 @@ public class ShardMergeTests
         Assert.Contains("different configuration", mismatched.Error);
         Assert.Contains(other, mismatched.Error);
     }
+
+    /// <summary>
+    /// The job-array scripts, run by bash with the variables Slurm sets for each task (no Slurm on
+    /// this machine): every task's shard, then the merge script, give the unsharded CSV.
+    /// </summary>
+    [Fact]
+    public async Task The_slurm_scripts_run_the_shards_and_merge_them()
+    {
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Kernels.sln"))) repository = Path.GetDirectoryName(repository)!;
+        var whole = CliRunner.TemporaryDirectory();
+        Succeeds(CliRunner.Run([.. Kde, "--out", whole]));
+        var work = CliRunner.TemporaryDirectory();
+        var collapse = $"dotnet {typeof(Collapse.Cli.Program).Assembly.Location}";
+        async Task Bash(string script, string[] args, params (string, string)[] environment)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = repository };
+            start.ArgumentList.Add(Path.Combine(repository, "scripts", "slurm", script));
+            foreach (var a in args) start.ArgumentList.Add(a);
+            start.Environment["COLLAPSE"] = collapse;
+            start.Environment["SHARDS_DIR"] = Path.Combine(work, "shards");
+            start.Environment["MERGED_DIR"] = Path.Combine(work, "merged");
+            foreach (var (name, value) in environment) start.Environment[name] = value;
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(process.ExitCode == 0, $"{script}: {await error}");
+        }
+        foreach (var task in new[] { "2", "0", "1" })
+            await Bash("sweep.sbatch", Kde[1..], ("SLURM_ARRAY_TASK_ID", task), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_COUNT", "3"));
+        await Bash("merge.sbatch", ["kde"]);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "kde.csv")), File.ReadAllBytes(Path.Combine(work, "merged", "kde.csv")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(work, "merged", "figures"), "kde-nll-*.png"));
+    }
 }
