@@ -66,12 +66,11 @@ public sealed class KdeSweep : ISweep<KdeCell>
     public int BatchSize(KdeCell cell)
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
-        long d = cell.Dataset.Dim(), n = cell.N;
+        long d = cell.Dataset.Dim();
         // Test points and their sums, the fitted set, a few generations in flight, and the pool.
-        var perReplicate = 8 * (config.TestSize * (d + 2) + 4 * n * d);
-        if (cell.Setting is Setting.Accumulate or Setting.AccumulateSubsample) perReplicate += 8 * n * d * config.Iterations;
-        return MemoryBudget.ReplicatesPerBatch(device, perReplicate, MemoryBudgetBytes, config.Seeds, cell.ToString(),
-            "use smaller --samples, --iterations or --test-size");
+        long Bytes(long n) => 8 * (config.TestSize * (d + 2) + 4 * n * d)
+            + (cell.Setting is Setting.Accumulate or Setting.AccumulateSubsample ? 8 * n * d * config.Iterations : 0);
+        return MemoryBudget.ReplicatesPerBatch(device, Bytes, cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());
     }
 
     /// <summary>A family for one batch of a cell's seeds (the picture run uses it too).</summary>

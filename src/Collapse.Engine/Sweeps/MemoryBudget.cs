@@ -2,20 +2,36 @@ using Collapse.Kernels.Accelerators;
 
 namespace Collapse.Engine.Sweeps;
 
-/// <summary>How many replicates of a cell one batch may hold.</summary>
+/// <summary>How many replicates of a cell one batch may hold, from an estimate of the bytes one replicate needs.</summary>
 public static class MemoryBudget
 {
+    /// <summary>Memory a run may plan for: the device's (or, on the CPU, the host's available) memory, with a fifth spare.</summary>
+    public static long Usable(ComputeDevice device) =>
+        (long)(0.8 * (device.IsCpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : device.Accelerator.MemorySize));
+
     /// <summary>
-    /// Replicates per batch within <paramref name="budgetBytes"/>; throws <see cref="UsageException"/>
-    /// (naming the cell and what to shrink) when a single replicate cannot fit the device at all.
+    /// Replicates per batch within <paramref name="budgetBytes"/> (seeds are chunked into batches
+    /// so any cell whose single seed fits runs). When one seed cannot fit the device at all, throws
+    /// <see cref="UsageException"/> with the estimate and the largest n that would fit.
     /// </summary>
-    public static int ReplicatesPerBatch(ComputeDevice device, long bytesPerReplicate, long budgetBytes, int seeds,
-        string cell, string advice)
+    /// <param name="bytesForN">Bytes one replicate of this cell needs with n points per generation.</param>
+    public static int ReplicatesPerBatch(ComputeDevice device, Func<long, long> bytesForN, long n, long budgetBytes, int seeds, string cell)
     {
-        var available = device.IsCpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : device.Accelerator.MemorySize;
-        if (bytesPerReplicate > available * 0.8)
-            throw new UsageException($"cell {cell} needs {bytesPerReplicate / 1e9:F1} GB for a single seed, more than this " +
-                $"{(device.IsCpu ? "machine" : "device")} has ({available / 1e9:F1} GB): {advice}");
-        return (int)Math.Clamp(budgetBytes / Math.Max(1, bytesPerReplicate), 1, seeds);
+        var perReplicate = bytesForN(n);
+        var usable = Usable(device);
+        if (perReplicate > usable)
+        {
+            long lo = 0, hi = n;
+            while (lo < hi)
+            {
+                var mid = (lo + hi + 1) / 2;
+                if (bytesForN(mid) <= usable) lo = mid;
+                else hi = mid - 1;
+            }
+            var where = device.IsCpu ? "this machine" : device.Accelerator.Name;
+            throw new UsageException($"cell {cell} needs an estimated {perReplicate / 1e9:F1} GB for a single seed, more than {where} can give " +
+                $"({usable / 1e9:F1} GB usable): " + (lo >= 1 ? $"the largest --samples that fits with these settings is {lo}" : "lower --iterations or the dimension"));
+        }
+        return (int)Math.Clamp(budgetBytes / Math.Max(1, perReplicate), 1, seeds);
     }
 }

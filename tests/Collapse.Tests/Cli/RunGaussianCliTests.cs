@@ -43,6 +43,10 @@ public class RunGaussianCliTests
         var result = CliRunner.Run(["run", "gaussian", "--dims", "100", "--samples", "10000000", "--seeds", "1", "--iterations", "2", "--out", directory]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("d=100 n=10000000", result.Error);
+        // It says how much it estimated and what would fit instead.
+        var largest = System.Text.RegularExpressions.Regex.Match(result.Error, @"estimated ([0-9.]+) GB .* the largest --samples that fits with these settings is (\d+)");
+        Assert.True(largest.Success, result.Error);
+        Assert.InRange(long.Parse(largest.Groups[2].Value), 1000, 9_999_999);
         Assert.False(Directory.Exists(directory));
     }
 

@@ -73,4 +73,16 @@ public class RunKdeCliTests
         var allowed = CliRunner.Run([.. args, "--out", CliRunner.TemporaryDirectory(), "--allow-nonfinite"]);
         Assert.True(allowed.ExitCode == 0, allowed.Error);
     }
+
+    [Fact]
+    public void A_pool_too_large_for_memory_is_refused_with_what_would_fit()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        var result = CliRunner.Run(["run", "kde", "--datasets", "moons", "--bandwidths", "0.5", "--samples", "50000000", "--iterations", "40",
+            "--seeds", "1", "--out", directory]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("cell accumulate moons h=0.5 n=50000000 needs an estimated", result.Error);
+        Assert.Contains("the largest --samples that fits with these settings is", result.Error);
+        Assert.False(Directory.Exists(directory));
+    }
 }
