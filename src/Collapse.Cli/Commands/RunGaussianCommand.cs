@@ -28,10 +28,11 @@ static class RunGaussianCommand
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
         var shardOption = CollapseApp.ShardOption();
+        var devicesOption = CollapseApp.DevicesOption();
 
         var command = new Command("gaussian", "Multivariate Gaussian: MLE refitted on its own samples (paper's setting A)")
         {
-            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption,
+            dims, samples, seeds, iterations, settings, method, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption, devicesOption,
         };
         command.SetAction(parse =>
         {
@@ -47,16 +48,17 @@ static class RunGaussianCommand
             };
             config.Validate();
             var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
-            var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
             var shard = CollapseApp.ResolveShard(parse.GetValue(shardOption));
             var directory = parse.GetValue(output)!;
-            using var device = AcceleratorCatalog.Open(spec);
+            var devices = CollapseApp.OpenDevices(parse.GetValue(devicesOption), parse.GetValue(accelerator)!);
             using var cancel = CollapseApp.CancelOnCtrlC();
-            System.Console.WriteLine($"accelerator: {device.Description}");
+            foreach (var device in devices) System.Console.WriteLine($"accelerator: {device.Description}");
             RunManifest? manifest = null;
-            using var sweep = new GaussianSweep(device, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) };
+            var workers = devices.Select(d => new GaussianSweep(d, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) }).ToList();
+            using var release = new Disposer(workers, devices);
+            var sweep = workers[0];
             ProgressDisplay.Run("gaussian", progress =>
-                manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
+                manifest = SweepRun.Execute<GaussianCell>(workers, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
                     cancel.Token, System.Console.WriteLine, shard));
             var csv = Path.Combine(directory, GaussianSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");

@@ -30,10 +30,11 @@ static class RunKdeCommand
         var noFigures = new Option<bool>("--no-figures") { Description = "Write the CSV and manifest only" };
         var accelerator = CollapseApp.AcceleratorOption();
         var shardOption = CollapseApp.ShardOption();
+        var devicesOption = CollapseApp.DevicesOption();
 
         var command = new Command("kde", "Kernel density estimation refitted on its own samples (paper's setting B)")
         {
-            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption,
+            datasets, bandwidths, samples, seeds, iterations, settings, testSize, seed, accelerator, output, overwrite, kernels, allowNonFinite, noFigures, shardOption, devicesOption,
         };
         command.SetAction(parse =>
         {
@@ -50,17 +51,18 @@ static class RunKdeCommand
             };
             config.Validate();
             var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
-            var spec = AcceleratorSpec.Parse(parse.GetValue(accelerator)!);
             var shard = CollapseApp.ResolveShard(parse.GetValue(shardOption));
             var directory = parse.GetValue(output)!;
-            using var device = AcceleratorCatalog.Open(spec);
+            var devices = CollapseApp.OpenDevices(parse.GetValue(devicesOption), parse.GetValue(accelerator)!);
             using var cancel = CollapseApp.CancelOnCtrlC();
-            System.Console.WriteLine($"accelerator: {device.Description}");
-            using var sweep = new KdeSweep(device, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) };
+            foreach (var device in devices) System.Console.WriteLine($"accelerator: {device.Description}");
+            var workers = devices.Select(d => new KdeSweep(d, config, path) { AllowNonFinite = parse.GetValue(allowNonFinite) }).ToList();
+            using var release = new Disposer(workers, devices);
+            var sweep = workers[0];
             RunManifest? manifest = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             ProgressDisplay.Run("kde", progress =>
-                manifest = SweepRun.Execute(device, sweep, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
+                manifest = SweepRun.Execute<KdeCell>(workers, directory, parse.GetValue(overwrite), CollapseApp.CommandLine(), progress,
                     cancel.Token, System.Console.WriteLine, shard));
             var csv = Path.Combine(directory, KdeSweep.CsvFile);
             System.Console.WriteLine($"wrote {csv} ({manifest!.WallSeconds:F1} s of sweep)");

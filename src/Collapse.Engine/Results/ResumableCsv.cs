@@ -16,6 +16,8 @@ public sealed class ResumableCsv : IDisposable
 {
     readonly string finalPath, partialPath, journalPath;
     FileStream? data, journal;
+    // Every recorded cell's key and byte range, in the order written.
+    readonly List<(string Key, long Start, long End)> cells = [];
 
     public IReadOnlySet<string> CompletedCells { get; }
 
@@ -50,6 +52,7 @@ public sealed class ResumableCsv : IDisposable
                 if (end <= keep || end > length || completed.Contains(key) || validKeys is not null && !validKeys.Contains(key)) break;
                 completed.Add(key);
                 records.Append(record).Append('\n');
+                cells.Add((key, keep, end));
                 keep = end;
             }
         }
@@ -84,6 +87,7 @@ public sealed class ResumableCsv : IDisposable
     {
         if (key.Contains('\t') || key.Contains('\n')) throw new ArgumentException($"a cell key cannot hold a tab or newline: '{key}'", nameof(key));
         var d = data ?? throw new InvalidOperationException("the CSV is already complete");
+        var start = d.Length;
         var text = new StringBuilder();
         foreach (var line in lines) text.Append(line).Append('\n');
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
@@ -103,14 +107,41 @@ public sealed class ResumableCsv : IDisposable
         }
         journal!.Write(Encoding.UTF8.GetBytes($"{key}\t{d.Length.ToString(CultureInfo.InvariantCulture)}\n"));
         journal.Flush(flushToDisk: true);
+        cells.Add((key, start, d.Length));
     }
 
-    /// <summary>Closes the file and gives it its final name.</summary>
-    public void Complete()
+    /// <summary>
+    /// Closes the file and gives it its final name, with the cells in <paramref name="order"/>
+    /// (keys) when given: cells finished by several devices at once arrive in any order, and the
+    /// result must not depend on it.
+    /// </summary>
+    public void Complete(IReadOnlyList<string>? order = null)
     {
         data?.Dispose();
         journal?.Dispose();
         (data, journal) = (null, null);
+        if (order is not null && !order.SequenceEqual(cells.Select(c => c.Key)))
+        {
+            var byKey = cells.ToDictionary(c => c.Key);
+            var temporary = partialPath + ".ordered";
+            using (var source = File.OpenRead(partialPath))
+            using (var target = File.Create(temporary))
+            {
+                var header = new byte[cells.Count > 0 ? cells.Min(c => c.Start) : source.Length];
+                source.ReadExactly(header);
+                target.Write(header);
+                foreach (var key in order)
+                {
+                    var (_, start, end) = byKey[key];
+                    var bytes = new byte[end - start];
+                    source.Seek(start, SeekOrigin.Begin);
+                    source.ReadExactly(bytes);
+                    target.Write(bytes);
+                }
+                target.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, partialPath, overwrite: true);
+        }
         File.Move(partialPath, finalPath, overwrite: true);
         File.Delete(journalPath);
     }

@@ -31,6 +31,7 @@ public sealed class GaussianSweep : ISweep<GaussianCell>
     }
 
     public const string CsvFile = "gaussian.csv";
+    public ComputeDevice Device => device;
     public string Experiment => "gaussian";
     public string CsvName => CsvFile;
     public string Header => GaussianRow.Header;

@@ -1,3 +1,5 @@
+using Collapse.Kernels.Accelerators;
+
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace Collapse.Engine.Sweeps;
 /// </summary>
 public interface ISweep<TCell> : IDisposable where TCell : notnull
 {
+    /// <summary>The accelerator this sweep's kernels run on.</summary>
+    ComputeDevice Device { get; }
+
     /// <summary>The experiment's name (<c>gaussian</c>, <c>kde</c>); its CSV is <c>NAME.csv</c>.</summary>
     string Experiment { get; }
 

@@ -38,6 +38,7 @@ public sealed class KdeSweep : ISweep<KdeCell>
     }
 
     public const string CsvFile = "kde.csv";
+    public ComputeDevice Device => device;
     public string Experiment => "kde";
     public string CsvName => CsvFile;
     public string Header => KdeRow.Header;

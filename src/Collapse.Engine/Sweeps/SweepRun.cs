@@ -30,12 +30,20 @@ public static class SweepRun
         }
     }
 
-    /// <param name="shard">Run only this slice of the grid's cells (null: all of them).</param>
     public static RunManifest Execute<TCell>(ComputeDevice device, ISweep<TCell> sweep, string directory, bool overwrite,
+        string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null,
+        Shard? shard = null)
+        where TCell : notnull =>
+        Execute([sweep], directory, overwrite, command, progress, cancellation, log, shard);
+
+    /// <param name="workers">One sweep per accelerator, all of the same configuration: each takes the next cell not yet run.</param>
+    /// <param name="shard">Run only this slice of the grid's cells (null: all of them).</param>
+    public static RunManifest Execute<TCell>(IReadOnlyList<ISweep<TCell>> workers, string directory, bool overwrite,
         string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null,
         Shard? shard = null)
         where TCell : notnull
     {
+        var sweep = workers[0];
         var cells = sweep.Cells.Where((_, i) => shard?.Contains(i) ?? true).ToList();
         // Every cell must fit before anything is written.
         foreach (var cell in cells) sweep.CheckFits(cell);
@@ -60,8 +68,8 @@ public static class SweepRun
         {
             Command = command,
             Configuration = configuration,
-            Accelerator = device.Accelerator.AcceleratorType.ToString(),
-            Device = device.Accelerator.Name,
+            Accelerator = string.Join(", ", workers.Select(w => w.Device.Accelerator.AcceleratorType.ToString()).Distinct()),
+            Device = string.Join(", ", workers.Select(w => w.Device.Accelerator.Name)),
             Experiment = sweep.Experiment,
             Shard = shard?.ToString(),
             KernelPath = sweep.KernelDescription,
@@ -85,28 +93,69 @@ public static class SweepRun
         var total = (long)sweep.RowsPerCell * cells.Count;
         var done = (long)sweep.RowsPerCell * completed.Count;
         var cellsDone = completed.Count;
-        foreach (var cell in cells)
+        var pending = new Queue<TCell>(cells.Where(c => !completed.Contains(c)));
+        var gate = new object();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        void Work(ISweep<TCell> worker)
         {
-            if (completed.Contains(cell)) continue;
-            var cellClock = Stopwatch.StartNew();
-            var lines = sweep.RunCell(cell, count =>
+            while (true)
             {
-                done += count;
-                progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
-            }, cancellation);
-            if (lines.Count != sweep.RowsPerCell)
-                throw new InvalidOperationException($"cell {cell} gave {lines.Count} rows, expected {sweep.RowsPerCell}");
-            csv.AppendCell(sweep.Key(cell), lines);
-            cellsDone++;
-            var setting = sweep.SettingName(cell);
-            manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
-            manifest.CellsCompleted++;
-            manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
-            manifest.Save(manifestPath);
-            progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
+                TCell cell;
+                lock (gate)
+                    if (!pending.TryDequeue(out cell!)) return;
+                stop.Token.ThrowIfCancellationRequested();
+                var cellClock = Stopwatch.StartNew();
+                var lines = worker.RunCell(cell, count =>
+                {
+                    lock (gate)
+                    {
+                        done += count;
+                        progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
+                    }
+                }, stop.Token);
+                if (lines.Count != sweep.RowsPerCell)
+                    throw new InvalidOperationException($"cell {cell} gave {lines.Count} rows, expected {sweep.RowsPerCell}");
+                lock (gate)
+                {
+                    csv.AppendCell(sweep.Key(cell), lines);
+                    cellsDone++;
+                    var setting = sweep.SettingName(cell);
+                    manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
+                    manifest.CellsCompleted++;
+                    manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
+                    manifest.Save(manifestPath);
+                    progress?.Report(new SweepProgress(done, total, cellsDone, cells.Count, cell.ToString()!));
+                }
+            }
+        }
+        if (workers.Count == 1) Work(sweep);
+        else
+        {
+            // One thread per accelerator; the first failure stops the others and is the one reported.
+            var tasks = workers.Select(worker => Task.Factory.StartNew(() =>
+            {
+                try
+                {
+                    Work(worker);
+                }
+                catch
+                {
+                    stop.Cancel();
+                    throw;
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            try
+            {
+                Task.WaitAll(tasks, CancellationToken.None);
+            }
+            catch (AggregateException e)
+            {
+                var first = e.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
         }
 
-        csv.Complete();
+        csv.Complete(cells.Select(sweep.Key).ToList());
         manifest.Status = "complete";
         manifest.FinishedUtc = DateTime.UtcNow;
         manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;

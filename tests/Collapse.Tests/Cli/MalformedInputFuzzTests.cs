@@ -19,6 +19,7 @@ public class MalformedInputFuzzTests
     static readonly string[] BadBandwidths = ["0", "-1", "inf", "nan", "1e400", "scott,scott", "0x10", "wide", ",", "0.5,", "-0", "1/2"];
     static readonly string[] BadNames = ["mix", "Blobs2", "moons,", "", ",", "replace,replace", "swiss roll", "*", "blobs;moons", "\u00e9"];
     static readonly string[] BadShards = ["3/3", "-1/2", "1/0", "a/b", "1", "/", "0/", "1/2/3", ""];
+    static readonly string[] BadDevices = ["gpu", "cpu,", ",", "auto", "cpu:x", "cuda:7", "cpu;cpu", ""];
     static readonly string[] BadAccelerators = ["gpu", "cpu:x", "cpu:-1", "cuda:", ":", "cpu:1", "tpu", ""];
 
     /// <summary>(option, malformed values) per command; every value is invalid for its option.</summary>
@@ -28,14 +29,14 @@ public class MalformedInputFuzzTests
         [
             ("--dims", [.. BadLists, "0", "1025"]), ("--samples", [.. BadLists, "1", "0"]), ("--seeds", [.. BadIntegers, "0"]),
             ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames), ("--method", ["exact", "", "Data2", "wishart,data"]),
-            ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards),
+            ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
         ],
         ["kde"] =
         [
             ("--datasets", BadNames), ("--bandwidths", BadBandwidths), ("--samples", [.. BadLists, "0"]),
             ("--seeds", [.. BadIntegers, "0"]), ("--iterations", [.. BadIntegers, "0"]), ("--settings", BadNames),
             ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--seed", ["-1", "x", "4294967296", ""]),
-            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards),
+            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
         ],
     };
 

@@ -114,4 +114,23 @@ public class ShardMergeTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "kde.csv")), File.ReadAllBytes(Path.Combine(work, "merged", "kde.csv")));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(work, "merged", "figures"), "kde-nll-*.png"));
     }
+
+    /// <summary>
+    /// Cells spread over two accelerators (here two CPU accelerators; on a GPU machine
+    /// "--devices all") finish in any order; the CSV is still the single-device run's, in order.
+    /// </summary>
+    [Fact]
+    public void Cells_spread_over_several_devices_give_the_single_device_csv()
+    {
+        var (one, two) = (CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory());
+        Succeeds(CliRunner.Run([.. Kde, "--out", one]));
+        var spread = CliRunner.Run([.. Kde, "--devices", "cpu,cpu", "--out", two]);
+        Succeeds(spread);
+        Assert.Equal(2, spread.Out.Split('\n').Count(l => l.StartsWith("accelerator:", StringComparison.Ordinal)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(one, "kde.csv")), File.ReadAllBytes(Path.Combine(two, "kde.csv")));
+
+        var absent = CliRunner.Run([.. Kde, "--devices", "cpu,cuda:3", "--out", CliRunner.TemporaryDirectory()]);
+        Assert.Equal(2, absent.ExitCode);
+        Assert.Contains("--devices cuda:3", absent.Error);
+    }
 }
