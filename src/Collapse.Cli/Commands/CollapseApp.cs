@@ -131,13 +131,3 @@ public static class CollapseApp
         return source;
     }
 }
-
-/// <summary>Disposes the sweeps, then the devices they ran on, when a command ends.</summary>
-sealed class Disposer(IEnumerable<IDisposable> sweeps, IEnumerable<IDisposable> devices) : IDisposable
-{
-    public void Dispose()
-    {
-        foreach (var s in sweeps) s.Dispose();
-        foreach (var d in devices) d.Dispose();
-    }
-}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Collapse.Cli.Console;
+using Collapse.Engine.Results;
+using Collapse.Engine.Scenarios;
+using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Gaussian;
+
+namespace Collapse.Cli.Commands;
+
+/// <summary>
+/// What every <c>collapse run EXPERIMENT</c> shares: the grid options common to all families,
+/// where and how to run (accelerators, shards, output), and the run itself — devices opened, one
+/// sweep per device, progress, the manifest, then the family's figures.
+/// </summary>
+sealed class SweepCommand(string experiment, string kernelsHelp)
+{
+    public readonly Option<string> Samples = new("--samples") { Description = "Points per generation n, comma-separated", DefaultValueFactory = _ => "10,32,100,316,1000" };
+    public readonly Option<int> Seeds = new("--seeds") { Description = "Replicates (seeds 0..S-1) per cell", DefaultValueFactory = _ => 100 };
+    public readonly Option<int> Iterations = new("--iterations") { Description = "Model-fitting iterations (1 = the fit on real data)", DefaultValueFactory = _ => 100 };
+    public readonly Option<string> Settings = new("--settings") { Description = "Settings: replace, accumulate, accumulate-subsample", DefaultValueFactory = _ => "replace,accumulate,accumulate-subsample" };
+    public readonly Option<uint> Seed = new("--seed") { Description = "Master seed of every random stream", DefaultValueFactory = _ => 0u };
+    readonly Option<string> output = new("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", experiment) };
+    readonly Option<bool> force = new("--force", "--overwrite") { Description = "Start over in --out even if it holds another run (a different configuration, or a finished one)" };
+    readonly Option<string> kernels = new("--kernels") { Description = kernelsHelp, DefaultValueFactory = _ => "auto" };
+    readonly Option<bool> allowNonFinite = new("--allow-nonfinite") { Description = "Record NaN or infinite metrics instead of stopping at them" };
+    readonly Option<bool> noFigures = new("--no-figures") { Description = "Write the CSV and manifest only" };
+    readonly Option<string> accelerator = CollapseApp.AcceleratorOption();
+    readonly Option<string?> shard = CollapseApp.ShardOption();
+    readonly Option<string?> devices = CollapseApp.DevicesOption();
+
+    /// <summary>A command with the family's own options first, then the shared ones.</summary>
+    public Command Command(string description, params Option[] familyOptions)
+    {
+        var command = new Command(experiment, description);
+        foreach (var option in familyOptions.Concat<Option>([Samples, Seeds, Iterations, Settings, Seed, accelerator, devices, shard, output, force, kernels, allowNonFinite, noFigures]))
+            command.Options.Add(option);
+        return command;
+    }
+
+    public static IReadOnlyList<Setting> SettingList(ParseResult parse, Option<string> option) => ArgumentLists.SettingList(option.Name, parse.GetValue(option)!);
+
+    /// <summary>
+    /// Runs the sweep <paramref name="make"/> builds (one per accelerator), then, for a whole grid
+    /// unless --no-figures, <paramref name="draw"/>(first sweep, directory, cancellation).
+    /// </summary>
+    public int Run<TCell, TSweep>(ParseResult parse, Func<ComputeDevice, KernelPath, TSweep> make,
+        Func<TSweep, string, CancellationToken, int> draw, Action<TSweep, TimeSpan>? report = null)
+        where TCell : notnull where TSweep : ISweep<TCell>
+    {
+        var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
+        var slice = CollapseApp.ResolveShard(parse.GetValue(shard));
+        var directory = parse.GetValue(output)!;
+        var opened = CollapseApp.OpenDevices(parse.GetValue(devices), parse.GetValue(accelerator)!);
+        using var cancel = CollapseApp.CancelOnCtrlC();
+        foreach (var device in opened) System.Console.WriteLine($"accelerator: {device.Description}");
+        var workers = opened.Select(d => make(d, path)).ToList();
+        using var release = new Disposer(workers.Cast<IDisposable>(), opened);
+        RunManifest? manifest = null;
+        var clock = Stopwatch.StartNew();
+        ProgressDisplay.Run(experiment, progress =>
+            manifest = SweepRun.Execute<TCell>([.. workers.Cast<ISweep<TCell>>()], directory, parse.GetValue(force), CollapseApp.CommandLine(),
+                progress, cancel.Token, System.Console.WriteLine, slice));
+        System.Console.WriteLine($"wrote {Path.Combine(directory, workers[0].CsvName)} ({manifest!.WallSeconds:F1} s of sweep)");
+        report?.Invoke(workers[0], clock.Elapsed);
+        if (slice is not null)
+            System.Console.WriteLine($"shard {slice}: no figures for a slice of the grid; run 'collapse merge' over every shard, then 'collapse plot'");
+        else if (!parse.GetValue(noFigures))
+        {
+            var figures = draw(workers[0], Path.Combine(directory, "figures"), cancel.Token);
+            System.Console.WriteLine($"wrote {figures} figures to {Path.Combine(directory, "figures")}");
+        }
+        return 0;
+    }
+
+    public bool AllowNonFinite(ParseResult parse) => parse.GetValue(allowNonFinite);
+
+    /// <summary>Disposes the sweeps, then the devices they ran on.</summary>
+    sealed class Disposer(IEnumerable<IDisposable> sweeps, IEnumerable<IDisposable> devices) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var s in sweeps) s.Dispose();
+            foreach (var d in devices) d.Dispose();
+        }
+    }
+}
