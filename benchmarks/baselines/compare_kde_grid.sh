@@ -7,7 +7,7 @@
 #
 # The default sub-grid is the one calibrated in results/benchmarks/baselines/
 # kde-sklearn.md to take scikit-learn about 10 minutes on 2 cores; the whole
-# script takes about 15 (sklearn, then collapse, then the exact-scorer pass).
+# script takes 15 to 20 (sklearn, then collapse, then the exact-scorer pass).
 # Override with the environment, e.g. SEEDS=4 ITERATIONS=10 for a quick try:
 #   DATASETS BANDWIDTHS SAMPLES SEEDS ITERATIONS SETTINGS TEST_SIZE
 #   EXACT=0   skip the third pass (sklearn fit/sample + exact log-sum-exp scorer)
@@ -167,6 +167,8 @@ ${exact_row}
 Speedup of collapse over scikit-learn: **${speedup}×** by process wall time (each includes start-up:
 Python imports; \`dotnet run --no-build\`, JIT), **${sweep_speedup}×** by the sweep alone (the
 script's \`total_seconds\` vs the manifest's \`wall_seconds\`).
+scikit-learn runs on one core (KernelDensity has no threads); collapse's CPU path scores on every
+core it is given ($(nproc) here), so on a CPU the speedup includes the extra cores.
 
 ## Statistical agreement: mean nll_test at the last iteration (t = ${iterations})
 
@@ -177,7 +179,7 @@ agreement and look for patterns (one setting, one dataset) rather than single ce
 
 scikit-learn 1.2's tree scorer (\`score_samples\`) is inexact for test points far (in units of h)
 from every fitted point once a fit has more than one tree leaf (> 40 points); see
-\`results/benchmarks/baselines/kde-sklearn.md\`. The exact-scorer column scores the very same
+\`results/benchmarks/baselines/kde-sklearn.md\`. The exact-scorer column (run unless EXACT=0) scores the very same
 sklearn chains with a float64 log-sum-exp, so a cell where only the sklearn column disagrees is
 sklearn's scorer, not collapse.
 
