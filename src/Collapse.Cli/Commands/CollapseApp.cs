@@ -18,6 +18,7 @@ public static class CollapseApp
         run.Subcommands.Add(RunGaussianCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
+        root.Subcommands.Add(PerfCheckCommand.Build());
         return root;
     }
 
