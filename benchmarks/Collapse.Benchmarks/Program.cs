@@ -17,6 +17,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        _ = ResultsExport.LoadAtStart;
         var rest = new List<string>();
         string? machineSlug = null, resultsDirectory = null;
         var saveResults = true;
@@ -56,10 +57,13 @@ public static class Program
         var machine = ResultsExport.MachineName(AcceleratorParams.Present());
         var directory = resultsDirectory ?? ResultsExport.DefaultDirectory(machineSlug ?? ResultsExport.Slug(machine));
         foreach (var summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
-            foreach (var path in ResultsExport.Write(summary, directory, machine, string.Join(' ', args)))
+            foreach (var path in ResultsExport.Write(summary, directory, machine, string.Join(' ', args.Select(ShellQuoted))))
                 Console.WriteLine($"// wrote {path}");
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }
+
+    /// <summary>An argument as a shell would need it typed: quoted when it holds a glob or a space.</summary>
+    static string ShellQuoted(string argument) => argument.IndexOfAny(['*', '?', ' ', '[']) >= 0 ? $"'{argument}'" : argument;
 
     /// <summary>Why BenchmarkDotNet could not build its benchmark projects here (no .NET SDK), or null when it can.</summary>
     static string? NoSdk()

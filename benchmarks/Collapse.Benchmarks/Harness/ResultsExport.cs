@@ -56,6 +56,21 @@ static partial class ResultsExport
         return Path.Combine("results", "benchmarks", machineSlug);
     }
 
+    /// <summary>The 1-minute load average when the program started (Linux), to say how busy the machine was.</summary>
+    public static string? LoadAtStart { get; } = LoadAverage();
+
+    static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public static IEnumerable<string> Write(Summary summary, string directory, string machine, string commandLine)
     {
         var type = summary.BenchmarksCases.Select(c => c.Descriptor.Type).Distinct().SingleOrDefault();
@@ -69,6 +84,9 @@ static partial class ResultsExport
         markdown.AppendLine($"Measured on {machine} ({Environment.ProcessorCount} logical cores) at commit {RunManifest.ToolCommit}, " +
                             $"{DateTime.UtcNow:yyyy-MM-dd}, by:").AppendLine()
             .AppendLine($"    dotnet run -c Release --project benchmarks/Collapse.Benchmarks -- {commandLine}").AppendLine();
+        if (LoadAverage() is string load)
+            markdown.AppendLine($"Load average when the run started and when this was written: {LoadAtStart ?? "?"} and {load} " +
+                                $"(on {Environment.ProcessorCount} cores; other processes share this machine).").AppendLine();
         markdown.AppendLine("`Reference` is the plain float64 reference (one thread, loops written for clarity) and the baseline of " +
                             "`Ratio`; `Kernel` is the suite's kernel on the `Accelerator` (`cpu`: the CPU path, AVX2 C# where it has it; " +
                             "`cpu-ilgpu`: the ILGPU kernels on ILGPU's CPU backend). `Throughput` divides the work of one operation by " +
