@@ -1,63 +1,23 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Random;
-using ILGPU;
+using Collapse.Benchmarks.Harness;
+using Collapse.Kernels.Gaussian;
+using Collapse.Performance.Workloads;
 using ILGPU.Runtime;
 
 namespace Collapse.Benchmarks.Random;
 
-/// <summary>
-/// Question: how many standard normals per second does each path produce (the data method draws
-/// n·d of them per replicate and iteration)? The scalar definition is the baseline; all three
-/// produce the same bits. Op/s counts normals.
-/// </summary>
-[Config(typeof(Config))]
-public class NormalsBenchmark
+[BenchmarkQuestion("How many standard normals per second does each accelerator draw for a batch of 100 replicates " +
+                   "(the data method draws n·d per replicate and iteration: 1,000 at d = 10, n = 100; 100,000 at d = 100, n = 1000)? " +
+                   "The reference is the scalar definition, Philox.Normal; all paths give the same bits.")]
+public class NormalsBenchmark : KernelBenchmark
 {
-    sealed class Config : ManualConfig
-    {
-        public Config() => AddColumn(StatisticColumn.OperationsPerSecond);
-    }
+    public const int Replicates = 100;
 
-    const int Count = 1 << 20;
+    [Params(1_000, 100_000)]
+    public int PerReplicate { get; set; }
 
-    ComputeDevice device = null!;
-    RandomKernels kernels = null!;
-    MemoryBuffer1D<float, Stride1D.Dense> buffer = null!;
-    readonly float[] host = new float[Count];
-    readonly RandomStream stream = new(1, 0, 2, 2);
+    public override Work WorkPerOperation => NormalsWorkload.WorkFor(PerReplicate, Replicates);
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        device = AcceleratorCatalog.Open(AcceleratorSpec.Parse("cpu"));
-        kernels = new RandomKernels(device.Accelerator);
-        buffer = device.Accelerator.Allocate1D<float>(Count);
-    }
-
-    [Benchmark(Baseline = true, OperationsPerInvoke = Count)]
-    public void ScalarDefinition()
-    {
-        for (var i = 0; i < Count; i++) host[i] = Philox.Normal(stream, (ulong)i);
-    }
-
-    [Benchmark(OperationsPerInvoke = Count)]
-    public void Avx2OneThread() => SimdNormals.Fill(stream, 0, host);
-
-    [Benchmark(OperationsPerInvoke = Count)]
-    public void IlgpuCpuAccelerator()
-    {
-        kernels.Normals(stream, 0, 1, Count, buffer.View);
-        device.Accelerator.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        buffer.Dispose();
-        device.Dispose();
-    }
+    protected override IKernelWorkload Create(Accelerator accelerator, KernelPath path) =>
+        new NormalsWorkload(accelerator, path, PerReplicate, Replicates);
 }

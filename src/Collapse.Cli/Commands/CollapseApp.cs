@@ -21,6 +21,7 @@ public static class CollapseApp
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());
+        root.Subcommands.Add(PerfCheckCommand.Build());
         return root;
     }
 

@@ -51,7 +51,8 @@ public sealed class RunManifest
     public static string MachineDescription =>
         $"{CpuModel()} ({Environment.ProcessorCount} logical cores), {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
 
-    static string CpuModel()
+    /// <summary>The CPU model as /proc/cpuinfo names it, else the architecture.</summary>
+    public static string CpuModel()
     {
         try
         {

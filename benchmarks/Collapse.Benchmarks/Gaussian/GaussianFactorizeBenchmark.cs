@@ -1,0 +1,22 @@
+using BenchmarkDotNet.Attributes;
+using Collapse.Benchmarks.Harness;
+using Collapse.Kernels.Gaussian;
+using Collapse.Performance.Workloads;
+using ILGPU.Runtime;
+
+namespace Collapse.Benchmarks.Gaussian;
+
+[BenchmarkQuestion("How fast is the pivoted Cholesky factorization of 100 fitted covariances (full rank) at the paper's dimensions? " +
+                   "Work: d³/3 flops per replicate; the reference is a plain unpivoted Cholesky.")]
+public class GaussianFactorizeBenchmark : KernelBenchmark
+{
+    public const int Replicates = 100;
+
+    [Params(3, 10, 31, 100)]
+    public int Dim { get; set; }
+
+    public override Work WorkPerOperation => GaussianFactorizeWorkload.WorkFor(Dim, Replicates);
+
+    protected override IKernelWorkload Create(Accelerator accelerator, KernelPath path) =>
+        new GaussianFactorizeWorkload(accelerator, path, Dim, Replicates);
+}

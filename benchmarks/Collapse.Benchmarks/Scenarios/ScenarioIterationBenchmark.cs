@@ -1,0 +1,26 @@
+using BenchmarkDotNet.Attributes;
+using Collapse.Benchmarks.Harness;
+using Collapse.Engine.Scenarios;
+using Collapse.Performance.Workloads;
+
+namespace Collapse.Benchmarks.Scenarios;
+
+/// <summary>
+/// One scenario iteration (draw, fit as the setting says, metrics) of a model family, batched over
+/// R replicates, on each accelerator present; throughput in replicate-iterations per second. A
+/// family's benchmark adds its sizes as [Params] and builds its step: <see cref="GaussianScenarioBenchmark"/>
+/// today; the KDE family's (KdeScenarioBenchmark) belongs beside it once that family lands.
+/// </summary>
+public abstract class ScenarioIterationBenchmark : AcceleratorBenchmark<IWorkload>
+{
+    [Params(Setting.Replace, Setting.Accumulate, Setting.AccumulateSubsample)]
+    public Setting Setting { get; set; }
+
+    [Params(1, 100)]
+    public int Replicates { get; set; }
+
+    public override Work WorkPerOperation => ScenarioIterationWorkload.WorkFor(Replicates);
+
+    [Benchmark]
+    public void Iteration() => Workload.Run();
+}

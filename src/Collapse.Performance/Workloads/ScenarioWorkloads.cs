@@ -1,0 +1,60 @@
+using Collapse.Engine.Families;
+using Collapse.Engine.Families.Gaussian;
+using Collapse.Engine.Scenarios;
+using Collapse.Kernels.Gaussian;
+using ILGPU.Runtime;
+
+namespace Collapse.Performance.Workloads;
+
+/// <summary>
+/// One scenario iteration (draw, fit as the setting says, metrics) for R replicates at once, the
+/// step a sweep repeats. Work: R replicate-iterations per run.
+/// <para>
+/// Chains restart every <see cref="ChainLength"/> iterations, so Accumulate-Subsample's pool stays
+/// bounded in memory however many runs a benchmark makes. An iteration's cost does not depend on
+/// t (Accumulate merges statistics; the subsample draws n indices whatever the pool's size; the
+/// real data of a restart cost what a generation's samples do), so every run times the same work.
+/// </para>
+/// </summary>
+public sealed class ScenarioIterationWorkload : IWorkload
+{
+    public const int ChainLength = 10;
+
+    readonly IModelFamily family;
+    readonly Setting setting;
+    readonly int n;
+    readonly double[,] metrics;
+    IDataPool? pool;
+    int t;
+
+    public ScenarioIterationWorkload(IModelFamily family, Setting setting, int n)
+    {
+        (this.family, this.setting, this.n) = (family, setting, n);
+        metrics = new double[family.Replicates, family.MetricNames.Count];
+    }
+
+    /// <summary>The Gaussian family's step at dimension d with n points per generation (the data method, as the paper).</summary>
+    public static ScenarioIterationWorkload Gaussian(Accelerator accelerator, KernelPath path, Setting setting, int dim, int n, int replicates) =>
+        new(new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), dim, replicates, 0, 1, GaussianMethod.Data), setting, n);
+
+    public static Work WorkFor(int replicates) => new(replicates, WorkUnit.ReplicateIteration);
+
+    public Work Work => WorkFor(family.Replicates);
+
+    public void Run()
+    {
+        if (t == ChainLength || t == 0)
+        {
+            pool?.Dispose();
+            pool = ScenarioRunner.CreatePool(setting, family, n, ChainLength);
+            t = 0;
+        }
+        ScenarioRunner.Step(setting, family, pool, n, ++t, metrics);
+    }
+
+    public void Dispose()
+    {
+        pool?.Dispose();
+        family.Dispose();
+    }
+}
