@@ -8,8 +8,8 @@ namespace Collapse.Benchmarks.Scenarios;
 /// <summary>
 /// One scenario iteration (draw, fit as the setting says, metrics) of a model family, batched over
 /// R replicates, on each accelerator present; throughput in replicate-iterations per second. A
-/// family's benchmark adds its sizes as [Params] and builds its step: <see cref="GaussianScenarioBenchmark"/>
-/// today; the KDE family's (KdeScenarioBenchmark) belongs beside it once that family lands.
+/// family's benchmark adds its sizes as [Params] and builds its step: <see cref="GaussianScenarioBenchmark"/>,
+/// <see cref="KdeScenarioBenchmark"/>.
 /// </summary>
 public abstract class ScenarioIterationBenchmark : AcceleratorBenchmark<IWorkload>
 {

@@ -1,7 +1,12 @@
 using Collapse.Engine.Families;
+using Collapse.Engine.Data;
 using Collapse.Engine.Families.Gaussian;
+using Collapse.Engine.Families.Kde;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Kde;
+using Collapse.Kernels.Points;
+using Collapse.Kernels.Random;
 using ILGPU.Runtime;
 
 namespace Collapse.Performance.Workloads;
@@ -36,6 +41,16 @@ public sealed class ScenarioIterationWorkload : IWorkload
     /// <summary>The Gaussian family's step at dimension d with n points per generation (the data method, as the paper).</summary>
     public static ScenarioIterationWorkload Gaussian(Accelerator accelerator, KernelPath path, Setting setting, int dim, int n, int replicates) =>
         new(new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), dim, replicates, 0, 1, GaussianMethod.Data), setting, n);
+
+    /// <summary>The KDE family's step on a dataset at a fixed bandwidth (Accumulate then scores only each new generation).</summary>
+    public static ScenarioIterationWorkload Kde(Accelerator accelerator, KernelPath path, Setting setting, ToyDataset dataset, double bandwidth,
+        int n, int replicates)
+    {
+        var kernels = new KdeKernels(accelerator, path);
+        var points = new PointKernels(accelerator, new RandomKernels(accelerator), kernels.UsesSimd);
+        return new(new KdeFamily(accelerator, kernels, points, dataset, Bandwidth.Of(bandwidth), replicates, 0, 1, testSize: 500,
+            fittedCapacity: (long)n * ChainLength), setting, n);
+    }
 
     public static Work WorkFor(int replicates) => new(replicates, WorkUnit.ReplicateIteration);
 
