@@ -1,10 +1,23 @@
+using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Tests.Lm;
 
-/// <summary>Shared pieces of the language-model tests: random data, tolerant comparison.</summary>
+/// <summary>Shared pieces of the language-model tests: kernels per (device, path), random data, tolerant comparison.</summary>
 static class LmTestKit
 {
+    static readonly Dictionary<(string, KernelPath), LmKernels> Cache = [];
+
+    public static LmKernels Kernels(string device, KernelPath path)
+    {
+        lock (Cache)
+        {
+            if (!Cache.TryGetValue((device, path), out var kernels))
+                Cache[(device, path)] = kernels = new LmKernels(TestDevices.Get(device).Accelerator, path);
+            return kernels;
+        }
+    }
+
     /// <summary>A small model with every feature: 2 blocks, 2 heads, vocabulary 7, block size 6.</summary>
     public static readonly GptConfig Small = new(Vocab: 7, BlockSize: 6, Layers: 2, Width: 8, Heads: 2);
 
