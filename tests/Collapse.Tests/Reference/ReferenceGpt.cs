@@ -406,13 +406,20 @@ public sealed class ReferenceGpt
         ReferenceGptOps.EncoderBackward(G(Layout.TokenEmbedding, V * C), G(Layout.PositionEmbedding, Config.BlockSize * C), dx, inputs, B, T, C);
     }
 
-    /// <summary>One training step on a batch: forward, backward, optional clipping, AdamW. Returns the loss.</summary>
+    /// <summary>Optional clipping and one AdamW step with the current gradients; returns the gradient norm before clipping.</summary>
+    public double Update(GptTraining settings)
+    {
+        var norm = ReferenceGptOps.ClipGradientNorm(Gradients, settings.MaxGradNorm > 0 ? settings.MaxGradNorm : double.PositiveInfinity);
+        ReferenceGptOps.AdamW(Parameters, Gradients, m, v, ++step, settings);
+        return norm;
+    }
+
+    /// <summary>One training step on a batch: forward, backward, update. Returns the loss.</summary>
     public double Step(int[] inputs, int[] targets, int B, GptTraining settings)
     {
         var loss = Forward(inputs, targets, B, Config.BlockSize);
         Backward();
-        if (settings.MaxGradNorm > 0) ReferenceGptOps.ClipGradientNorm(Gradients, settings.MaxGradNorm);
-        ReferenceGptOps.AdamW(Parameters, Gradients, m, v, ++step, settings);
+        Update(settings);
         return loss;
     }
 }
