@@ -6,10 +6,12 @@ namespace Collapse.Kernels.Lm;
 
 // How each kernel runs: loaded by ILGPU (GPUs, and the CPU accelerator when the ILGPU path is
 // forced), or, on the CPU path, the same static method called on host threads. ILGPU's CPU
-// accelerator hands every launch to all of its worker threads (32 on 2 cores), which cost 1-3 ms
-// per launch on this shared machine; a training step has ~60 launches of a few microseconds of
-// work each. On the host, a launch of n threads is a Parallel.For over n grid-stride workers, or a
-// plain call when n is 1.
+// accelerator hands every launch to all of its worker threads (32 on 2 cores), which cost 0.7-2 ms
+// per launch on this shared machine, for a few microseconds of work. On the host, a launch of n
+// threads is a Parallel.For over n grid-stride workers, or a plain call when n is 1. The CPU path
+// uses this only for the cheap kernels (cross-entropy, loss sums, clip factor, sampling step):
+// ArrayView accesses on the host cost ~2 ns each, so the busy operations have pointer versions in
+// Cpu/CpuLm.cs and Cpu/SimdMatMul.cs.
 public sealed partial class LmKernels
 {
     /// <summary>Items below which a host launch runs on the calling thread: splitting costs more than it saves.</summary>

@@ -18,8 +18,9 @@ public readonly record struct ReplicatedParameters(ArrayView<float> View, long C
 /// separate data) in one launch; activations are compact [R][rows][width] views of exactly the
 /// current shape. On a CPU accelerator the matrix products run as SIMD C# (<see cref="SimdMatMul"/>,
 /// AVX2/FMA) over the same buffers, since ILGPU's CPU backend runs them near 1 GFLOP/s, and the
-/// light operations run their kernel methods directly on host threads (see LmKernels.Launch.cs);
-/// <see cref="KernelPath.Ilgpu"/> launches every kernel through ILGPU instead, as GPUs do.
+/// light operations as pointer C# (<see cref="CpuLm"/>), since each ILGPU CPU launch costs
+/// milliseconds (see LmKernels.Launch.cs); <see cref="KernelPath.Ilgpu"/> launches every kernel
+/// through ILGPU instead, as GPUs do.
 /// </summary>
 public sealed unsafe partial class LmKernels
 {
