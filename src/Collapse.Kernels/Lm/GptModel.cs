@@ -1,0 +1,425 @@
+using Collapse.Kernels.Random;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Kernels.Lm;
+
+/// <summary>
+/// R independent character GPTs (separate weights, data and optimizer state) trained together:
+/// every operation is one batched launch of <see cref="LmKernels"/>. The sequence of operations is
+/// llm.c's gpt2_forward / gpt2_backward / gpt2_update, with makemore's model (see
+/// <see cref="GptLayout"/>). It lives beside the kernels because it is only their composition over
+/// device buffers: no data pools, scenarios or files (the engine's language-model family wraps it).
+/// </summary>
+public sealed class GptModel : IDisposable
+{
+    public GptConfig Config { get; }
+    public GptLayout Layout { get; }
+    public GptTraining Training { get; }
+    public int Replicates { get; }
+
+    /// <summary>Most sequences per replicate one forward can hold (training, evaluation and sampling batches).</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>AdamW steps taken since the optimizer was reset.</summary>
+    public int Steps { get; private set; }
+
+    readonly LmKernels kernels;
+    readonly Accelerator accelerator;
+    readonly List<IDisposable> owned = [];
+    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, moment1, moment2;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> tokens, targets, counts;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> encoded, lnf, lnfMean, lnfRstd, logits, losses, lossScale, clipScale;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> dResidual, dNorm, dQkv, dPre, dAttentionOut, dFc, dFcGelu;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> lossSums, normPartials, gradientNorms;
+    readonly BlockBuffers[] blocks;
+
+    /// <summary>The forward activations of one block, kept for backward.</summary>
+    sealed class BlockBuffers
+    {
+        public required MemoryBuffer1D<float, Stride1D.Dense> Ln1, Ln1Mean, Ln1Rstd, Qkv, Att, AttentionOut, AttentionProj, Residual2,
+            Ln2, Ln2Mean, Ln2Rstd, Fc, FcGelu, FcProj, Output;
+    }
+
+    // The shape of the last forward, which backward uses.
+    int batch, time, tokenStride;
+
+    public GptModel(LmKernels kernels, GptConfig config, GptTraining training, int replicates, int maxBatch)
+    {
+        Config = config.Validated();
+        Training = training.Validated();
+        if (replicates < 1) throw new ArgumentException($"replicates {replicates}: need at least 1");
+        if (maxBatch < training.Batch) throw new ArgumentException($"max batch {maxBatch} is below the training batch {training.Batch}");
+        (this.kernels, accelerator, Replicates, MaxBatch) = (kernels, kernels.Accelerator, replicates, maxBatch);
+        Layout = new GptLayout(config);
+        var (r, c, v, nh, t) = ((long)replicates, (long)config.Width, (long)config.Vocab, (long)config.Heads, (long)config.BlockSize);
+        var rows = r * maxBatch * t; // positions of all replicates at the largest batch
+        parameters = Floats(r * Layout.Count);
+        gradients = Floats(r * Layout.Count);
+        moment1 = Floats(r * Layout.Count);
+        moment2 = Floats(r * Layout.Count);
+        tokens = Ints(rows);
+        targets = Ints(rows);
+        counts = Ints(r);
+        encoded = Floats(rows * c);
+        blocks = new BlockBuffers[config.Layers];
+        for (var l = 0; l < config.Layers; l++)
+            blocks[l] = new BlockBuffers
+            {
+                Ln1 = Floats(rows * c), Ln1Mean = Floats(rows), Ln1Rstd = Floats(rows), Qkv = Floats(rows * 3 * c),
+                Att = Floats(rows * nh * t), AttentionOut = Floats(rows * c), AttentionProj = Floats(rows * c), Residual2 = Floats(rows * c),
+                Ln2 = Floats(rows * c), Ln2Mean = Floats(rows), Ln2Rstd = Floats(rows), Fc = Floats(rows * 4 * c),
+                FcGelu = Floats(rows * 4 * c), FcProj = Floats(rows * c), Output = Floats(rows * c),
+            };
+        lnf = Floats(rows * c);
+        lnfMean = Floats(rows);
+        lnfRstd = Floats(rows);
+        logits = Floats(rows * v);
+        losses = Floats(rows);
+        lossScale = Floats(r);
+        lossSums = Doubles(r);
+        // Backward reuses one set of gradient buffers for every block: only the residual stream's
+        // gradient flows from block to block.
+        dResidual = Floats(rows * c);
+        dNorm = Floats(rows * c);
+        dQkv = Floats(rows * 3 * c);
+        dPre = Floats(rows * nh * t);
+        dAttentionOut = Floats(rows * c);
+        dFc = Floats(rows * 4 * c);
+        dFcGelu = Floats(rows * 4 * c);
+        normPartials = Doubles(LmKernels.NormPartialCount(replicates, Layout.Count));
+        gradientNorms = Doubles(r);
+        clipScale = Floats(r);
+    }
+
+    MemoryBuffer1D<float, Stride1D.Dense> Floats(long length) => Own(accelerator.Allocate1D<float>(Math.Max(1, length)));
+    MemoryBuffer1D<int, Stride1D.Dense> Ints(long length) => Own(accelerator.Allocate1D<int>(Math.Max(1, length)));
+    MemoryBuffer1D<double, Stride1D.Dense> Doubles(long length) => Own(accelerator.Allocate1D<double>(Math.Max(1, length)));
+
+    T Own<T>(T buffer) where T : IDisposable
+    {
+        owned.Add(buffer);
+        return buffer;
+    }
+
+    ReplicatedParameters Parameters => new(parameters.View, Layout.Count);
+    ReplicatedParameters Gradients => new(gradients.View, Layout.Count);
+
+    /// <summary>The first R·rows·width numbers of a buffer: the compact [R][rows][width] view of the current shape.</summary>
+    ArrayView<float> Shape(MemoryBuffer1D<float, Stride1D.Dense> buffer, long width) => buffer.View.SubView(0, Replicates * (long)batch * time * width);
+
+    // ------------------------------------------------------------------ parameters
+
+    /// <summary>
+    /// PyTorch's default initialization, as makemore's model gets it: embeddings N(0, 1) (normal
+    /// number i of <paramref name="normals"/>), linear weights and biases U(±1/√fan_in) (uniform i of
+    /// <paramref name="uniforms"/>), LayerNorm weight 1 and bias 0, where i is the number's index in
+    /// the replicate's parameter vector; replicate r draws from stream.ForReplicate(firstReplicate + r).
+    /// Resets the optimizer.
+    /// </summary>
+    public void Initialize(RandomStream normals, RandomStream uniforms, int firstReplicate = 0)
+    {
+        var host = new float[Replicates * Layout.Count];
+        Parallel.For(0, Replicates, r =>
+        {
+            var normal = normals.ForReplicate((uint)(firstReplicate + r));
+            var uniform = uniforms.ForReplicate((uint)(firstReplicate + r));
+            var span = host.AsSpan((int)(r * Layout.Count), (int)Layout.Count);
+            foreach (var tensor in Layout.Tensors)
+                for (var i = tensor.Offset; i < tensor.Offset + tensor.Length; i++)
+                    span[(int)i] = tensor.Init switch
+                    {
+                        ParameterInit.Normal => Philox.Normal(normal, (ulong)i),
+                        ParameterInit.UniformFanIn => (2 * Philox.UniformAt(uniform, (ulong)i) - 1) / MathF.Sqrt(tensor.FanIn),
+                        ParameterInit.One => 1.0f,
+                        _ => 0.0f,
+                    };
+        });
+        SetParameters(host);
+    }
+
+    /// <summary>Every replicate's parameters, [R][P].</summary>
+    public float[] GetParameters()
+    {
+        accelerator.Synchronize();
+        return parameters.GetAsArray1D();
+    }
+
+    /// <summary>Loads [R][P] parameters (a saved initial state, say) and resets the optimizer.</summary>
+    public void SetParameters(float[] values)
+    {
+        if (values.Length != parameters.Length) throw new ArgumentException($"expected {parameters.Length} numbers, got {values.Length}");
+        parameters.View.CopyFromCPU(values);
+        ResetOptimizer();
+    }
+
+    /// <summary>Gradients of the last backward, [R][P].</summary>
+    public float[] GetGradients()
+    {
+        accelerator.Synchronize();
+        return gradients.GetAsArray1D();
+    }
+
+    /// <summary>Each replicate's gradient norm before clipping, from the last <see cref="Update"/>.</summary>
+    public double[] GradientNorms()
+    {
+        accelerator.Synchronize();
+        return gradientNorms.GetAsArray1D();
+    }
+
+    public void ResetOptimizer()
+    {
+        moment1.MemSetToZero();
+        moment2.MemSetToZero();
+        Steps = 0;
+    }
+
+    // ------------------------------------------------------------------ forward, backward, update
+
+    /// <summary>
+    /// Forward over <paramref name="batchSize"/> sequences per replicate, inputs [R][B][BlockSize],
+    /// targets [R][B][BlockSize] (or null: logits only). Losses are then read by <see cref="LastLosses"/>.
+    /// </summary>
+    public void Forward(int[] inputs, int[]? targetValues, int batchSize)
+    {
+        Upload(inputs, targetValues, batchSize);
+        Forward(batchSize, Config.BlockSize, Config.BlockSize, targetValues is not null, writeGradient: false);
+    }
+
+    void Upload(int[] inputs, int[]? targetValues, int batchSize)
+    {
+        var length = (long)Replicates * batchSize * Config.BlockSize;
+        if (batchSize < 1 || batchSize > MaxBatch) throw new ArgumentException($"batch {batchSize} outside 1 … {MaxBatch}");
+        if (inputs.Length != length) throw new ArgumentException($"inputs hold {inputs.Length} tokens, expected R·B·T = {length}");
+        tokens.View.SubView(0, length).CopyFromCPU(inputs);
+        if (targetValues is null) return;
+        if (targetValues.Length != length) throw new ArgumentException($"targets hold {targetValues.Length} values, expected {length}");
+        targets.View.SubView(0, length).CopyFromCPU(targetValues);
+    }
+
+    /// <summary>
+    /// The forward over the first <paramref name="positions"/> positions of [R][B][stride] device
+    /// tokens; with targets, the losses (and, for training, d loss/d logits in place of the logits).
+    /// </summary>
+    void Forward(int batchSize, int positions, int stride, bool withTargets, bool writeGradient)
+    {
+        (batch, time, tokenStride) = (batchSize, positions, stride);
+        var (R, C, NH, V) = (Replicates, Config.Width, Config.Heads, Config.Vocab);
+        var N = (long)batch * time;
+        var p = Parameters;
+        kernels.EncoderForward(tokens.View.SubView(0, (long)R * batch * stride), stride, p, Layout, Shape(encoded, C), batch, time);
+        var x = Shape(encoded, C);
+        for (var l = 0; l < Config.Layers; l++)
+        {
+            var (o, a) = (Layout.Block(l), blocks[l]);
+            kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
+            kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
+            kernels.AttentionForward(Shape(a.Qkv, 3 * C), Shape(a.Att, NH * time), Shape(a.AttentionOut, C), time, C, NH);
+            kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
+            kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
+            kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
+            kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
+            kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
+            kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
+            kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
+            x = Shape(a.Output, C);
+        }
+        kernels.LayerNormForward(x, p, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
+        kernels.MatMulForward(Shape(lnf, C), p, Layout.Head, -1, Shape(logits, V), R, N, C, V);
+        if (!withTargets) return;
+        var targetView = targets.View.SubView(0, R * N);
+        kernels.CountTargets(targetView, counts.View, lossScale.View, N);
+        kernels.CrossEntropy(Shape(logits, V), targetView, lossScale.View, Shape(losses, 1), N, V, writeGradient);
+        kernels.SumLosses(Shape(losses, 1), lossSums.View, N);
+    }
+
+    /// <summary>Each replicate's mean loss over its predicted positions in the last forward with targets.</summary>
+    public double[] LastLosses()
+    {
+        var (sums, predicted) = LastLossSums();
+        return sums.Select((s, r) => s / predicted[r]).ToArray();
+    }
+
+    (double[] Sums, int[] Counts) LastLossSums()
+    {
+        accelerator.Synchronize();
+        return (lossSums.GetAsArray1D(), counts.GetAsArray1D());
+    }
+
+    /// <summary>Logits [R][B][T][V] of the last forward (before a training forward replaced them by their gradient).</summary>
+    public float[] LastLogits()
+    {
+        accelerator.Synchronize();
+        return ToHost(Shape(logits, Config.Vocab));
+    }
+
+    /// <summary>Gradients of the mean loss of the last forward (run with writeGradient), into the gradient buffer.</summary>
+    void Backward()
+    {
+        var (R, C, NH, V) = (Replicates, Config.Width, Config.Heads, Config.Vocab);
+        var N = (long)batch * time;
+        var (p, g) = (Parameters, Gradients);
+        var dres = Shape(dResidual, C);
+        dres.MemSetToZero();
+        var top = Shape(blocks[^1].Output, C);
+        // The logits now hold d loss/d logits (written by the fused cross-entropy).
+        kernels.MatMulBackward(Shape(logits, V), Shape(lnf, C), p, Layout.Head, -1, Shape(dNorm, C), g, R, N, C, V);
+        kernels.LayerNormBackward(Shape(dNorm, C), top, p, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnfMean, 1), Shape(lnfRstd, 1),
+            dres, g, R, N, C);
+        for (var l = Config.Layers - 1; l >= 0; l--)
+        {
+            var (o, a) = (Layout.Block(l), blocks[l]);
+            var input = l == 0 ? Shape(encoded, C) : Shape(blocks[l - 1].Output, C);
+            // dres holds d loss/d Output; Output = Residual2 + MLP(Ln2(Residual2)).
+            kernels.MatMulBackward(dres, Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(dFcGelu, 4 * C), g, R, N, 4 * C, C);
+            kernels.GeluBackward(Shape(a.Fc, 4 * C), Shape(dFcGelu, 4 * C), Shape(dFc, 4 * C));
+            kernels.MatMulBackward(Shape(dFc, 4 * C), Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(dNorm, C), g, R, N, C, 4 * C);
+            kernels.LayerNormBackward(Shape(dNorm, C), Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1),
+                dres, g, R, N, C);
+            // dres now holds d loss/d Residual2; Residual2 = Input + Attention(Ln1(Input)).
+            kernels.MatMulBackward(dres, Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(dAttentionOut, C), g, R, N, C, C);
+            kernels.AttentionBackward(Shape(a.Qkv, 3 * C), Shape(a.Att, NH * time), Shape(dAttentionOut, C), Shape(dPre, NH * time),
+                Shape(dQkv, 3 * C), time, C, NH);
+            kernels.MatMulBackward(Shape(dQkv, 3 * C), Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(dNorm, C), g, R, N, C, 3 * C);
+            kernels.LayerNormBackward(Shape(dNorm, C), input, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1),
+                dres, g, R, N, C);
+        }
+        kernels.EncoderBackward(tokens.View.SubView(0, (long)R * batch * tokenStride), tokenStride, dres, g, Layout, R, batch, time);
+    }
+
+    /// <summary>Forward with targets and backward: the gradients of every replicate's mean loss on a batch of batchSize sequences.</summary>
+    public void ComputeGradients(int[] inputs, int[] targetValues, int batchSize)
+    {
+        Upload(inputs, targetValues, batchSize);
+        Forward(batchSize, Config.BlockSize, Config.BlockSize, withTargets: true, writeGradient: true);
+        Backward();
+    }
+
+    /// <summary>Gradient norm, optional clipping and one AdamW step for every replicate.</summary>
+    public void Update()
+    {
+        kernels.GradientNorm(Gradients, normPartials.View, gradientNorms.View, clipScale.View, Training.MaxGradNorm);
+        kernels.AdamW(Parameters, gradients.View, moment1.View, moment2.View, clipScale.View, Training, ++Steps);
+    }
+
+    /// <summary>One training step on a batch of <see cref="GptTraining.Batch"/> sequences per replicate ([R][B][BlockSize] each).</summary>
+    public void TrainStep(int[] inputs, int[] targetValues)
+    {
+        ComputeGradients(inputs, targetValues, Training.Batch);
+        Update();
+    }
+
+    /// <summary>
+    /// One training step on a batch drawn from <paramref name="data"/> as makemore draws it: B rows per
+    /// replicate, uniformly with replacement, row i of step s being integer s·B + i of
+    /// stream.ForReplicate(firstReplicate + r).
+    /// </summary>
+    public void TrainStep(TokenSet data, RandomStream batches, int step, int firstReplicate = 0)
+    {
+        var (inputs, targetValues) = GatherBatch(data, batches, step, firstReplicate);
+        TrainStep(inputs, targetValues);
+    }
+
+    /// <summary>The batch <see cref="TrainStep(TokenSet, RandomStream, int, int)"/> trains on, [R][B][T] each.</summary>
+    public (int[] Inputs, int[] Targets) GatherBatch(TokenSet data, RandomStream batches, int step, int firstReplicate = 0)
+    {
+        CheckSet(data);
+        var (B, T) = (Training.Batch, Config.BlockSize);
+        var inputs = new int[Replicates * B * T];
+        var targetValues = new int[inputs.Length];
+        for (var r = 0; r < Replicates; r++)
+        {
+            var stream = batches.ForReplicate((uint)(firstReplicate + r));
+            for (var i = 0; i < B; i++)
+            {
+                var row = data.RowOf(r, (int)Philox.UniformIntAt(stream, (ulong)step * (ulong)B + (ulong)i, (uint)data.Count));
+                Array.Copy(data.Inputs, row, inputs, (long)(r * B + i) * T, T);
+                Array.Copy(data.Targets, row, targetValues, (long)(r * B + i) * T, T);
+            }
+        }
+        return (inputs, targetValues);
+    }
+
+    void CheckSet(TokenSet data)
+    {
+        if (data.BlockSize != Config.BlockSize) throw new ArgumentException($"token set block size {data.BlockSize} ≠ model block size {Config.BlockSize}");
+        if (data.Sets != 1 && data.Sets != Replicates) throw new ArgumentException($"token set has {data.Sets} sets; expected 1 or {Replicates}");
+        if (data.Count < 1) throw new ArgumentException("token set is empty");
+    }
+
+    // ------------------------------------------------------------------ evaluation and sampling
+
+    /// <summary>
+    /// Each replicate's cross-entropy in nats per predicted character over every row of its set
+    /// (the end token included), in batches of <see cref="MaxBatch"/>.
+    /// </summary>
+    public double[] Evaluate(TokenSet data)
+    {
+        CheckSet(data);
+        var T = Config.BlockSize;
+        var totals = new double[Replicates];
+        var predicted = new long[Replicates];
+        for (var start = 0; start < data.Count; start += MaxBatch)
+        {
+            var size = Math.Min(MaxBatch, data.Count - start);
+            var inputs = new int[Replicates * size * T];
+            var targetValues = new int[inputs.Length];
+            for (var r = 0; r < Replicates; r++)
+            {
+                Array.Copy(data.Inputs, data.RowOf(r, start), inputs, (long)r * size * T, (long)size * T);
+                Array.Copy(data.Targets, data.RowOf(r, start), targetValues, (long)r * size * T, (long)size * T);
+            }
+            Forward(inputs, targetValues, size);
+            var (sums, batchCounts) = LastLossSums();
+            for (var r = 0; r < Replicates; r++)
+            {
+                totals[r] += sums[r];
+                predicted[r] += batchCounts[r];
+            }
+        }
+        return totals.Select((total, r) => total / predicted[r]).ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> sequences per replicate, generated one token at a time from the
+    /// start token (makemore's generate: the whole prefix is run again at every step) at a
+    /// temperature (0: argmax), each ending at its first end token or at the block's end.
+    /// Returns the token rows [R][count][BlockSize] (start token first, 0 after the end); sequence
+    /// i of replicate r depends only on (stream, firstReplicate + r, i), not on the batching.
+    /// </summary>
+    public int[] Sample(int count, float temperature, RandomStream stream, int firstReplicate = 0)
+    {
+        if (!(temperature >= 0)) throw new ArgumentException($"temperature {temperature}: must be ≥ 0");
+        var T = Config.BlockSize;
+        var rows = new int[(long)Replicates * count * T];
+        for (var start = 0; start < count; start += MaxBatch)
+        {
+            var size = Math.Min(MaxBatch, count - start);
+            ArrayView<int> view = tokens.View.SubView(0, (long)Replicates * size * T);
+            view.MemSetToZero();
+            for (var position = 1; position < T; position++)
+            {
+                Forward(size, position, T, withTargets: false, writeGradient: false);
+                kernels.SampleStep(Shape(logits, Config.Vocab), view, stream, firstReplicate, start, size, T, position, Config.Vocab, temperature);
+            }
+            accelerator.Synchronize();
+            var chunk = ToHost(view);
+            for (var r = 0; r < Replicates; r++)
+                Array.Copy(chunk, (long)r * size * T, rows, ((long)r * count + start) * T, (long)size * T);
+        }
+        return rows;
+    }
+
+    static T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
+    {
+        var host = new T[view.Length];
+        view.CopyToCPU(host);
+        return host;
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in owned) buffer.Dispose();
+        owned.Clear();
+    }
+}
