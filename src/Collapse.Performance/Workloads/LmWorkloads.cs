@@ -231,3 +231,70 @@ public sealed class LmOperationWorkload : IKernelWorkload
         foreach (var b in buffers) b.Dispose();
     }
 }
+
+/// <summary>
+/// Sampling names: <see cref="GptModel.Sample"/> draws a batch of names per replicate at
+/// temperature 1, one launch sequence per position (the prefix rerun each step, as makemore's
+/// generate does); its peer runs the float64 reference GPT the same way, replicate by replicate,
+/// drawing each character from the softmax. Work: names (of at most block size − 1 characters).
+/// </summary>
+public sealed class LmSamplingWorkload : IKernelWorkload
+{
+    readonly GptModel model;
+    readonly Accelerator accelerator;
+    readonly ReferenceGpt reference;
+    readonly int count;
+    int draws;
+
+    public LmSamplingWorkload(Accelerator accelerator, KernelPath path, GptPreset preset, int vocab, int blockSize, int replicates, int count)
+    {
+        this.accelerator = accelerator;
+        var config = preset.Config(vocab, blockSize);
+        model = new GptModel(new LmKernels(accelerator, path), config, preset.Training, replicates, Math.Max(count, preset.Training.Batch));
+        model.Initialize(new Kernels.Random.RandomStream(1, 0, 0, 1), new Kernels.Random.RandomStream(1, 0, 0, 2));
+        this.count = count;
+        var layout = new GptLayout(config);
+        reference = new ReferenceGpt(config, [.. model.GetParameters().Take((int)layout.Count).Select(f => (double)f)]);
+    }
+
+    public static Work WorkFor(int count, int replicates) => new((double)count * replicates, WorkUnit.Sample);
+
+    public Work Work => WorkFor(count, model.Replicates);
+
+    public void Run()
+    {
+        model.Sample(count, 1f, new Kernels.Random.RandomStream(2, 0, (uint)++draws, 3));
+        accelerator.Synchronize();
+    }
+
+    public void RunReference()
+    {
+        var (T, V) = (model.Config.BlockSize, model.Config.Vocab);
+        var random = new System.Random(draws);
+        for (var r = 0; r < model.Replicates; r++)
+        {
+            var rows = new int[count * T];
+            for (var position = 1; position < T; position++)
+            {
+                var inputs = new int[count * position];
+                for (var b = 0; b < count; b++) Array.Copy(rows, b * T, inputs, b * position, position);
+                reference.Forward(inputs, Enumerable.Repeat(-1, inputs.Length).ToArray(), count, position);
+                for (var b = 0; b < count; b++)
+                {
+                    // Softmax of the last position's logits, then an inverse-CDF draw.
+                    var logits = reference.Logits.AsSpan(((b + 1) * position - 1) * V, V);
+                    var max = double.NegativeInfinity;
+                    foreach (var l in logits) max = Math.Max(max, l);
+                    var total = 0.0;
+                    foreach (var l in logits) total += Math.Exp(l - max);
+                    var u = random.NextDouble() * total;
+                    var token = 0;
+                    for (var cumulative = Math.Exp(logits[0] - max); cumulative < u && token < V - 1; cumulative += Math.Exp(logits[++token] - max)) { }
+                    rows[b * T + position] = token;
+                }
+            }
+        }
+    }
+
+    public void Dispose() => model.Dispose();
+}
