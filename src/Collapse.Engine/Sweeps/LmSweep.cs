@@ -108,7 +108,7 @@ public sealed class LmSweep : ISweep<LmCell>
                 using var real = (NamesBatch)family.DrawReal(config.N);
                 shown.Add($"# {NamesShown} documents of seed 0, preset {cell.Preset.Name}, setting {cell.Setting.Name()}: real training data, then what each iteration's model samples (temperature 1)");
                 shown.Add("real");
-                shown.AddRange(real.Names[0].Take(NamesShown).Select(n => "  " + decode.Decode(n)));
+                shown.AddRange(real.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
             }
             ScenarioRunner.Run(cell.Setting, family, config.N, config.Iterations, (t, metrics) =>
             {
@@ -124,7 +124,7 @@ public sealed class LmSweep : ISweep<LmCell>
                 if (first == 0 && family.LastSample is { } sample)
                 {
                     shown.Add($"iteration {t}");
-                    shown.AddRange(sample.Names[0].Take(NamesShown).Select(n => "  " + decode.Decode(n)));
+                    shown.AddRange(sample.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
                 }
                 onReplicateIterations?.Invoke(replicates);
             }, cancellation);
@@ -132,6 +132,9 @@ public sealed class LmSweep : ISweep<LmCell>
         }
         return [.. rows];
     }
+
+    /// <summary>One document per line, indented; a sampled empty document (the end token first) spelled out.</summary>
+    static string Shown(string document) => document.Length == 0 ? "  (empty)" : "  " + document;
 
     void WriteNames(LmCell cell, List<string> lines)
     {

@@ -25,8 +25,9 @@ public sealed record LmModel(string Name, int Layers, int Width, int Heads, int 
 /// </summary>
 public sealed record LmSweepConfig
 {
+    /// <summary>The corpus and its split (recorded in the manifest by source, hash and sizes).</summary>
     [JsonIgnore]
-    public required LmCorpus Corpus { get; init; }
+    public LmCorpus Corpus { get; init; } = null!;
 
     public IReadOnlyList<LmModel> Presets { get; init; } = [LmModel.From(GptPreset.Tiny)];
     public IReadOnlyList<Setting> Settings { get; init; } = Scenarios.Settings.All;
@@ -54,6 +55,7 @@ public sealed record LmSweepConfig
     /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
     public void Validate()
     {
+        if (Corpus is null) throw new InvalidOperationException("an LM sweep needs a corpus");
         if (Presets.Count == 0) throw new UsageException($"--preset is empty: expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
         if (Presets.Select(p => p.Name).Distinct().Count() != Presets.Count) throw new UsageException("--preset lists a preset twice");
         foreach (var p in Presets)

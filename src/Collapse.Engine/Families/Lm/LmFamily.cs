@@ -8,7 +8,7 @@ namespace Collapse.Engine.Families.Lm;
 /// (preset, setting) cell: R independent GPTs trained together by <see cref="GptModel"/>.
 /// <list type="bullet">
 /// <item>Real data: each seed's n real training documents, a fixed random subset of the corpus's
-/// training split (all of it, reordered, when n is the split's size — the default).</item>
+/// training split (all of it when n is the split's size — the default).</item>
 /// <item>Fit: a fresh model from the seed's initial weights (drawn once, kept, reloaded for every fit
 /// with a reset optimizer, as the paper fine-tunes the same base model each time), trained for one
 /// epoch over the fit's m documents: ⌈m / batch⌉ AdamW steps, each document once, in an order drawn
