@@ -55,13 +55,19 @@ public sealed class LmCorpus
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', corpus.Documents))));
     }
 
-    /// <summary>makemore's names.txt, shipped in this assembly.</summary>
+    /// <summary>makemore's names.txt, shipped in this assembly (built once per block size per process: it is immutable).</summary>
     public static LmCorpus Names(int? blockSize = null)
     {
-        var corpus = CharCorpus.Names();
-        CheckBlockSize(corpus.Documents.Select((d, i) => (d, i + 1)), blockSize, "names.txt");
-        return new LmCorpus(corpus, "names.txt (embedded)", blockSize);
+        lock (NamesCache)
+        {
+            if (NamesCache.TryGetValue(blockSize ?? 0, out var cached)) return cached;
+            var corpus = CharCorpus.Names();
+            CheckBlockSize(corpus.Documents.Select((d, i) => (d, i + 1)), blockSize, "names.txt");
+            return NamesCache[blockSize ?? 0] = new LmCorpus(corpus, "names.txt (embedded)", blockSize);
+        }
     }
+
+    static readonly Dictionary<int, LmCorpus> NamesCache = [];
 
     /// <summary>
     /// A one-document-per-line UTF-8 file (lines trimmed, empty lines skipped). An empty corpus, or a
