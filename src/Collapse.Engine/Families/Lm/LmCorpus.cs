@@ -58,12 +58,13 @@ public sealed class LmCorpus
     /// <summary>makemore's names.txt, shipped in this assembly (built once per block size per process: it is immutable).</summary>
     public static LmCorpus Names(int? blockSize = null)
     {
+        CheckBlockSize([], blockSize, "names.txt");
         lock (NamesCache)
         {
-            if (NamesCache.TryGetValue(blockSize ?? 0, out var cached)) return cached;
+            if (NamesCache.TryGetValue(blockSize ?? -1, out var cached)) return cached;
             var corpus = CharCorpus.Names();
             CheckBlockSize(corpus.Documents.Select((d, i) => (d, i + 1)), blockSize, "names.txt");
-            return NamesCache[blockSize ?? 0] = new LmCorpus(corpus, "names.txt (embedded)", blockSize);
+            return NamesCache[blockSize ?? -1] = new LmCorpus(corpus, "names.txt (embedded)", blockSize);
         }
     }
 
