@@ -57,7 +57,9 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, ArrayView<float>, ArrayView<double>, long, int, int> normPartials;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, int, double, int> clipScale;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWStep, long, int> adamW;
-    readonly Action<Index1D, ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, float, int> sampleStep;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, int, float, int> sampleStep;
+    readonly Action<Index1D, ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int> encoderForwardAt;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> attentionForwardCached;
 
     public LmKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
@@ -84,7 +86,9 @@ public sealed unsafe partial class LmKernels
         normPartials = Load<ArrayView<float>, ArrayView<double>, long, int, int>(AdamWKernels.NormPartials);
         clipScale = Load<ArrayView<double>, ArrayView<double>, ArrayView<float>, int, double, int>(AdamWKernels.ClipScale);
         adamW = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWStep, long, int>(AdamWKernels.Update);
-        sampleStep = Load<ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, float, int>(SamplerKernels.Step);
+        sampleStep = Load<ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, int, float, int>(SamplerKernels.Step);
+        encoderForwardAt = Load<ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int>(EmbeddingKernels.ForwardAt);
+        attentionForwardCached = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(AttentionKernels.ForwardCached);
     }
 
     // ------------------------------------------------------------------ embeddings
@@ -421,12 +425,27 @@ public sealed unsafe partial class LmKernels
     /// Next token at <paramref name="position"/> for every row of tokens [R][B][blockSize], from logits
     /// [R][B][position][V]; see <see cref="SamplerKernels.Step"/>.
     /// </summary>
+    /// <param name="logitsTime">Positions per sequence in <paramref name="logits"/> (null: position, a forward over the whole prefix; 1 after a cached step).</param>
     public void SampleStep(ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate, long firstSequence,
-        int batch, int blockSize, int position, int vocab, float temperature)
+        int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null)
     {
         var sequences = tokens.Length / blockSize;
-        sampleStep(Threads(sequences), logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, vocab,
+        sampleStep(Threads(sequences), logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, logitsTime ?? position, vocab,
             temperature, Threads(sequences));
+    }
+
+    /// <summary>Token + position embedding of position <paramref name="position"/> of every row of tokens [R][B][tokenStride], into [R][B][C].</summary>
+    public void EncoderForwardAt(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> output,
+        int batch, int position) =>
+        encoderForwardAt(Threads(output.Length), tokens, tokenStride, p.View, layout.TokenEmbedding, layout.PositionEmbedding, p.Count,
+            output, batch, position, layout.Config.Width, Threads(output.Length));
+
+    /// <summary>One new position's attention against the key/value cache [R·B][blockSize][2C] (which it extends); see <see cref="AttentionKernels.ForwardCached"/>.</summary>
+    public void AttentionForwardCached(ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> att, ArrayView<float> output,
+        int position, int blockSize, int width, int heads)
+    {
+        var items = output.Length / (width / heads);
+        attentionForwardCached(Threads(items), qkv, cache, att, output, position, blockSize, width, heads, Threads(items));
     }
 
     public void Synchronize() => accelerator.Synchronize();
