@@ -97,4 +97,17 @@ public class RunLmCliTests
         Assert.Contains("\"test_documents\": 6", manifest);
         Assert.Contains("\"vocabulary\": 17", manifest);
     }
+
+    [Fact]
+    public void Shards_merge_into_the_unsharded_csv()
+    {
+        var (whole, a, b, merged) = (CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory());
+        string[] args = ["run", "lm", .. Small[..^2], "--iterations", "1", "--no-figures"];
+        Assert.Equal(0, CliRunner.Run([.. args, "--out", whole]).ExitCode);
+        Assert.Equal(0, CliRunner.Run([.. args, "--shard", "0/2", "--out", a]).ExitCode);
+        Assert.Equal(0, CliRunner.Run([.. args, "--shard", "1/2", "--out", b]).ExitCode);
+        var merge = CliRunner.Run(["merge", a, b, "--out", merged]);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "lm.csv")), File.ReadAllText(Path.Combine(merged, "lm.csv")));
+    }
 }
