@@ -60,7 +60,7 @@ public sealed class LmSweep : ISweep<LmCell>
     /// <summary>Where the per-cell files of sampled names go (null: none are written).</summary>
     public string? NamesDirectory { get; init; }
 
-    /// <summary>Estimated bytes one replicate of a cell needs: weights, gradients and AdamW moments, activations at the forward batch, and its documents.</summary>
+    /// <summary>Estimated bytes one replicate of a cell needs: weights, gradients and AdamW moments, activations at the forward batch, the sampler's key/value cache, and its documents.</summary>
     public long BytesPerReplicate(LmCell cell)
     {
         var model = cell.Preset;
@@ -70,7 +70,8 @@ public sealed class LmSweep : ISweep<LmCell>
         var perPosition = gpt.Layers * (18 * c + 2 * nh * t + 4) + 16 * c + nh * t + 2 * v + 8;
         var rows = (long)Math.Max(ForwardBatch, model.Batch) * t;
         var documents = (long)config.N * (cell.Setting == Setting.Replace ? 3 : config.Iterations + 2);
-        return 16 * parameters + 4 * rows * perPosition + documents * (2 * 4 * t + 64);
+        return 16 * parameters + 4 * rows * perPosition + GptModel.SamplerBytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch))
+            + documents * (2 * 4 * t + 64);
     }
 
     /// <summary>Seeds per batch for a cell: bounded by the memory each replicate needs.</summary>

@@ -428,13 +428,14 @@ public sealed class GptModel : IDisposable
     {
         if (!(temperature >= 0)) throw new ArgumentException($"temperature {temperature}: must be ≥ 0");
         var (T, C, NH, V, R) = (Config.BlockSize, Config.Width, Config.Heads, Config.Vocab, Replicates);
-        kvCache ??= [.. Enumerable.Range(0, Config.Layers).Select(_ => Floats((long)R * MaxBatch * T * 2 * C))];
+        kvCache ??= [.. Enumerable.Range(0, Config.Layers).Select(_ => Floats((long)R * SampleBatch * T * 2 * C))];
+        sampleTokens ??= Ints((long)R * SampleBatch * T);
         var rows = new int[(long)R * count * T];
         var p = Parameters;
-        for (var start = 0; start < count; start += MaxBatch)
+        for (var start = 0; start < count; start += SampleBatch)
         {
-            var size = Math.Min(MaxBatch, count - start);
-            ArrayView<int> view = tokens.View.SubView(0, (long)R * size * T);
+            var size = Math.Min(SampleBatch, count - start);
+            ArrayView<int> view = sampleTokens.View.SubView(0, (long)R * size * T);
             view.MemSetToZero();
             (batch, time, tokenStride) = (size, 1, T);
             long N = size;
@@ -470,8 +471,25 @@ public sealed class GptModel : IDisposable
         return rows;
     }
 
-    // Per block, the keys and values of the positions sampled so far, [R][MaxBatch][T][2C]; allocated by the first cached sample.
+    /// <summary>
+    /// Sequences per replicate one cached sampling chunk holds: a step runs one position per sequence,
+    /// so the activation buffers (sized for <see cref="MaxBatch"/> sequences of T positions) hold T times
+    /// more sequences than a full forward; 4 × MaxBatch keeps the key/value cache modest while cutting
+    /// the launches per sampled name 4× (launch overhead dominated the cached sampler on the CPU).
+    /// </summary>
+    public int SampleBatch => (int)Math.Min((long)MaxBatch * Config.BlockSize, 4L * MaxBatch);
+
+    /// <summary>Bytes the cached sampler adds per replicate (its key/value cache and token rows), allocated on first use.</summary>
+    public static long SamplerBytesPerReplicate(GptConfig config, int maxBatch)
+    {
+        var chunk = Math.Min((long)maxBatch * config.BlockSize, 4L * maxBatch);
+        return chunk * config.BlockSize * (4L * 2 * config.Width * config.Layers + 4);
+    }
+
+    // Per block, the keys and values of the positions sampled so far, [R][SampleBatch][T][2C], and the
+    // rows being sampled, [R][SampleBatch][T]; allocated by the first cached sample.
     MemoryBuffer1D<float, Stride1D.Dense>[]? kvCache;
+    MemoryBuffer1D<int, Stride1D.Dense>? sampleTokens;
 
     static T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
     {

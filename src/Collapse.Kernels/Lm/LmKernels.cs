@@ -445,7 +445,60 @@ public sealed unsafe partial class LmKernels
         int position, int blockSize, int width, int heads)
     {
         var items = output.Length / (width / heads);
+        if (OnHost)
+        {
+            float* q = Ptr(qkv), kv = Ptr(cache), a = Ptr(att), y = Ptr(output);
+            HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
+            {
+                for (var item = first; item < first + n; item++) AttentionCachedOnHost(q, kv, a, y, item, position, blockSize, width, heads);
+            });
+            return;
+        }
         attentionForwardCached(Threads(items), qkv, cache, att, output, position, blockSize, width, heads, Threads(items));
+    }
+
+    /// <summary><see cref="AttentionKernels.ForwardCached"/>'s item as pointer C# (the same operations in the same order).</summary>
+    static void AttentionCachedOnHost(float* qkv, float* cache, float* att, float* output, long item, int position, int blockSize, int width, int heads)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var h = (int)(item % heads);
+        var sequence = item / heads;
+        var q = qkv + sequence * 3 * width + (long)h * hs;
+        var entries = cache + sequence * blockSize * 2 * width;
+        var here = entries + (long)position * 2 * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            here[i] = q[width + i];
+            here[width + i] = q[2 * width + i];
+        }
+        var a = att + item * blockSize;
+        var max = float.NegativeInfinity;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var k = entries + (long)t2 * 2 * width + (long)h * hs;
+            var dot = 0.0f;
+            for (var i = 0; i < hs; i++) dot += q[i] * k[i];
+            dot *= scale;
+            a[t2] = dot;
+            max = MathF.Max(max, dot);
+        }
+        var sum = 0.0f;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var e = MathF.Exp(a[t2] - max);
+            a[t2] = e;
+            sum += e;
+        }
+        var inverse = 1.0f / sum;
+        for (var t2 = 0; t2 <= position; t2++) a[t2] *= inverse;
+        var y = output + sequence * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            var sumY = 0.0f;
+            for (var t2 = 0; t2 <= position; t2++) sumY += a[t2] * entries[(long)t2 * 2 * width + width + (long)h * hs + i];
+            y[i] = sumY;
+        }
     }
 
     public void Synchronize() => accelerator.Synchronize();

@@ -109,7 +109,7 @@ public class SamplerTests
     public void The_key_value_cache_sampler_draws_the_same_tokens_as_rerunning_the_prefix(string device, KernelPath path)
     {
         // Small weights: soft distributions, so names of every length and many distinct paths are drawn.
-        const int R = 3, count = 40;
+        const int R = 3, count = 150; // three cached chunks of up to 64 (4 × maxBatch), ten full-prefix chunks of 16
         using var model = new GptModel(LmTestKit.Kernels(device, path), Config, new GptTraining(1, 1e-3), R, maxBatch: 16);
         model.SetParameters(LmTestKit.Uniforms(5, R * model.Layout.Count, 0.6f));
         foreach (var temperature in new[] { 1.0f, 0.5f, 0.0f })
