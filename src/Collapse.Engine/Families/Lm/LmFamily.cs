@@ -24,9 +24,10 @@ namespace Collapse.Engine.Families.Lm;
 /// <see cref="TrainLossDocuments"/> evenly spaced documents of the fit's own data (all when fewer);
 /// <c>unique_fraction</c> and <c>mean_length</c> of the n documents the fitted model samples —
 /// the next iteration's synthetic data (distinct token sequences / n, and characters per document,
-/// end token not counted). That sample is drawn while evaluating and handed to the next
-/// <see cref="Sample"/> call (sampling is a pure function of the model and (seed, iteration), so this
-/// changes nothing); the last iteration's sample is drawn only for its metrics.</item>
+/// end token not counted). After the k-th fit (the runner fits once per iteration, so k = t) that
+/// sample is drawn with iteration k + 1's stream while evaluating and handed to the next
+/// <see cref="Sample"/> call asking for it (sampling is a pure function of the model and (seed,
+/// iteration), so this changes nothing); the last iteration's sample is drawn only for its metrics.</item>
 /// </list>
 /// </summary>
 public sealed class LmFamily : IModelFamily
