@@ -430,8 +430,10 @@ public sealed unsafe partial class LmKernels
         int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null)
     {
         var sequences = tokens.Length / blockSize;
-        sampleStep(Threads(sequences), logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, logitsTime ?? position, vocab,
-            temperature, Threads(sequences));
+        // Each sequence's step touches its V logits twice (exp of each): split by that work, not by the sequence count.
+        var threads = OnHost ? (int)Math.Min(sequences, Threads(sequences * vocab)) : Threads(sequences);
+        sampleStep(threads, logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, logitsTime ?? position, vocab,
+            temperature, threads);
     }
 
     /// <summary>Token + position embedding of position <paramref name="position"/> of every row of tokens [R][B][tokenStride], into [R][B][C].</summary>
