@@ -15,7 +15,7 @@ namespace Collapse.Benchmarks.Lm;
 /// and makemore presets. Names per second = 1,024 · R / mean. Both draw the same tokens (tested).
 /// </summary>
 [MemoryDiagnoser(false)]
-public class LmSamplingBenchmark
+public class LmSamplerCacheBenchmark
 {
     const int Names = 1024;
 
