@@ -36,7 +36,18 @@ public sealed unsafe class KdeKernels
     }
 
     /// <summary>Empties every test point's running log-sum-exp; state is replicates·testCount·2 doubles.</summary>
-    public void Reset(ArrayView<double> state) => reset(LaunchSize.For(accelerator, state.Length / 2), state, LaunchSize.For(accelerator, state.Length / 2));
+    public void Reset(ArrayView<double> state)
+    {
+        if (UsesSimd)
+        {
+            // An ILGPU launch on the CPU accelerator costs about a millisecond, more than this loop.
+            accelerator.Synchronize();
+            var p = (double*)state.LoadEffectiveAddressAsPtr();
+            for (long i = 0; i < state.Length; i += 2) (p[i], p[i + 1]) = (double.NegativeInfinity, 0.0);
+            return;
+        }
+        reset(LaunchSize.For(accelerator, state.Length / 2), state, LaunchSize.For(accelerator, state.Length / 2));
+    }
 
     /// <summary>
     /// Adds fittedCount fitted points per replicate (points [replicate][point][dim]) to every test
@@ -93,12 +104,22 @@ public sealed unsafe class KdeKernels
     /// <summary>
     /// count points per replicate from each replicate's KDE (fitted points [replicate][point][dim]) into
     /// output [replicate][count][dim]: a fitted point chosen by <paramref name="choices"/>, plus h times
-    /// normals of <paramref name="noise"/>. The kernel is light (count·d work), so every accelerator runs it.
+    /// normals of <paramref name="noise"/>. The kernel is light (count·d work); on the CPU path its body
+    /// runs from .NET.
     /// </summary>
     public void Sample(Random.RandomStream choices, Random.RandomStream noise, int firstReplicate, int replicates, int dim,
         ArrayView<double> fitted, long fittedReplicateStride, int fittedCount, double bandwidth, int count, ArrayView<double> output)
     {
         var total = (long)replicates * count;
+        if (UsesSimd)
+        {
+            // The kernel's own body, one stride per core, without an ILGPU launch (about a millisecond on the CPU accelerator).
+            accelerator.Synchronize();
+            var workers = Environment.ProcessorCount;
+            Parallel.For(0, workers, CpuParallel.OneWorkerPerCore, w => KdeSampleKernels.Sample(w, choices, noise, firstReplicate, fitted,
+                fittedReplicateStride, fittedCount, dim, bandwidth, count, output, total, workers));
+            return;
+        }
         sample(LaunchSize.For(accelerator, total), choices, noise, firstReplicate, fitted, fittedReplicateStride, fittedCount, dim,
             bandwidth, count, output, total, LaunchSize.For(accelerator, total));
     }

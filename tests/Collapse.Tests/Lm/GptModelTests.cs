@@ -1,6 +1,7 @@
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
+using Collapse.Performance.Reference;
 using Collapse.Tests.Reference;
 
 namespace Collapse.Tests.Lm;

@@ -1,5 +1,6 @@
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Lm;
+using Collapse.Performance.Reference;
 using Collapse.Tests.Reference;
 using ILGPU;
 using ILGPU.Runtime;

@@ -1,4 +1,5 @@
 using Collapse.Kernels.Lm;
+using Collapse.Performance.Reference;
 using Collapse.Tests.Reference;
 
 namespace Collapse.Tests.Lm;

@@ -1,6 +1,6 @@
 using Collapse.Kernels.Lm;
 
-namespace Collapse.Tests.Reference;
+namespace Collapse.Performance.Reference;
 
 /// <summary>
 /// A plain float64 character GPT, written for clarity, not speed (makemore's Transformer; the
