@@ -18,6 +18,7 @@ public static class CollapseApp
         var run = new Command("run", "Run one experiment's sweep and write its tidy CSV, manifest and figures");
         run.Subcommands.Add(RunGaussianCommand.Build());
         run.Subcommands.Add(RunKdeCommand.Build());
+        run.Subcommands.Add(RunLmCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());

@@ -10,13 +10,13 @@ static class PlotCommand
 {
     public static Command Build()
     {
-        var csv = new Argument<string>("csv") { Description = "A gaussian.csv or kde.csv written by 'collapse run' or 'collapse merge'" };
+        var csv = new Argument<string>("csv") { Description = "A gaussian.csv, kde.csv or lm.csv written by 'collapse run' or 'collapse merge'" };
         var output = new Option<string?>("--out") { Description = "Figure directory (default: figures/ beside the CSV)" };
         var command = new Command("plot", "Redraw the figures of a run from its tidy CSV") { csv, output };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(csv)!;
-            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv or kde.csv of a run");
+            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv or lm.csv of a run");
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
             IReadOnlyList<string> figures;
             try
@@ -28,11 +28,12 @@ static class PlotCommand
                     var samples = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, KdeSweep.SamplesFile);
                     figures = KdeFigures.DrawAll(KdeRow.ReadAll(path), File.Exists(samples) ? KdeFigures.ReadSamples(samples) : [], directory);
                 }
+                else if (header == LmRow.Header) figures = LmFigures.DrawAll(LmRow.ReadAll(path), directory);
                 else figures = GaussianFigures.DrawAll(GaussianRow.ReadAll(path), directory);
             }
             catch (FormatException e)
             {
-                throw new UsageException($"plot: '{path}' is not a gaussian.csv or kde.csv: {e.Message}");
+                throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv or lm.csv: {e.Message}");
             }
             foreach (var f in figures) System.Console.WriteLine($"wrote {f}");
             return 0;

@@ -14,11 +14,12 @@ namespace Collapse.Cli.Commands;
 /// where and how to run (accelerators, shards, output), and the run itself — devices opened, one
 /// sweep per device, progress, the manifest, then the family's figures.
 /// </summary>
-sealed class SweepCommand(string experiment, string kernelsHelp)
+/// <param name="samples">Whether the family takes --samples (the language model's n comes from its corpus instead).</param>
+sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeeds = 100, int defaultIterations = 100, bool samples = true)
 {
     public readonly Option<string> Samples = new("--samples") { Description = "Points per generation n, comma-separated", DefaultValueFactory = _ => "10,32,100,316,1000" };
-    public readonly Option<int> Seeds = new("--seeds") { Description = "Replicates (seeds 0..S-1) per cell", DefaultValueFactory = _ => 100 };
-    public readonly Option<int> Iterations = new("--iterations") { Description = "Model-fitting iterations (1 = the fit on real data)", DefaultValueFactory = _ => 100 };
+    public readonly Option<int> Seeds = new("--seeds") { Description = "Replicates (seeds 0..S-1) per cell", DefaultValueFactory = _ => defaultSeeds };
+    public readonly Option<int> Iterations = new("--iterations") { Description = "Model-fitting iterations (1 = the fit on real data)", DefaultValueFactory = _ => defaultIterations };
     public readonly Option<string> Settings = new("--settings") { Description = "Settings: replace, accumulate, accumulate-subsample", DefaultValueFactory = _ => "replace,accumulate,accumulate-subsample" };
     public readonly Option<uint> Seed = new("--seed") { Description = "Master seed of every random stream", DefaultValueFactory = _ => 0u };
     readonly Option<string> output = new("--out") { Description = "Output directory", DefaultValueFactory = _ => Path.Combine("out", experiment) };
@@ -34,7 +35,7 @@ sealed class SweepCommand(string experiment, string kernelsHelp)
     public Command Command(string description, params Option[] familyOptions)
     {
         var command = new Command(experiment, description);
-        foreach (var option in familyOptions.Concat<Option>([Samples, Seeds, Iterations, Settings, Seed, accelerator, devices, shard, output, force, kernels, allowNonFinite, noFigures]))
+        foreach (var option in familyOptions.Concat<Option>(samples ? [Samples] : []).Concat([Seeds, Iterations, Settings, Seed, accelerator, devices, shard, output, force, kernels, allowNonFinite, noFigures]))
             command.Options.Add(option);
         return command;
     }
@@ -75,6 +76,9 @@ sealed class SweepCommand(string experiment, string kernelsHelp)
     }
 
     public bool AllowNonFinite(ParseResult parse) => parse.GetValue(allowNonFinite);
+
+    /// <summary>The --out directory.</summary>
+    public string OutputDirectory(ParseResult parse) => parse.GetValue(output)!;
 
     /// <summary>Disposes the sweeps, then the devices they ran on.</summary>
     sealed class Disposer(IEnumerable<IDisposable> sweeps, IEnumerable<IDisposable> devices) : IDisposable

@@ -38,6 +38,9 @@ static class ArgumentLists
             ? h
             : throw new UsageException($"{option} '{item}' is not valid: a bandwidth is a positive number (e.g. 0.1) or scott or silverman")).ToList();
 
+    /// <summary>A comma-separated list of names (checked by the caller), lower-cased.</summary>
+    public static IReadOnlyList<string> Names(string option, string text) => [.. Split(option, text).Select(n => n.ToLowerInvariant())];
+
     /// <summary>The --kernels option: auto (SIMD C# on the CPU where it pays) or ilgpu (ILGPU kernels everywhere).</summary>
     public static KernelPath KernelPathOption(string text) => text.Trim().ToLowerInvariant() switch
     {

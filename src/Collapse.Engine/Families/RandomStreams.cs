@@ -20,6 +20,16 @@ public static class RandomStreams
     public const uint SyntheticChoices = 8;
 
     /// <summary>
+    /// The language model's fixed split of its corpus into test and training documents: drawn once
+    /// with master seed 0 and replicate 0 whatever --seed is, so the split belongs to the corpus.
+    /// </summary>
+    public const uint CorpusSplit = 9;
+    /// <summary>A language model's initial weights (PyTorch's default: normals for embeddings, uniforms for linear layers).</summary>
+    public const uint ModelInitNormals = 10, ModelInitUniforms = 11;
+    /// <summary>The order in which a language-model fit visits its training examples (one permutation per epoch).</summary>
+    public const uint TrainingOrder = 12;
+
+    /// <summary>
     /// The Wishart method draws a generation's statistics instead of its points: real data and
     /// synthetic data each get their own pair of streams (normals, chi-squares).
     /// </summary>

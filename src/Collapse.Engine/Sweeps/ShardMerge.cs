@@ -16,8 +16,28 @@ public static class ShardMerge
     {
         "gaussian" when RunManifest.ConfigurationAs<GaussianSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
         "kde" when RunManifest.ConfigurationAs<KdeSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
-        _ => throw new UsageException($"merge: '{directory}' holds a '{experiment}' run, which merge does not know: expected gaussian or kde"),
+        "lm" when LmGrid(configuration) is { } grid => grid,
+        _ => throw new UsageException($"merge: '{directory}' holds a '{experiment}' run, which merge does not know: expected gaussian, kde or lm"),
     };
+
+    /// <summary>
+    /// An LM configuration names its corpus rather than holding it, so its cells come from the JSON:
+    /// settings, then presets (as <see cref="LmSweepConfig.Cells"/> orders them).
+    /// </summary>
+    static (IReadOnlyList<string> Keys, int RowsPerCell)? LmGrid(JsonNode configuration)
+    {
+        try
+        {
+            var presets = configuration["presets"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()).ToList();
+            var settings = configuration["settings"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
+            return ([.. settings.SelectMany(s => presets.Select(p => $"{p},{s}"))],
+                configuration["seeds"]!.GetValue<int>() * configuration["iterations"]!.GetValue<int>());
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
 
     public static RunManifest Merge(IReadOnlyList<string> directories, string output, bool force, string command)
     {

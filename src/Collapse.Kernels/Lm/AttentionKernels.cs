@@ -53,6 +53,61 @@ static class AttentionKernels
     }
 
     /// <summary>
+    /// Attention of one new position per sequence against a key/value cache, for sampling: qkv is the
+    /// new position's [R·B][3C]; cache is [R·B][blockSize][2C] (keys, then values); the item for
+    /// (sequence, head) first stores its head's key and value at <paramref name="position"/>, then
+    /// attends over positions 0 … position exactly as <see cref="Forward"/> does for that query (the
+    /// same operations in the same order, so the same bits); att is scratch of [R·B·NH][blockSize].
+    /// </summary>
+    public static void ForwardCached(Index1D thread, ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> att, ArrayView<float> output,
+        int position, int blockSize, int width, int heads, int stride)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var items = output.Length / hs; // R·B·NH
+        for (long item = thread; item < items; item += stride)
+        {
+            var h = (int)(item % heads);
+            var sequence = item / heads;
+            var q = sequence * 3 * width + (long)h * hs;
+            var entries = sequence * blockSize * 2 * width;
+            var here = entries + (long)position * 2 * width + (long)h * hs;
+            for (var i = 0; i < hs; i++)
+            {
+                cache[here + i] = qkv[q + width + i];
+                cache[here + width + i] = qkv[q + 2 * width + i];
+            }
+            var a = item * blockSize;
+            var max = float.NegativeInfinity;
+            for (var t2 = 0; t2 <= position; t2++)
+            {
+                var k = entries + (long)t2 * 2 * width + (long)h * hs;
+                var dot = 0.0f;
+                for (var i = 0; i < hs; i++) dot += qkv[q + i] * cache[k + i];
+                dot *= scale;
+                att[a + t2] = dot;
+                max = MathF.Max(max, dot);
+            }
+            var sum = 0.0f;
+            for (var t2 = 0; t2 <= position; t2++)
+            {
+                var e = MathF.Exp(att[a + t2] - max);
+                att[a + t2] = e;
+                sum += e;
+            }
+            var inverse = 1.0f / sum;
+            for (var t2 = 0; t2 <= position; t2++) att[a + t2] *= inverse;
+            var y = sequence * width + (long)h * hs;
+            for (var i = 0; i < hs; i++)
+            {
+                var sumY = 0.0f;
+                for (var t2 = 0; t2 <= position; t2++) sumY += att[a + t2] * cache[entries + (long)t2 * 2 * width + width + (long)h * hs + i];
+                output[y + i] = sumY;
+            }
+        }
+    }
+
+    /// <summary>
     /// Backward through the softmax: datt[t2] = dy_t·v_t2, then
     /// dpre[t][t2] = att[t][t2]·(datt[t2] − Σ_j att[t][j]·datt[j])·(1/√hs), written to dpre (same shape
     /// as att). One item per att row.

@@ -31,6 +31,25 @@ static class EmbeddingKernels
     }
 
     /// <summary>
+    /// The embedding of one position only, for cached sampling: out[r][b][c] = wte[token at position][c]
+    /// + wpe[position][c], tokens [R][B][tokenStride]; one item per output number.
+    /// </summary>
+    public static void ForwardAt(Index1D thread, ArrayView<int> tokens, int tokenStride, ArrayView<float> parameters, long wte, long wpe,
+        long parameterCount, ArrayView<float> output, int batch, int position, int width, int stride)
+    {
+        var total = output.Length;
+        for (long item = thread; item < total; item += stride)
+        {
+            var row = item / width; // r·B + b
+            var c = (int)(item - row * width);
+            var r = row / batch;
+            var token = tokens[row * tokenStride + position];
+            output[item] = parameters[r * parameterCount + wte + (long)token * width + c]
+                         + parameters[r * parameterCount + wpe + (long)position * width + c];
+        }
+    }
+
+    /// <summary>
     /// dwte[v][c] = Σ over positions holding token v of dout[·][c], one item per (replicate, v, c),
     /// each scanning its replicate's B·T tokens: no atomics, so the sum's order is fixed.
     /// Overwrites (the embedding is used once per step). Items: R·V·C.

@@ -382,12 +382,19 @@ public sealed class GptModel : IDisposable
 
     /// <summary>
     /// <paramref name="count"/> sequences per replicate, generated one token at a time from the
-    /// start token (makemore's generate: the whole prefix is run again at every step) at a
+    /// start token at a
     /// temperature (0: argmax), each ending at its first end token or at the block's end.
     /// Returns the token rows [R][count][BlockSize] (start token first, 0 after the end); sequence
     /// i of replicate r depends only on (stream, firstReplicate + r, i), not on the batching.
     /// </summary>
-    public int[] Sample(int count, float temperature, RandomStream stream, int firstReplicate = 0)
+    public int[] Sample(int count, float temperature, RandomStream stream, int firstReplicate = 0) =>
+        SampleCached(count, temperature, stream, firstReplicate);
+
+    /// <summary>
+    /// <see cref="Sample"/> as makemore runs it: the whole prefix is run again at every step, T(T−1)/2
+    /// positions per sequence instead of T − 1. Kept as the reference the cached sampler is tested against.
+    /// </summary>
+    public int[] SampleFullPrefix(int count, float temperature, RandomStream stream, int firstReplicate = 0)
     {
         if (!(temperature >= 0)) throw new ArgumentException($"temperature {temperature}: must be ≥ 0");
         var T = Config.BlockSize;
@@ -409,6 +416,80 @@ public sealed class GptModel : IDisposable
         }
         return rows;
     }
+
+    /// <summary>
+    /// The sampler with a key/value cache: each step runs only the newest position through the model
+    /// (its embedding, then every block on one row per sequence, attention against the keys and values
+    /// of the positions before it, kept per block), so a sequence costs T − 1 positions, not T(T−1)/2.
+    /// Every row operation is the one the full forward applies to that position, so the tokens are the
+    /// same as <see cref="SampleFullPrefix"/>'s (tested).
+    /// </summary>
+    public int[] SampleCached(int count, float temperature, RandomStream stream, int firstReplicate = 0)
+    {
+        if (!(temperature >= 0)) throw new ArgumentException($"temperature {temperature}: must be ≥ 0");
+        var (T, C, NH, V, R) = (Config.BlockSize, Config.Width, Config.Heads, Config.Vocab, Replicates);
+        kvCache ??= [.. Enumerable.Range(0, Config.Layers).Select(_ => Floats((long)R * SampleBatch * T * 2 * C))];
+        sampleTokens ??= Ints((long)R * SampleBatch * T);
+        var rows = new int[(long)R * count * T];
+        var p = Parameters;
+        for (var start = 0; start < count; start += SampleBatch)
+        {
+            var size = Math.Min(SampleBatch, count - start);
+            ArrayView<int> view = sampleTokens.View.SubView(0, (long)R * size * T);
+            view.MemSetToZero();
+            (batch, time, tokenStride) = (size, 1, T);
+            long N = size;
+            for (var position = 1; position < T; position++)
+            {
+                kernels.EncoderForwardAt(view, T, p, Layout, Shape(encoded, C), size, position - 1);
+                var x = Shape(encoded, C);
+                for (var l = 0; l < Config.Layers; l++)
+                {
+                    var (o, a) = (Layout.Block(l), blocks[l]);
+                    kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
+                    kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
+                    kernels.AttentionForwardCached(Shape(a.Qkv, 3 * C), kvCache[l].View.SubView(0, (long)R * size * T * 2 * C),
+                        a.Att.View.SubView(0, (long)R * size * NH * T), Shape(a.AttentionOut, C), position - 1, T, C, NH);
+                    kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
+                    kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
+                    kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
+                    kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
+                    kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
+                    kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
+                    kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
+                    x = Shape(a.Output, C);
+                }
+                kernels.LayerNormForward(x, p, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
+                kernels.MatMulForward(Shape(lnf, C), p, Layout.Head, -1, Shape(logits, V), R, N, C, V);
+                kernels.SampleStep(Shape(logits, V), view, stream, firstReplicate, start, size, T, position, V, temperature, logitsTime: 1);
+            }
+            accelerator.Synchronize();
+            var chunk = ToHost(view);
+            for (var r = 0; r < R; r++)
+                Array.Copy(chunk, (long)r * size * T, rows, ((long)r * count + start) * T, (long)size * T);
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Sequences per replicate one cached sampling chunk holds: a step runs one position per sequence,
+    /// so the activation buffers (sized for <see cref="MaxBatch"/> sequences of T positions) hold T times
+    /// more sequences than a full forward; 4 × MaxBatch keeps the key/value cache modest while cutting
+    /// the launches per sampled name 4× (launch overhead dominated the cached sampler on the CPU).
+    /// </summary>
+    public int SampleBatch => (int)Math.Min((long)MaxBatch * Config.BlockSize, 4L * MaxBatch);
+
+    /// <summary>Bytes the cached sampler adds per replicate (its key/value cache and token rows), allocated on first use.</summary>
+    public static long SamplerBytesPerReplicate(GptConfig config, int maxBatch)
+    {
+        var chunk = Math.Min((long)maxBatch * config.BlockSize, 4L * maxBatch);
+        return chunk * config.BlockSize * (4L * 2 * config.Width * config.Layers + 4);
+    }
+
+    // Per block, the keys and values of the positions sampled so far, [R][SampleBatch][T][2C], and the
+    // rows being sampled, [R][SampleBatch][T]; allocated by the first cached sample.
+    MemoryBuffer1D<float, Stride1D.Dense>[]? kvCache;
+    MemoryBuffer1D<int, Stride1D.Dense>? sampleTokens;
 
     static T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
     {

@@ -57,7 +57,9 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, ArrayView<float>, ArrayView<double>, long, int, int> normPartials;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, int, double, int> clipScale;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWStep, long, int> adamW;
-    readonly Action<Index1D, ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, float, int> sampleStep;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, int, float, int> sampleStep;
+    readonly Action<Index1D, ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int> encoderForwardAt;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> attentionForwardCached;
 
     public LmKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
@@ -84,7 +86,9 @@ public sealed unsafe partial class LmKernels
         normPartials = Load<ArrayView<float>, ArrayView<double>, long, int, int>(AdamWKernels.NormPartials);
         clipScale = Load<ArrayView<double>, ArrayView<double>, ArrayView<float>, int, double, int>(AdamWKernels.ClipScale);
         adamW = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamWStep, long, int>(AdamWKernels.Update);
-        sampleStep = Load<ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, float, int>(SamplerKernels.Step);
+        sampleStep = Load<ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, int, float, int>(SamplerKernels.Step);
+        encoderForwardAt = Load<ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int>(EmbeddingKernels.ForwardAt);
+        attentionForwardCached = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(AttentionKernels.ForwardCached);
     }
 
     // ------------------------------------------------------------------ embeddings
@@ -421,12 +425,82 @@ public sealed unsafe partial class LmKernels
     /// Next token at <paramref name="position"/> for every row of tokens [R][B][blockSize], from logits
     /// [R][B][position][V]; see <see cref="SamplerKernels.Step"/>.
     /// </summary>
+    /// <param name="logitsTime">Positions per sequence in <paramref name="logits"/> (null: position, a forward over the whole prefix; 1 after a cached step).</param>
     public void SampleStep(ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate, long firstSequence,
-        int batch, int blockSize, int position, int vocab, float temperature)
+        int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null)
     {
         var sequences = tokens.Length / blockSize;
-        sampleStep(Threads(sequences), logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, vocab,
-            temperature, Threads(sequences));
+        // Each sequence's step touches its V logits twice (exp of each): split by that work, not by the sequence count.
+        var threads = OnHost ? (int)Math.Min(sequences, Threads(sequences * vocab)) : Threads(sequences);
+        sampleStep(threads, logits, tokens, stream, firstReplicate, firstSequence, batch, blockSize, position, logitsTime ?? position, vocab,
+            temperature, threads);
+    }
+
+    /// <summary>Token + position embedding of position <paramref name="position"/> of every row of tokens [R][B][tokenStride], into [R][B][C].</summary>
+    public void EncoderForwardAt(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> output,
+        int batch, int position) =>
+        encoderForwardAt(Threads(output.Length), tokens, tokenStride, p.View, layout.TokenEmbedding, layout.PositionEmbedding, p.Count,
+            output, batch, position, layout.Config.Width, Threads(output.Length));
+
+    /// <summary>One new position's attention against the key/value cache [R·B][blockSize][2C] (which it extends); see <see cref="AttentionKernels.ForwardCached"/>.</summary>
+    public void AttentionForwardCached(ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> att, ArrayView<float> output,
+        int position, int blockSize, int width, int heads)
+    {
+        var items = output.Length / (width / heads);
+        if (OnHost)
+        {
+            float* q = Ptr(qkv), kv = Ptr(cache), a = Ptr(att), y = Ptr(output);
+            HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
+            {
+                for (var item = first; item < first + n; item++) AttentionCachedOnHost(q, kv, a, y, item, position, blockSize, width, heads);
+            });
+            return;
+        }
+        attentionForwardCached(Threads(items), qkv, cache, att, output, position, blockSize, width, heads, Threads(items));
+    }
+
+    /// <summary><see cref="AttentionKernels.ForwardCached"/>'s item as pointer C# (the same operations in the same order).</summary>
+    static void AttentionCachedOnHost(float* qkv, float* cache, float* att, float* output, long item, int position, int blockSize, int width, int heads)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var h = (int)(item % heads);
+        var sequence = item / heads;
+        var q = qkv + sequence * 3 * width + (long)h * hs;
+        var entries = cache + sequence * blockSize * 2 * width;
+        var here = entries + (long)position * 2 * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            here[i] = q[width + i];
+            here[width + i] = q[2 * width + i];
+        }
+        var a = att + item * blockSize;
+        var max = float.NegativeInfinity;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var k = entries + (long)t2 * 2 * width + (long)h * hs;
+            var dot = 0.0f;
+            for (var i = 0; i < hs; i++) dot += q[i] * k[i];
+            dot *= scale;
+            a[t2] = dot;
+            max = MathF.Max(max, dot);
+        }
+        var sum = 0.0f;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var e = MathF.Exp(a[t2] - max);
+            a[t2] = e;
+            sum += e;
+        }
+        var inverse = 1.0f / sum;
+        for (var t2 = 0; t2 <= position; t2++) a[t2] *= inverse;
+        var y = output + sequence * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            var sumY = 0.0f;
+            for (var t2 = 0; t2 <= position; t2++) sumY += a[t2] * entries[(long)t2 * 2 * width + width + (long)h * hs + i];
+            y[i] = sumY;
+        }
     }
 
     public void Synchronize() => accelerator.Synchronize();

@@ -14,14 +14,15 @@ static class SamplerKernels
     public const int EndToken = 0;
 
     /// <summary>
-    /// Logits are [R][B][T][V] from a forward over the first T = position positions. Temperature 0
+    /// Logits are [R][B][T][V] from a forward over T = <paramref name="logitsTime"/> positions, the last
+    /// being position − 1 (T = position for a forward over the whole prefix, 1 for a cached step). Temperature 0
     /// takes the argmax (the first maximum), the limit of temperature → 0. Otherwise the token is
     /// the first whose cumulative probability exceeds u·Σ, u uniform in [0, 1) with 53 bits, number
     /// (firstSequence + b)·blockSize + position of replicate firstReplicate + r's stream, so the
     /// names drawn do not depend on how sequences are batched. One item per sequence.
     /// </summary>
     public static void Step(Index1D thread, ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate,
-        long firstSequence, int batch, int blockSize, int position, int vocab, float temperature, int stride)
+        long firstSequence, int batch, int blockSize, int position, int logitsTime, int vocab, float temperature, int stride)
     {
         var sequences = tokens.Length / blockSize;
         for (long s = thread; s < sequences; s += stride)
@@ -34,7 +35,7 @@ static class SamplerKernels
                 tokens[row + position] = EndToken;
                 continue;
             }
-            var x = (s * position + position - 1) * vocab;
+            var x = (s * logitsTime + logitsTime - 1) * vocab;
             var best = 0;
             var max = logits[x];
             for (var v = 1; v < vocab; v++)

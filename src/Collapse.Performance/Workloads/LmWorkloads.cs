@@ -233,10 +233,12 @@ public sealed class LmOperationWorkload : IKernelWorkload
 }
 
 /// <summary>
-/// Sampling names: <see cref="GptModel.Sample"/> draws a batch of names per replicate at
+/// Sampling names: <see cref="GptModel.SampleFullPrefix"/> draws a batch of names per replicate at
 /// temperature 1, one launch sequence per position (the prefix rerun each step, as makemore's
 /// generate does); its peer runs the float64 reference GPT the same way, replicate by replicate,
 /// drawing each character from the softmax. Work: names (of at most block size − 1 characters).
+/// (<see cref="GptModel.Sample"/> itself now keeps a key/value cache; LmSamplerCacheBenchmark
+/// compares the two.)
 /// </summary>
 public sealed class LmSamplingWorkload : IKernelWorkload
 {
@@ -263,7 +265,7 @@ public sealed class LmSamplingWorkload : IKernelWorkload
 
     public void Run()
     {
-        model.Sample(count, 1f, new Kernels.Random.RandomStream(2, 0, (uint)++draws, 3));
+        model.SampleFullPrefix(count, 1f, new Kernels.Random.RandomStream(2, 0, (uint)++draws, 3));
         accelerator.Synchronize();
     }
 

@@ -22,6 +22,30 @@ public class MalformedInputFuzzTests
     static readonly string[] BadDevices = ["gpu", "cpu,", ",", "auto", "cpu:x", "cuda:7", "cpu;cpu", ""];
     static readonly string[] BadAccelerators = ["gpu", "cpu:x", "cpu:-1", "cuda:", ":", "cpu:1", "tpu", ""];
 
+    /// <summary>Corpus files no run can use: missing, empty, blank, one document, a document too long for --block-size 6 … (the valid run's is 8).</summary>
+    static readonly string[] BadCorpora = MakeBadCorpora();
+
+    static string[] MakeBadCorpora()
+    {
+        var directory = CliRunner.TemporaryDirectory();
+        Directory.CreateDirectory(directory);
+        string File(string name, string text)
+        {
+            var path = Path.Combine(directory, name);
+            System.IO.File.WriteAllText(path, text);
+            return path;
+        }
+        return [Path.Combine(directory, "missing.txt"), File("empty.txt", ""), File("blank.txt", "\n  \n\t\n"), File("one.txt", "anna\n"),
+            File("long.txt", "anna\nbob\n" + new string('x', 300) + "\n"), InvalidUtf8(directory), directory];
+    }
+
+    static string InvalidUtf8(string directory)
+    {
+        var path = Path.Combine(directory, "invalid-utf8.txt");
+        System.IO.File.WriteAllBytes(path, [(byte)'a', (byte)'\n', 0xff, 0xfe, (byte)'\n', (byte)'b', (byte)'\n']);
+        return path;
+    }
+
     /// <summary>(option, malformed values) per command; every value is invalid for its option.</summary>
     static readonly Dictionary<string, (string Option, string[] Values)[]> Mutations = new()
     {
@@ -38,20 +62,33 @@ public class MalformedInputFuzzTests
             ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--seed", ["-1", "x", "4294967296", ""]),
             ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
         ],
+        ["lm"] =
+        [
+            ("--preset", ["huge", "", ",", "tiny,tiny", "tiny;makemore", "Tiny2"]), ("--layers", ["0", "-1", "x", "65", ""]),
+            ("--width", ["7", "0", "-1", "abc", "5000"]), ("--heads", ["0", "3", "-2", "x", "16"]), ("--batch", ["0", "-3", "x", "65537"]),
+            ("--lr", ["0", "-1", "nan", "inf", "x", ""]), ("--steps", ["0", "-1", "x", "2147483648"]), ("--train-size", ["0", "-1", "99999999", "x"]),
+            ("--block-size", ["0", "1", "3", "257", "x"]), ("--corpus", BadCorpora), ("--seeds", [.. BadIntegers, "0"]), ("--iterations", [.. BadIntegers, "0"]),
+            ("--settings", BadNames), ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
+            ("--shard", BadShards), ("--devices", BadDevices),
+        ],
     };
 
     static readonly Dictionary<string, string[]> Valid = new()
     {
         ["gaussian"] = ["--dims", "2", "--samples", "5", "--seeds", "1", "--iterations", "1", "--no-figures"],
         ["kde"] = ["--datasets", "moons", "--bandwidths", "0.5", "--samples", "5", "--seeds", "1", "--iterations", "1", "--test-size", "5", "--no-figures"],
+        ["lm"] = ["--preset", "tiny", "--layers", "1", "--width", "8", "--heads", "2", "--batch", "4", "--lr", "0.01", "--steps", "1", "--train-size", "8",
+            "--block-size", "16", "--seeds", "1", "--iterations", "1", "--no-figures"],
     };
 
     /// <summary>Malformed shapes beyond bad values: unknown options and commands, missing values.</summary>
     static readonly string[][] Shapes =
     [
         ["run", "qde"], ["run"], ["rn", "kde"], ["run", "kde", "--bogus", "1"], ["run", "kde", "--seeds"], ["run", "gaussian", "--dims"],
-        ["run", "kde", "extra-argument"], ["plot"], ["run", "gaussian", "--seeds", "1", "--seeds", "2", "--dims", "0"],
+        ["run", "kde", "extra-argument"], ["plot"], ["run", "lm", "--samples", "5"], ["run", "lm", "--preset"], ["run", "gaussian", "--seeds", "1", "--seeds", "2", "--dims", "0"],
     ];
+
+    static readonly string[] Commands = ["gaussian", "kde", "lm"];
 
     [Fact]
     public void Thousands_of_malformed_command_lines_exit_2_with_one_message_and_write_nothing()
@@ -68,7 +105,7 @@ public class MalformedInputFuzzTests
                 if (i < Shapes.Length) args = Shapes[i];
                 else
                 {
-                    var command = random.Next(2) == 0 ? "gaussian" : "kde";
+                    var command = Commands[random.Next(Commands.Length)];
                     var options = new List<(string, string)>();
                     for (var k = 0; k < Valid[command].Length - 1; k += 2) options.Add((Valid[command][k], Valid[command][k + 1]));
                     var mutations = Mutations[command];

@@ -104,4 +104,27 @@ public class SamplerTests
         using var large = Model("cpu", KernelPath.Auto, R, count, 4);
         Assert.Equal(large.Sample(count, 1.0f, Stream), small.Sample(count, 1.0f, Stream));
     }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
+    public void The_key_value_cache_sampler_draws_the_same_tokens_as_rerunning_the_prefix(string device, KernelPath path)
+    {
+        // Small weights: soft distributions, so names of every length and many distinct paths are drawn.
+        const int R = 3, count = 150; // three cached chunks of up to 64 (4 × maxBatch), ten full-prefix chunks of 16
+        using var model = new GptModel(LmTestKit.Kernels(device, path), Config, new GptTraining(1, 1e-3), R, maxBatch: 16);
+        model.SetParameters(LmTestKit.Uniforms(5, R * model.Layout.Count, 0.6f));
+        foreach (var temperature in new[] { 1.0f, 0.5f, 0.0f })
+        {
+            var full = model.SampleFullPrefix(count, temperature, Stream, firstReplicate: 2);
+            var cached = model.SampleCached(count, temperature, Stream, firstReplicate: 2);
+            Assert.Equal(full, cached);
+            if (temperature == 1.0f)
+            {
+                var lengths = Enumerable.Range(0, R * count).Select(i => TokenSet.Sequence(full.AsSpan(i * Config.BlockSize, Config.BlockSize)).Length).ToList();
+                Assert.True(lengths.Distinct().Count() >= 3, $"lengths {string.Join(',', lengths.Distinct())}: too few kinds of sequence to test");
+            }
+        }
+        // Sample is the cached sampler.
+        Assert.Equal(model.SampleFullPrefix(7, 1.0f, Stream), model.Sample(7, 1.0f, Stream));
+    }
 }

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Collapse.Cli.Console;
+using Collapse.Cli.Figures;
+using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Results;
+using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Lm;
+
+namespace Collapse.Cli.Commands;
+
+/// <summary><c>collapse run lm</c>: the character-level language model refitted on its own samples (paper's setting C).</summary>
+static class RunLmCommand
+{
+    public static Command Build()
+    {
+        var presets = new Option<string>("--preset") { Description = "Model presets, comma-separated: makemore (4 layers, width 64, 4 heads, batch 32, lr 5e-4), tiny (2 layers, width 32, 4 heads, batch 32, lr 2e-3)", DefaultValueFactory = _ => "tiny" };
+        var layers = new Option<int?>("--layers") { Description = "Transformer blocks (overrides every preset's)" };
+        var width = new Option<int?>("--width") { Description = "Embedding width (overrides every preset's; divisible by --heads)" };
+        var heads = new Option<int?>("--heads") { Description = "Attention heads (overrides every preset's)" };
+        var batch = new Option<int?>("--batch") { Description = "Documents per training step (overrides every preset's)" };
+        var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (overrides every preset's)" };
+        var steps = new Option<int?>("--steps") { Description = "AdamW steps per fit (default: one epoch over the fit's documents, ⌈documents / batch⌉)" };
+        var trainSize = new Option<int?>("--train-size") { Description = "n: real training documents per seed (a fixed random subset of the training split) and synthetic documents sampled per iteration (default: the whole training split)" };
+        var corpus = new Option<string?>("--corpus") { Description = "A one-document-per-line UTF-8 file instead of the embedded names.txt (vocabulary from the data; min(1,000, 10%) of its lines held out for testing)" };
+        var blockSize = new Option<int?>("--block-size") { Description = "Block size (default: longest document + 1); a longer document is an error naming its line" };
+        var sweep = new SweepCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere",
+            defaultSeeds: 3, defaultIterations: 5, samples: false);
+        var command = sweep.Command("A character-level transformer refitted on its own samples (paper's setting C)",
+            presets, layers, width, heads, batch, lr, steps, trainSize, corpus, blockSize);
+        command.SetAction(parse =>
+        {
+            var data = parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+            var models = ArgumentLists.Names("--preset", parse.GetValue(presets)!).Select(name =>
+            {
+                var preset = GptPreset.All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new UsageException($"--preset '{name}' is not valid: expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
+                var model = LmModel.From(preset);
+                return model with
+                {
+                    Layers = parse.GetValue(layers) ?? model.Layers,
+                    Width = parse.GetValue(width) ?? model.Width,
+                    Heads = parse.GetValue(heads) ?? model.Heads,
+                    Batch = parse.GetValue(batch) ?? model.Batch,
+                    LearningRate = parse.GetValue(lr) ?? model.LearningRate,
+                };
+            }).ToList();
+            var config = new LmSweepConfig
+            {
+                Corpus = data,
+                Presets = models,
+                Settings = SweepCommand.SettingList(parse, sweep.Settings),
+                Seeds = parse.GetValue(sweep.Seeds),
+                Iterations = parse.GetValue(sweep.Iterations),
+                TrainSize = parse.GetValue(trainSize),
+                Steps = parse.GetValue(steps),
+                Seed = parse.GetValue(sweep.Seed),
+            };
+            config.Validate();
+            var names = Path.Combine(sweep.OutputDirectory(parse), LmSweep.NamesFolder);
+            return sweep.Run<LmCell, LmSweep>(parse,
+                (device, path) => new LmSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse), NamesDirectory = names },
+                (_, figures, _) => LmFigures.DrawAll(LmRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, LmSweep.CsvFile)), figures).Count);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,59 @@
+using Collapse.Kernels.Random;
+
+namespace Collapse.Engine.Families.Lm;
+
+/// <summary>
+/// Documents (names) per replicate as token sequences without start or end token, on the host:
+/// a language model's data are small beside its activations, and training gathers its batches on
+/// the host anyway. Immutable, so one batch may be handed out more than once.
+/// </summary>
+public sealed class NamesBatch(int[][][] names) : IDataBatch
+{
+    /// <summary>[replicate][document] → tokens.</summary>
+    public int[][][] Names { get; } = names.Length > 0 && names.All(r => r.Length == names[0].Length)
+        ? names : throw new ArgumentException("every replicate must hold the same number of documents", nameof(names));
+
+    public int Count => Names[0].Length;
+
+    public int Replicates => Names.Length;
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Accumulate-Subsample's pool of documents: every generation so far, per replicate.</summary>
+public sealed class NamesPool(int replicates, long capacity, uint seed, int firstReplicate) : IDataPool
+{
+    readonly List<int[]>[] pool = [.. Enumerable.Range(0, replicates).Select(_ => new List<int[]>())];
+
+    public long Size => pool[0].Count;
+
+    public void Add(IDataBatch batch)
+    {
+        if (batch is not NamesBatch names || names.Replicates != replicates)
+            throw new ArgumentException($"a names pool of {replicates} replicates holds names batches of as many", nameof(batch));
+        if (Size + names.Count > capacity) throw new InvalidOperationException($"pool capacity {capacity} exceeded");
+        for (var r = 0; r < replicates; r++) pool[r].AddRange(names.Names[r]);
+    }
+
+    /// <summary>
+    /// count documents per replicate without replacement, replicate r drawing from
+    /// (seed, firstReplicate + r, iteration, <see cref="RandomStreams.Subsample"/>) as the point pools do.
+    /// </summary>
+    public IDataBatch Subsample(int count, int iteration)
+    {
+        if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
+        var names = new int[replicates][][];
+        Parallel.For(0, replicates, r =>
+        {
+            var stream = new RandomStream(seed, (uint)(firstReplicate + r), (uint)iteration, RandomStreams.Subsample);
+            names[r] = [.. HostSampling.WithoutReplacement(stream, (int)Size, count).Select(i => pool[r][i])];
+        });
+        return new NamesBatch(names);
+    }
+
+    public void Dispose()
+    {
+    }
+}

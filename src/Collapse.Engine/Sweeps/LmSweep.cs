@@ -1,0 +1,152 @@
+using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Results;
+using Collapse.Engine.Scenarios;
+using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Lm;
+
+namespace Collapse.Engine.Sweeps;
+
+/// <summary>
+/// Runs every (setting, preset) cell of a language-model sweep over all seeds into <c>lm.csv</c>
+/// lines, batching as many seeds per <see cref="GptModel"/> as the memory budget allows. Numbers do
+/// not depend on the batching. With <see cref="NamesDirectory"/> set, each cell also writes
+/// <c>NAME/&lt;preset&gt;-&lt;setting&gt;.txt</c>: 20 of seed 0's real training documents, then 20 of
+/// the documents each iteration's model samples.
+/// </summary>
+public sealed class LmSweep : ISweep<LmCell>
+{
+    public const string CsvFile = "lm.csv";
+    public const string NamesFolder = "names";
+    public const int NamesShown = 20;
+
+    /// <summary>Sequences per replicate one forward holds when evaluating and sampling.</summary>
+    public const int ForwardBatch = 256;
+
+    readonly ComputeDevice device;
+    readonly LmSweepConfig config;
+    readonly LmKernels kernels;
+
+    public LmSweep(ComputeDevice device, LmSweepConfig config, KernelPath path = KernelPath.Auto)
+    {
+        config.Validate();
+        (this.device, this.config) = (device, config);
+        kernels = new LmKernels(device.Accelerator, path);
+        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(4L << 30, device.Accelerator.MemorySize / 4);
+        Cells = [.. config.Cells()];
+    }
+
+    public ComputeDevice Device => device;
+    public string Experiment => "lm";
+    public string CsvName => CsvFile;
+    public string Header => LmRow.Header;
+    public object Configuration => config;
+    public int RowsPerCell => config.Seeds * config.Iterations;
+    public string KernelDescription => kernels.UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu";
+    public IReadOnlyList<LmCell> Cells { get; }
+    public string Key(LmCell cell) => cell.Key;
+    public string SettingName(LmCell cell) => cell.Setting.Name();
+    public void CheckFits(LmCell cell) => BatchSize(cell);
+
+    /// <summary>Memory one batch may use.</summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
+    public bool AllowNonFinite { get; init; }
+
+    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
+    public int? ReplicatesPerBatch { get; init; }
+
+    /// <summary>Where the per-cell files of sampled names go (null: none are written).</summary>
+    public string? NamesDirectory { get; init; }
+
+    /// <summary>Estimated bytes one replicate of a cell needs: weights, gradients and AdamW moments, activations at the forward batch, the sampler's key/value cache, and its documents.</summary>
+    public long BytesPerReplicate(LmCell cell)
+    {
+        var model = cell.Preset;
+        var gpt = model.Config(config.Corpus);
+        long parameters = new GptLayout(gpt).Count;
+        var (c, t, nh, v) = ((long)gpt.Width, (long)gpt.BlockSize, (long)gpt.Heads, (long)gpt.Vocab);
+        var perPosition = gpt.Layers * (18 * c + 2 * nh * t + 4) + 16 * c + nh * t + 2 * v + 8;
+        var rows = (long)Math.Max(ForwardBatch, model.Batch) * t;
+        var documents = (long)config.N * (cell.Setting == Setting.Replace ? 3 : config.Iterations + 2);
+        return 16 * parameters + 4 * rows * perPosition + GptModel.SamplerBytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch))
+            + documents * (2 * 4 * t + 64);
+    }
+
+    /// <summary>Seeds per batch for a cell: bounded by the memory each replicate needs.</summary>
+    public int BatchSize(LmCell cell)
+    {
+        if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
+        var perReplicate = BytesPerReplicate(cell);
+        var usable = MemoryBudget.Usable(device);
+        if (perReplicate > usable)
+            throw new UsageException($"cell {cell} needs an estimated {perReplicate / 1e9:F1} GB for a single seed, more than " +
+                $"{(device.IsCpu ? "this machine" : device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower --train-size, --iterations or the model's size");
+        return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
+    }
+
+    /// <summary>A family for one batch of a cell's seeds.</summary>
+    public LmFamily Family(LmCell cell, int replicates, int first) => new(kernels, config.Corpus, cell.Preset.Config(config.Corpus),
+        cell.Preset.Training, replicates, first, config.Seed, config.N, config.Steps, ForwardBatch);
+
+    IReadOnlyList<string> ISweep<LmCell>.RunCell(LmCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+
+    /// <summary>Runs one cell for every seed and returns its rows ordered by seed, then iteration.</summary>
+    public List<LmRow> RunCell(LmCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
+    {
+        var rows = new LmRow[config.Seeds * config.Iterations];
+        var batch = BatchSize(cell);
+        var decode = config.Corpus.Corpus;
+        for (var first = 0; first < config.Seeds; first += batch)
+        {
+            var replicates = Math.Min(batch, config.Seeds - first);
+            using var family = Family(cell, replicates, first);
+            var shown = new List<string>();
+            if (first == 0)
+            {
+                using var real = (NamesBatch)family.DrawReal(config.N);
+                shown.Add($"# {NamesShown} documents of seed 0, preset {cell.Preset.Name}, setting {cell.Setting.Name()}: real training data, then what each iteration's model samples (temperature 1)");
+                shown.Add("real");
+                shown.AddRange(real.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
+            }
+            ScenarioRunner.Run(cell.Setting, family, config.N, config.Iterations, (t, metrics) =>
+            {
+                for (var r = 0; r < replicates; r++)
+                {
+                    var seed = first + r;
+                    var row = new LmRow(cell.Preset.Name, cell.Setting, seed, t, family.LastFitDocuments, family.LastFitSteps,
+                        metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]);
+                    if (!AllowNonFinite && row.NonFinite() is { } bad)
+                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
+                    rows[seed * config.Iterations + t - 1] = row;
+                }
+                if (first == 0 && family.LastSample is { } sample)
+                {
+                    shown.Add($"iteration {t}");
+                    shown.AddRange(sample.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
+                }
+                onReplicateIterations?.Invoke(replicates);
+            }, cancellation);
+            if (first == 0 && NamesDirectory is not null) WriteNames(cell, shown);
+        }
+        return [.. rows];
+    }
+
+    /// <summary>One document per line, indented; a sampled empty document (the end token first) spelled out.</summary>
+    static string Shown(string document) => document.Length == 0 ? "  (empty)" : "  " + document;
+
+    void WriteNames(LmCell cell, List<string> lines)
+    {
+        Directory.CreateDirectory(NamesDirectory!);
+        var path = Path.Combine(NamesDirectory!, $"{cell.Preset.Name}-{cell.Setting.Name()}.txt");
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, lines);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json.Serialization;
+using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Scenarios;
+using Collapse.Kernels.Lm;
+
+namespace Collapse.Engine.Sweeps;
+
+/// <summary>
+/// A model size and training recipe as a sweep runs it: a named <see cref="GptPreset"/> with the
+/// command line's overrides applied (the CSV's <c>preset</c> column carries the name; the manifest the numbers).
+/// </summary>
+public sealed record LmModel(string Name, int Layers, int Width, int Heads, int Batch, double LearningRate)
+{
+    public static LmModel From(GptPreset preset) =>
+        new(preset.Name, preset.Layers, preset.Width, preset.Heads, preset.Training.Batch, preset.Training.LearningRate);
+
+    public GptConfig Config(LmCorpus corpus) => new(corpus.VocabularySize, corpus.BlockSize, Layers, Width, Heads);
+
+    public GptTraining Training => new(Batch, LearningRate);
+}
+
+/// <summary>
+/// The grid of a language-model sweep (DESIGN.md, section C): cells are (setting, preset), each run
+/// for every seed over <see cref="Iterations"/> model-fitting iterations.
+/// </summary>
+public sealed record LmSweepConfig
+{
+    /// <summary>The corpus and its split (recorded in the manifest by source, hash and sizes).</summary>
+    [JsonIgnore]
+    public LmCorpus Corpus { get; init; } = null!;
+
+    public IReadOnlyList<LmModel> Presets { get; init; } = [LmModel.From(GptPreset.Tiny)];
+    public IReadOnlyList<Setting> Settings { get; init; } = Scenarios.Settings.All;
+    public int Seeds { get; init; } = 3;
+    public int Iterations { get; init; } = 5;
+
+    /// <summary>n: real training documents per seed, and synthetic documents sampled per iteration (null: the whole training split).</summary>
+    public int? TrainSize { get; init; }
+
+    /// <summary>AdamW steps per fit (null: one epoch over the fit's documents).</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Master seed: the first key word of every random stream (not of the corpus split).</summary>
+    public uint Seed { get; init; }
+
+    public string CorpusSource => Corpus.Source;
+    public string CorpusSha256 => Corpus.Sha256;
+    public int BlockSize => Corpus.BlockSize;
+    public int Vocabulary => Corpus.VocabularySize;
+    public int TestDocuments => Corpus.Test.Count;
+
+    /// <summary>n as run: <see cref="TrainSize"/>, or the training split's size.</summary>
+    public int N => TrainSize ?? Corpus.Train.Count;
+
+    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (Corpus is null) throw new InvalidOperationException("an LM sweep needs a corpus");
+        if (Presets.Count == 0) throw new UsageException($"--preset is empty: expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
+        if (Presets.Select(p => p.Name).Distinct().Count() != Presets.Count) throw new UsageException("--preset lists a preset twice");
+        foreach (var p in Presets)
+        {
+            if (p.Layers < 1 || p.Layers > 64) throw new UsageException($"--layers {p.Layers} is not valid: give 1 to 64 blocks");
+            if (p.Width < 1 || p.Width > 4096) throw new UsageException($"--width {p.Width} is not valid: give 1 to 4096");
+            if (p.Heads < 1) throw new UsageException($"--heads {p.Heads} is not valid: give at least 1 head");
+            if (p.Width % p.Heads != 0) throw new UsageException($"--width {p.Width} is not divisible by --heads {p.Heads} (preset {p.Name}): each head takes width / heads dimensions");
+            if (p.Batch < 1 || p.Batch > 65536) throw new UsageException($"--batch {p.Batch} is not valid: give 1 to 65,536 documents per step");
+            if (!(p.LearningRate > 0) || !double.IsFinite(p.LearningRate)) throw new UsageException($"--lr {p.LearningRate} is not valid: give a positive learning rate, e.g. --lr 5e-4");
+        }
+        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
+        if (Iterations < 1) throw new UsageException($"--iterations {Iterations} is not valid: give at least 1 iteration (iteration 1 is the fit on real data)");
+        if ((long)Seeds * Iterations > GaussianSweepConfig.MaxRowsPerCell)
+            throw new UsageException($"--seeds {Seeds} × --iterations {Iterations} is {(long)Seeds * Iterations:N0} rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
+        if (TrainSize is { } n && (n < 1 || n > Corpus.Train.Count))
+            throw new UsageException($"--train-size {n} is not valid: the corpus's training split holds {Corpus.Train.Count:N0} documents (give 1 to {Corpus.Train.Count:N0})");
+        if (Steps is < 1) throw new UsageException($"--steps {Steps} is not valid: give at least 1 step per fit (or leave it out: one epoch)");
+        if (Settings.Count == 0) throw new UsageException("--settings is empty: expected some of replace, accumulate, accumulate-subsample");
+        if (Settings.Distinct().Count() != Settings.Count) throw new UsageException("--settings lists a setting twice");
+        if ((long)N * Iterations > int.MaxValue / Math.Max(1, BlockSize))
+            throw new UsageException($"--train-size {N} × --iterations {Iterations} is too many documents for Accumulate's last fit");
+    }
+
+    /// <summary>Cells in run order: setting, then preset.</summary>
+    public IEnumerable<LmCell> Cells()
+    {
+        foreach (var s in Settings)
+            foreach (var p in Presets)
+                yield return new LmCell(p, s);
+    }
+}
+
+public readonly record struct LmCell(LmModel Preset, Setting Setting)
+{
+    /// <summary>The cell as its CSV lines spell it: their first two columns.</summary>
+    public string Key => $"{Preset.Name},{Setting.Name()}";
+
+    public override string ToString() => $"{Setting.Name()} {Preset.Name}";
+}
