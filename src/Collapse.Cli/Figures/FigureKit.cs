@@ -136,4 +136,24 @@ public static class FigureKit
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, png.ToArray());
     }
+
+    /// <summary>
+    /// A legend-only plot for the strip beside the panels (so no legend covers data): one entry per
+    /// curve (label, colour), then what the lines and bands are.
+    /// </summary>
+    public static Plot CurveLegend(IEnumerable<(string Label, Color Colour)> curves, int seeds)
+    {
+        var items = curves.Select(c => new LegendItem { LabelText = c.Label, LineColor = c.Colour, LineWidth = 3, FillColor = c.Colour.WithAlpha(0.2) }).ToList();
+        items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = Colors.DimGray, LineWidth = 2 });
+        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 });
+        var plot = new Plot();
+        plot.Layout.Frameless();
+        plot.HideGrid();
+        var legend = plot.ShowLegend(items, Alignment.UpperLeft);
+        legend.FontSize = 13;
+        legend.FontName = Font;
+        legend.OutlineColor = Colors.LightGray;
+        legend.ShadowFillStyle.IsVisible = false;
+        return plot;
+    }
 }

@@ -99,7 +99,7 @@ public static class KdeFigures
                 FigureKit.Blit(canvas, plot, j * PanelWidth, TitleHeight + HeadingHeight + i * PanelHeight, PanelWidth, PanelHeight);
             }
         }
-        using (var legend = Legend(colours, rows.Select(r => r.N).Distinct().Order(), rows.Select(r => r.Seed).Distinct().Count()))
+        using (var legend = FigureKit.CurveLegend(rows.Select(r => r.N).Distinct().Order().Select(n => ($"n = {n}", colours[n])), rows.Select(r => r.Seed).Distinct().Count()))
             FigureKit.Blit(canvas, legend, settings.Count * PanelWidth + 10, TitleHeight + HeadingHeight, LegendWidth - 10, Math.Min(300, height - TitleHeight - 20));
         FigureKit.Save(surface, path);
     }
@@ -124,22 +124,6 @@ public static class KdeFigures
             if (x.Count > 0) curves.Add(new Curve(cell.Key, [.. x], [.. mean], [.. lo], [.. hi]));
         }
         return curves;
-    }
-
-    static Plot Legend(Dictionary<int, Color> colours, IEnumerable<int> ns, int seeds)
-    {
-        var items = ns.Select(n => new LegendItem { LabelText = $"n = {n}", LineColor = colours[n], LineWidth = 3, FillColor = colours[n].WithAlpha(0.2) }).ToList();
-        items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = Colors.DimGray, LineWidth = 2 });
-        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 });
-        var plot = new Plot();
-        plot.Layout.Frameless();
-        plot.HideGrid();
-        var legend = plot.ShowLegend(items, Alignment.UpperLeft);
-        legend.FontSize = 13;
-        legend.FontName = FigureKit.Font;
-        legend.OutlineColor = Colors.LightGray;
-        legend.ShadowFillStyle.IsVisible = false;
-        return plot;
     }
 
     /// <summary>

@@ -72,7 +72,7 @@ public static class LmFigures
             plot.Layout.Fixed(new PixelPadding(72, 10, 44, 12));
             FigureKit.Blit(canvas, plot, j * PanelWidth, TitleHeight + HeadingHeight, PanelWidth, PanelHeight);
         }
-        using (var legend = Legend(colours, presets, rows.Select(r => r.Seed).Distinct().Count()))
+        using (var legend = FigureKit.CurveLegend(presets.Select(p => ($"preset {p}", colours[p])), rows.Select(r => r.Seed).Distinct().Count()))
             FigureKit.Blit(canvas, legend, settings.Count * PanelWidth + 10, TitleHeight + HeadingHeight, LegendWidth - 10, Math.Min(220, PanelHeight));
         FigureKit.Save(surface, path);
     }
@@ -97,21 +97,5 @@ public static class LmFigures
             if (x.Count > 0) curves.Add(new Curve(preset, [.. x], [.. mean], [.. lo], [.. hi]));
         }
         return curves;
-    }
-
-    static Plot Legend(Dictionary<string, Color> colours, IEnumerable<string> presets, int seeds)
-    {
-        var items = presets.Select(p => new LegendItem { LabelText = $"preset {p}", LineColor = colours[p], LineWidth = 3, FillColor = colours[p].WithAlpha(0.2) }).ToList();
-        items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = Colors.DimGray, LineWidth = 2 });
-        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 });
-        var plot = new Plot();
-        plot.Layout.Frameless();
-        plot.HideGrid();
-        var legend = plot.ShowLegend(items, Alignment.UpperLeft);
-        legend.FontSize = 13;
-        legend.FontName = FigureKit.Font;
-        legend.OutlineColor = Colors.LightGray;
-        legend.ShadowFillStyle.IsVisible = false;
-        return plot;
     }
 }

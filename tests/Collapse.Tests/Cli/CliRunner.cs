@@ -36,6 +36,27 @@ public static class CliRunner
         return Process.Start(start)!;
     }
 
+    /// <summary>
+    /// Runs <c>collapse run EXPERIMENT</c> with one bad option and small values for the options
+    /// <paramref name="small"/> names (unless the bad one is among them, so an accepted bad value
+    /// still finishes quickly), and asserts the refusal every command owes: exit 2, one
+    /// <c>error:</c> line naming <paramref name="named"/>, nothing in --out.
+    /// </summary>
+    public static void AssertRefused(string experiment, string[] bad, string named, params (string Name, string Value)[] small)
+    {
+        var directory = TemporaryDirectory();
+        List<string> args = ["run", experiment, .. bad, "--out", directory];
+        foreach (var (name, value) in small)
+            if (!bad.Contains(name)) args.AddRange([name, value]);
+        var result = Run([.. args]);
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Error.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(named, lines[0]);
+        Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(), "bad input must leave nothing in --out");
+    }
+
     public static string TemporaryDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "collapse-tests", Guid.NewGuid().ToString("N"));
