@@ -1,7 +1,7 @@
 namespace Collapse.Kernels.Cpu;
 
 /// <summary>How the CPU path's loops over replicates run.</summary>
-static class CpuParallel
+public static class CpuParallel
 {
     /// <summary>
     /// One worker per core. Unbounded, Parallel.For spread each loop over every thread-pool

@@ -198,6 +198,37 @@ public sealed class GptModel : IDisposable
     }
 
     /// <summary>
+    /// One pre-LayerNorm block over N rows per replicate: the caller's attention (over the whole
+    /// prefix in training, or the newest position against the key/value cache when sampling)
+    /// between the shared projections, MLP and residuals. Returns the block's output.
+    /// </summary>
+    ArrayView<float> BlockForward(int layer, ArrayView<float> x, long N, Action<BlockBuffers> attention)
+    {
+        var (R, C) = (Replicates, Config.Width);
+        var p = Parameters;
+        var (o, a) = (Layout.Block(layer), blocks[layer]);
+        kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
+        kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
+        attention(a);
+        kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
+        kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
+        kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
+        kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
+        kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
+        kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
+        kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
+        return Shape(a.Output, C);
+    }
+
+    /// <summary>The final LayerNorm and the head: logits [R][N][V].</summary>
+    void HeadForward(ArrayView<float> x, long N)
+    {
+        var (C, V) = (Config.Width, Config.Vocab);
+        kernels.LayerNormForward(x, Parameters, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
+        kernels.MatMulForward(Shape(lnf, C), Parameters, Layout.Head, -1, Shape(logits, V), Replicates, N, C, V);
+    }
+
+    /// <summary>
     /// The forward over the first <paramref name="positions"/> positions of [R][B][stride] device
     /// tokens; with targets, the losses (and, for training, d loss/d logits in place of the logits).
     /// </summary>
@@ -210,22 +241,8 @@ public sealed class GptModel : IDisposable
         kernels.EncoderForward(tokens.View.SubView(0, (long)R * batch * stride), stride, p, Layout, Shape(encoded, C), batch, time);
         var x = Shape(encoded, C);
         for (var l = 0; l < Config.Layers; l++)
-        {
-            var (o, a) = (Layout.Block(l), blocks[l]);
-            kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
-            kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
-            kernels.AttentionForward(Shape(a.Qkv, 3 * C), Shape(a.Att, NH * time), Shape(a.AttentionOut, C), time, C, NH);
-            kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
-            kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
-            kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
-            kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
-            kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
-            kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
-            kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
-            x = Shape(a.Output, C);
-        }
-        kernels.LayerNormForward(x, p, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
-        kernels.MatMulForward(Shape(lnf, C), p, Layout.Head, -1, Shape(logits, V), R, N, C, V);
+            x = BlockForward(l, x, N, a => kernels.AttentionForward(Shape(a.Qkv, 3 * C), Shape(a.Att, NH * time), Shape(a.AttentionOut, C), time, C, NH));
+        HeadForward(x, N);
         if (!withTargets) return;
         var targetView = targets.View.SubView(0, R * N);
         kernels.CountTargets(targetView, counts.View, lossScale.View, N);
@@ -445,22 +462,11 @@ public sealed class GptModel : IDisposable
                 var x = Shape(encoded, C);
                 for (var l = 0; l < Config.Layers; l++)
                 {
-                    var (o, a) = (Layout.Block(l), blocks[l]);
-                    kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
-                    kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
-                    kernels.AttentionForwardCached(Shape(a.Qkv, 3 * C), kvCache[l].View.SubView(0, (long)R * size * T * 2 * C),
-                        a.Att.View.SubView(0, (long)R * size * NH * T), Shape(a.AttentionOut, C), position - 1, T, C, NH);
-                    kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
-                    kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
-                    kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
-                    kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
-                    kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
-                    kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
-                    kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
-                    x = Shape(a.Output, C);
+                    var cache = kvCache[l].View.SubView(0, (long)R * size * T * 2 * C);
+                    x = BlockForward(l, x, N, a => kernels.AttentionForwardCached(Shape(a.Qkv, 3 * C), cache,
+                        a.Att.View.SubView(0, (long)R * size * NH * T), Shape(a.AttentionOut, C), position - 1, T, C, NH));
                 }
-                kernels.LayerNormForward(x, p, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
-                kernels.MatMulForward(Shape(lnf, C), p, Layout.Head, -1, Shape(logits, V), R, N, C, V);
+                HeadForward(x, N);
                 kernels.SampleStep(Shape(logits, V), view, stream, firstReplicate, start, size, T, position, V, temperature, logitsTime: 1);
             }
             accelerator.Synchronize();

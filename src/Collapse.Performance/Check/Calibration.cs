@@ -1,3 +1,4 @@
+using Collapse.Kernels.Cpu;
 using Collapse.Performance.Reference;
 using Collapse.Performance.Workloads;
 
@@ -19,7 +20,7 @@ public sealed class Calibration
     readonly double[] fitted = HostData.Points(Sets, Fitted, Dim, Dim, 9);
     readonly double[] scores = new double[Sets * Test];
 
-    public void Run() => Parallel.For(0, Sets, HostData.OneWorkerPerCore, s =>
+    public void Run() => Parallel.For(0, Sets, CpuParallel.OneWorkerPerCore, s =>
     {
         var points = fitted.AsSpan(s * Fitted * Dim, Fitted * Dim);
         for (var t = 0; t < Test; t++)

@@ -23,7 +23,4 @@ static class HostData
         }
         return points;
     }
-
-    /// <summary>The CPU path's loops over replicates: one worker per core, as the kernels' own loops.</summary>
-    public static readonly ParallelOptions OneWorkerPerCore = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 }

@@ -41,7 +41,7 @@ public sealed class NormalsWorkload : IKernelWorkload
     {
         if (simd)
         {
-            Parallel.For(0, replicates, HostData.OneWorkerPerCore, r =>
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
                 SimdNormals.Fill(stream.ForReplicate((uint)r), 0, host.AsSpan(r * perReplicate, perReplicate)));
             return;
         }
