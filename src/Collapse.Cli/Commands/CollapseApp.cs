@@ -19,6 +19,7 @@ public static class CollapseApp
         run.Subcommands.Add(RunGaussianCommand.Build());
         run.Subcommands.Add(RunKdeCommand.Build());
         run.Subcommands.Add(RunLmCommand.Build());
+        run.Subcommands.Add(RunMixCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(PlotCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());

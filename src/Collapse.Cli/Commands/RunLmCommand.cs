@@ -32,9 +32,7 @@ static class RunLmCommand
             var data = parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
             var models = ArgumentLists.Names("--preset", parse.GetValue(presets)!).Select(name =>
             {
-                var preset = GptPreset.All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new UsageException($"--preset '{name}' is not valid: expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
-                var model = LmModel.From(preset);
+                var model = Preset(name);
                 return model with
                 {
                     Layers = parse.GetValue(layers) ?? model.Layers,
@@ -63,4 +61,9 @@ static class RunLmCommand
         });
         return command;
     }
+
+    /// <summary>A named preset (case-insensitive), or a usage error listing the valid names.</summary>
+    public static LmModel Preset(string name) => LmModel.From(
+        GptPreset.All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new UsageException($"--preset '{name}' is not valid: expected one of {string.Join(", ", GptPreset.All.Select(p => p.Name))}"));
 }

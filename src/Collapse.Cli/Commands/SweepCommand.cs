@@ -15,7 +15,10 @@ namespace Collapse.Cli.Commands;
 /// sweep per device, progress, the manifest, then the family's figures.
 /// </summary>
 /// <param name="samples">Whether the family takes --samples (the language model's n comes from its corpus instead).</param>
-sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeeds = 100, int defaultIterations = 100, bool samples = true)
+/// <param name="chains">Whether the experiment runs model-fitting chains (--iterations, --settings); the mix study fits each model once.</param>
+/// <param name="seeds">Whether --seeds has this fixed default (the mix study's default depends on its family, so it brings its own).</param>
+sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeeds = 100, int defaultIterations = 100, bool samples = true,
+    bool chains = true, bool seeds = true)
 {
     public readonly Option<string> Samples = new("--samples") { Description = "Points per generation n, comma-separated", DefaultValueFactory = _ => "10,32,100,316,1000" };
     public readonly Option<int> Seeds = new("--seeds") { Description = "Replicates (seeds 0..S-1) per cell", DefaultValueFactory = _ => defaultSeeds };
@@ -35,7 +38,9 @@ sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeed
     public Command Command(string description, params Option[] familyOptions)
     {
         var command = new Command(experiment, description);
-        foreach (var option in familyOptions.Concat<Option>(samples ? [Samples] : []).Concat([Seeds, Iterations, Settings, Seed, accelerator, devices, shard, output, force, kernels, allowNonFinite, noFigures]))
+        var shared = familyOptions.Concat<Option>(samples ? [Samples] : []).Concat(seeds ? [Seeds] : []).Concat(chains ? [Iterations, Settings] : [])
+            .Concat([Seed, accelerator, devices, shard, output, force, kernels, allowNonFinite, noFigures]);
+        foreach (var option in shared)
             command.Options.Add(option);
         return command;
     }

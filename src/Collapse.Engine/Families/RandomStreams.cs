@@ -28,6 +28,11 @@ public static class RandomStreams
     public const uint ModelInitNormals = 10, ModelInitUniforms = 11;
     /// <summary>The order in which a language-model fit visits its training examples (one permutation per epoch).</summary>
     public const uint TrainingOrder = 12;
+    /// <summary>
+    /// The mix study's order of each seed's real set: its num_real records are a prefix of this
+    /// permutation, so every prefix is a uniformly random subset (the toy datasets are generated in order, moon by moon).
+    /// </summary>
+    public const uint MixRealOrder = 13;
 
     /// <summary>
     /// The Wishart method draws a generation's statistics instead of its points: real data and

@@ -61,15 +61,17 @@ public sealed class LmSweep : ISweep<LmCell>
     public string? NamesDirectory { get; init; }
 
     /// <summary>Estimated bytes one replicate of a cell needs: weights, gradients and AdamW moments, activations at the forward batch, the sampler's key/value cache, and its documents.</summary>
-    public long BytesPerReplicate(LmCell cell)
+    public long BytesPerReplicate(LmCell cell) =>
+        BytesPerReplicate(cell.Preset, config.Corpus, (long)config.N * (cell.Setting == Setting.Replace ? 3 : config.Iterations + 2));
+
+    /// <summary>Estimated bytes one replicate of <paramref name="model"/> needs, holding <paramref name="documents"/> documents (the mix study uses it too).</summary>
+    public static long BytesPerReplicate(LmModel model, LmCorpus corpus, long documents)
     {
-        var model = cell.Preset;
-        var gpt = model.Config(config.Corpus);
+        var gpt = model.Config(corpus);
         long parameters = new GptLayout(gpt).Count;
         var (c, t, nh, v) = ((long)gpt.Width, (long)gpt.BlockSize, (long)gpt.Heads, (long)gpt.Vocab);
         var perPosition = gpt.Layers * (18 * c + 2 * nh * t + 4) + 16 * c + nh * t + 2 * v + 8;
         var rows = (long)Math.Max(ForwardBatch, model.Batch) * t;
-        var documents = (long)config.N * (cell.Setting == Setting.Replace ? 3 : config.Iterations + 2);
         return 16 * parameters + 4 * rows * perPosition + GptModel.SamplerBytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch))
             + documents * (2 * 4 * t + 64);
     }

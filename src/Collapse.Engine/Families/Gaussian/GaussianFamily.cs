@@ -204,6 +204,27 @@ public sealed class GaussianFamily : IModelFamily
         }
     }
 
+    /// <summary>The fitted models on the host: means [R][d], covariances Σ = F·Fᵀ [R][d][d], and ranks.</summary>
+    public (double[] Mean, double[] Covariance, int[] Rank) HostModel()
+    {
+        kernels.Synchronize();
+        var (d, ld, replicates) = (shape.Dim, shape.Stride, shape.Replicates);
+        var f = factorT.GetAsArray1D();
+        var covariance = new double[shape.MatrixLength];
+        for (var r = 0; r < replicates; r++)
+        {
+            var row = (long)r * d * ld;
+            for (var i = 0; i < d; i++)
+                for (var j = 0; j <= i; j++)
+                {
+                    var sum = 0.0;
+                    for (var k = 0; k < d; k++) sum += f[row + (long)k * ld + i] * f[row + (long)k * ld + j];
+                    covariance[((long)r * d + i) * d + j] = covariance[((long)r * d + j) * d + i] = sum;
+                }
+        }
+        return (mean.GetAsArray1D(), covariance, rank.GetAsArray1D());
+    }
+
     public void Dispose()
     {
         foreach (var b in new MemoryBuffer?[] { mean, factorT, logDet, pivotLowerT, summaries, rank, perm, m2, work, normals, accumulatedMean, accumulatedM2, generationMean, generationM2 })

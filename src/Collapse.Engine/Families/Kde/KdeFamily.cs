@@ -65,6 +65,7 @@ public sealed class KdeFamily : IModelFamily
 
     public int Replicates { get; }
     public ToyDataset Dataset { get; }
+    public Bandwidth Bandwidth => bandwidth;
     public int Dim { get; }
     public IReadOnlyList<string> MetricNames => Metrics;
 

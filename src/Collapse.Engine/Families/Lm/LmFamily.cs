@@ -70,6 +70,12 @@ public sealed class LmFamily : IModelFamily
     public IReadOnlyList<string> MetricNames => Metrics;
     public GptModel Model => model;
 
+    /// <summary>
+    /// Whether <see cref="Evaluate"/> samples the next generation for unique_fraction and mean_length
+    /// (false: those two metrics are NaN and nothing is sampled — the mix study fits models it never samples).
+    /// </summary>
+    public bool SampleOnEvaluate { get; init; } = true;
+
     /// <summary>Documents per replicate the last fit trained on (t·n under Accumulate).</summary>
     public int LastFitDocuments { get; private set; }
 
@@ -198,6 +204,11 @@ public sealed class LmFamily : IModelFamily
         var count = Math.Min(TrainLossDocuments, m);
         var spaced = fitted.Select(set => (IReadOnlyList<int[]>)[.. Enumerable.Range(0, count).Select(i => set[(int)((long)i * m / count)])]).ToArray();
         var train = model.Evaluate(TokenSet.Encode(spaced, model.Config.BlockSize));
+        if (!SampleOnEvaluate)
+        {
+            for (var r = 0; r < Replicates; r++) (metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]) = (test[r], train[r], double.NaN, double.NaN);
+            return;
+        }
         var sample = (NamesBatch)Sample(syntheticCount, fits + 1);
         pending = (syntheticCount, fits + 1, sample);
         for (var r = 0; r < Replicates; r++)

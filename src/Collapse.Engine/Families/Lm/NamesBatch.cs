@@ -17,6 +17,15 @@ public sealed class NamesBatch(int[][][] names) : IDataBatch
 
     public int Replicates => Names.Length;
 
+    /// <summary>The first <paramref name="countA"/> documents of <paramref name="a"/> then the first <paramref name="countB"/> of <paramref name="b"/>, per replicate.</summary>
+    public static NamesBatch Concat(NamesBatch a, int countA, NamesBatch b, int countB)
+    {
+        if (a.Replicates != b.Replicates) throw new ArgumentException($"batches of {a.Replicates} and {b.Replicates} replicates");
+        if (countA < 0 || countA > a.Count) throw new ArgumentOutOfRangeException(nameof(countA), countA, $"0 … {a.Count}");
+        if (countB < 0 || countB > b.Count) throw new ArgumentOutOfRangeException(nameof(countB), countB, $"0 … {b.Count}");
+        return new NamesBatch([.. Enumerable.Range(0, a.Replicates).Select(r => a.Names[r].Take(countA).Concat(b.Names[r].Take(countB)).ToArray())]);
+    }
+
     public void Dispose()
     {
     }

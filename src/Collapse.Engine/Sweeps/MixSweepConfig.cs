@@ -1,0 +1,143 @@
+using System.Text.Json.Serialization;
+using Collapse.Engine.Data;
+using Collapse.Engine.Families.Lm;
+using Collapse.Kernels.Kde;
+
+namespace Collapse.Engine.Sweeps;
+
+/// <summary>The model families the mix study runs.</summary>
+public enum MixFamily { Gaussian, Kde, Lm }
+
+/// <summary>Which model samples the synthetic pool.</summary>
+public enum MixGenerator
+{
+    /// <summary>A model of the family fitted once per seed to <see cref="MixSweepConfig.GeneratorReal"/> real records (the paper's study).</summary>
+    Fitted,
+    /// <summary>The true distribution itself (Gaussian only): synthetic data as good as real.</summary>
+    Truth,
+}
+
+/// <summary>
+/// The grid of a value-of-synthetic-data study (DESIGN.md, section D) for one family: cells are
+/// num_real values, each run for every num_synthetic and seed. Family options not used by
+/// <see cref="Family"/> stay null.
+/// </summary>
+public sealed record MixSweepConfig
+{
+    public MixFamily Family { get; init; }
+    public IReadOnlyList<int> Real { get; init; } = [];
+    public IReadOnlyList<int> Synthetic { get; init; } = [];
+
+    /// <summary>Real records per seed the generator is fitted to; every num_real is a prefix of them.</summary>
+    public int GeneratorReal { get; init; }
+    public MixGenerator Generator { get; init; } = MixGenerator.Fitted;
+    /// <summary>Gaussian: added to the first coordinate of every synthetic point (a biased generator).</summary>
+    public double GeneratorShift { get; init; }
+    public int Seeds { get; init; }
+    /// <summary>Master seed: the first key word of every random stream.</summary>
+    public uint Seed { get; init; }
+    /// <summary>Real test records per seed (Gaussian, KDE); the LM's are its corpus's test split.</summary>
+    public int? TestSize { get; init; }
+
+    public int? Dim { get; init; }
+    public ToyDataset? Dataset { get; init; }
+    public Bandwidth? Bandwidth { get; init; }
+
+    [JsonIgnore]
+    public LmCorpus? Corpus { get; init; }
+    public LmModel? Preset { get; init; }
+    public string? CorpusSource => Corpus?.Source;
+    public string? CorpusSha256 => Corpus?.Sha256;
+
+    public string FamilyName => Family.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// The defaults per family, chosen to span "synthetic helps" to "synthetic hurts": num_real from
+    /// scarce to all of the generator's real set, num_synthetic from none to several times it.
+    /// </summary>
+    public static MixSweepConfig Defaults(MixFamily family, LmCorpus? corpus = null) => family switch
+    {
+        MixFamily.Gaussian => new MixSweepConfig
+        {
+            Family = family, Dim = 5, GeneratorReal = 10_000, TestSize = 1000, Seeds = 20,
+            Real = [10, 32, 100, 316, 1000, 3162, 10_000], Synthetic = [0, 32, 100, 316, 1000, 3162, 10_000, 31_623],
+        },
+        MixFamily.Kde => new MixSweepConfig
+        {
+            Family = family, Dataset = ToyDataset.Moons, Bandwidth = Kernels.Kde.Bandwidth.Of(0.1), GeneratorReal = 10_000, TestSize = 500, Seeds = 20,
+            Real = [10, 32, 100, 316, 1000, 3162, 10_000], Synthetic = [0, 32, 100, 316, 1000, 3162, 10_000, 31_623],
+        },
+        MixFamily.Lm => LmDefaults(corpus ?? throw new ArgumentNullException(nameof(corpus))),
+        _ => throw new ArgumentOutOfRangeException(nameof(family)),
+    };
+
+    /// <summary>The paper's real counts (128 … 12,000 stories) and synthetic counts (0 … 40,000) scaled to a corpus of names: up to all of its training split.</summary>
+    static MixSweepConfig LmDefaults(LmCorpus corpus)
+    {
+        var all = corpus.Train.Count;
+        return new MixSweepConfig
+        {
+            Family = MixFamily.Lm, Corpus = corpus, Preset = LmModel.From(Kernels.Lm.GptPreset.Tiny), GeneratorReal = all, Seeds = 3,
+            Real = [.. new[] { 100, 316, 1000, 3162, 10_000 }.Where(n => n < all).Append(all)],
+            Synthetic = [0, 1000, 3162, 10_000, 31_623],
+        };
+    }
+
+    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (Real.Count == 0) throw new UsageException("--real is empty: give at least one count of real records, e.g. --real 100,1000");
+        if (Synthetic.Count == 0) throw new UsageException("--synthetic is empty: give at least one count of synthetic records, e.g. --synthetic 0,1000");
+        var minimumReal = Family == MixFamily.Gaussian ? 2 : 1;
+        foreach (var n in Real)
+            if (n < minimumReal) throw new UsageException($"--real {n} is not valid: each fit needs at least {minimumReal} real record{(minimumReal > 1 ? "s" : "")} (num_real ≥ {minimumReal})");
+        foreach (var n in Synthetic)
+            if (n < 0) throw new UsageException($"--synthetic {n} is not valid: a count of synthetic records is 0 or more");
+        if (Real.Distinct().Count() != Real.Count) throw new UsageException("--real lists a count twice");
+        if (Synthetic.Distinct().Count() != Synthetic.Count) throw new UsageException("--synthetic lists a count twice");
+        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
+        if ((long)Seeds * Synthetic.Count > GaussianSweepConfig.MaxRowsPerCell)
+            throw new UsageException($"--seeds {Seeds} × {Synthetic.Count} synthetic counts is too many rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
+        var available = Family == MixFamily.Lm ? Corpus!.Train.Count : int.MaxValue;
+        if (GeneratorReal < minimumReal || GeneratorReal > available)
+            throw new UsageException($"--generator-real {GeneratorReal} is not valid: give {minimumReal} to {(Family == MixFamily.Lm ? $"{available:N0} (the corpus's training split)" : $"{int.MaxValue:N0}")} real records");
+        foreach (var n in Real)
+            if (n > GeneratorReal)
+                throw new UsageException($"--real {n} is more than the real data available: every num_real is drawn from the generator's {GeneratorReal:N0} real records (--generator-real" +
+                    (Family == MixFamily.Lm ? $"; the corpus's training split holds {Corpus!.Train.Count:N0})" : ")"));
+        if ((long)Real.Max() + Synthetic.Max() > int.MaxValue / 16)
+            throw new UsageException($"--real {Real.Max()} + --synthetic {Synthetic.Max()} is too many records for one fit");
+        if (Generator == MixGenerator.Truth && Family != MixFamily.Gaussian)
+            throw new UsageException("--generator truth is only defined for --family gaussian (the other families' true distributions are not models of the family)");
+        if (!double.IsFinite(GeneratorShift)) throw new UsageException($"--generator-shift {GeneratorShift} is not valid: give a finite number");
+        if (GeneratorShift != 0 && Family != MixFamily.Gaussian) throw new UsageException("--generator-shift applies to --family gaussian only");
+        switch (Family)
+        {
+            case MixFamily.Gaussian:
+                if (Dim is not (>= 1 and <= 1024)) throw new UsageException($"--dim {Dim} is not valid: a dimension must be an integer from 1 to 1024");
+                if (TestSize is not (>= 1 and <= KdeSweepConfig.MaxTestSize)) throw new UsageException($"--test-size {TestSize} is not valid: give 1 to {KdeSweepConfig.MaxTestSize:N0} test points");
+                break;
+            case MixFamily.Kde:
+                if (Dataset is null) throw new UsageException("--dataset is missing: give one of blobs, circles, moons, swiss-roll");
+                if (Bandwidth is null) throw new UsageException("--bandwidth is missing: give a positive number or scott/silverman");
+                if (TestSize is not (>= 1 and <= KdeSweepConfig.MaxTestSize)) throw new UsageException($"--test-size {TestSize} is not valid: give 1 to {KdeSweepConfig.MaxTestSize:N0} test points");
+                break;
+            case MixFamily.Lm:
+                if (Corpus is null || Preset is null) throw new InvalidOperationException("an LM mix needs a corpus and a preset");
+                // The model's own checks, as `run lm` makes them.
+                new LmSweepConfig { Corpus = Corpus, Presets = [Preset], Seeds = Seeds, Iterations = 1 }.Validate();
+                break;
+        }
+    }
+
+    /// <summary>Cells in run order: num_real as listed.</summary>
+    public IEnumerable<MixCell> Cells() => Real.Select(n => new MixCell(FamilyName, n));
+}
+
+public readonly record struct MixCell(string Family, int NumReal)
+{
+    /// <summary>The cell as its CSV lines spell it: their first two columns.</summary>
+    public string Key => $"{Family},{NumReal}";
+
+    public override string ToString() => $"{Family} num_real={NumReal}";
+}
