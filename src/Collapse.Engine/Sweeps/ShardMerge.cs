@@ -17,7 +17,8 @@ public static class ShardMerge
         "gaussian" when RunManifest.ConfigurationAs<GaussianSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
         "kde" when RunManifest.ConfigurationAs<KdeSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
         "lm" when LmGrid(configuration) is { } grid => grid,
-        _ => throw new UsageException($"merge: '{directory}' holds a '{experiment}' run, which merge does not know: expected gaussian, kde or lm"),
+        "mix" when RunManifest.ConfigurationAs<MixSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Synthetic.Count),
+        _ => throw new UsageException($"merge: '{directory}' holds a '{experiment}' run, which merge does not know: expected gaussian, kde, lm or mix"),
     };
 
     /// <summary>

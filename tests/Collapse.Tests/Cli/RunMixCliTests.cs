@@ -54,4 +54,22 @@ public class RunMixCliTests
         Assert.Equal(0, CliRunner.Run([.. args, "--out", second, "--no-figures"]).ExitCode);
         Assert.Equal(File.ReadAllText(Path.Combine(first, "mix.csv")), File.ReadAllText(Path.Combine(second, "mix.csv")));
     }
+
+    [Fact]
+    public void Shards_merge_into_the_unsharded_csv()
+    {
+        string[] args = ["run", "mix", "--family", "gaussian", "--dim", "2", "--real", "10,30,100", "--synthetic", "0,40", "--generator-real", "100", "--seeds", "2", "--no-figures"];
+        var whole = CliRunner.TemporaryDirectory();
+        Assert.Equal(0, CliRunner.Run([.. args, "--out", whole]).ExitCode);
+        var shards = new[] { CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory() };
+        for (var k = 0; k < 2; k++)
+        {
+            var run = CliRunner.Run([.. args, "--shard", $"{k}/2", "--out", shards[k]]);
+            Assert.True(run.ExitCode == 0, run.Error);
+        }
+        var merged = CliRunner.TemporaryDirectory();
+        var merge = CliRunner.Run(["merge", .. shards, "--out", merged]);
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "mix.csv")), File.ReadAllText(Path.Combine(merged, "mix.csv")));
+    }
 }
