@@ -71,6 +71,14 @@ public class MalformedInputFuzzTests
             ("--settings", BadNames), ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators),
             ("--shard", BadShards), ("--devices", BadDevices),
         ],
+        ["mix"] =
+        [
+            ("--family", ["vae", "", ",", "gaussian,kde", "Gauss"]), ("--real", [.. BadLists, "0", "1", "21"]), ("--synthetic", BadLists),
+            ("--generator-real", ["0", "-1", "x", "", "4", "1e3"]), ("--generator", ["oracle", "", "fitted,truth"]), ("--generator-shift", ["nan", "inf", "x", ""]),
+            ("--dim", ["0", "-1", "x", "1025", ""]), ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--dataset", ["moons"]), ("--bandwidth", ["0.5"]),
+            ("--preset", ["tiny"]), ("--seeds", [.. BadIntegers, "0"]), ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]),
+            ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
+        ],
     };
 
     static readonly Dictionary<string, string[]> Valid = new()
@@ -79,6 +87,7 @@ public class MalformedInputFuzzTests
         ["kde"] = ["--datasets", "moons", "--bandwidths", "0.5", "--samples", "5", "--seeds", "1", "--iterations", "1", "--test-size", "5", "--no-figures"],
         ["lm"] = ["--preset", "tiny", "--layers", "1", "--width", "8", "--heads", "2", "--batch", "4", "--lr", "0.01", "--steps", "1", "--train-size", "8",
             "--block-size", "16", "--seeds", "1", "--iterations", "1", "--no-figures"],
+        ["mix"] = ["--family", "gaussian", "--dim", "2", "--real", "5", "--synthetic", "0,5", "--generator-real", "20", "--seeds", "1", "--test-size", "5", "--no-figures"],
     };
 
     /// <summary>Malformed shapes beyond bad values: unknown options and commands, missing values.</summary>
@@ -86,9 +95,10 @@ public class MalformedInputFuzzTests
     [
         ["run", "qde"], ["run"], ["rn", "kde"], ["run", "kde", "--bogus", "1"], ["run", "kde", "--seeds"], ["run", "gaussian", "--dims"],
         ["run", "kde", "extra-argument"], ["plot"], ["run", "lm", "--samples", "5"], ["run", "lm", "--preset"], ["run", "gaussian", "--seeds", "1", "--seeds", "2", "--dims", "0"],
+        ["run", "mix"], ["run", "mix", "--family"], ["run", "mix", "--family", "gaussian", "--iterations", "3"],
     ];
 
-    static readonly string[] Commands = ["gaussian", "kde", "lm"];
+    static readonly string[] Commands = ["gaussian", "kde", "lm", "mix"];
 
     [Fact]
     public void Thousands_of_malformed_command_lines_exit_2_with_one_message_and_write_nothing()
