@@ -29,9 +29,10 @@ static class RunMixCommand
         var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
         var corpus = new Option<string?>("--corpus") { Description = "lm: a one-document-per-line UTF-8 file instead of the embedded names.txt" };
         var blockSize = new Option<int?>("--block-size") { Description = "lm: block size (default: longest document + 1)" };
+        var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
         var sweep = new SweepCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere", chains: false, seeds: false, samples: false);
         var command = sweep.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
-            family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize);
+            family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize, steps);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
@@ -55,6 +56,7 @@ static class RunMixCommand
             Only(preset, MixFamily.Lm);
             Only(corpus, MixFamily.Lm);
             Only(blockSize, MixFamily.Lm);
+            Only(steps, MixFamily.Lm);
             if (kind == MixFamily.Lm && parse.GetResult(testSize) is { Implicit: false })
                 throw new UsageException("--test-size does not apply to --family lm: its test set is the corpus's held-out split");
 
@@ -80,6 +82,7 @@ static class RunMixCommand
                 Dataset = parse.GetValue(dataset) is { } d ? Single(ArgumentLists.DatasetList("--dataset", d), "--dataset") : defaults.Dataset,
                 Bandwidth = parse.GetValue(bandwidth) is { } h ? Single(ArgumentLists.BandwidthList("--bandwidth", h), "--bandwidth") : defaults.Bandwidth,
                 Preset = parse.GetValue(preset) is { } p ? RunLmCommand.Preset(p) : defaults.Preset,
+                Steps = parse.GetValue(steps),
             };
             config.Validate();
             return sweep.Run<MixCell, MixSweep>(parse, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse) },

@@ -133,7 +133,7 @@ public sealed class MixSweep : ISweep<MixCell>
             config.Dataset!.Value, config.Bandwidth!.Value, replicates, first, config.Seed, config.TestSize!.Value,
             fittedCapacity: Math.Max(config.GeneratorReal, config.Real.Max() + (long)config.Synthetic.Max()))),
         _ => new LmMixModels(new LmFamily(LmKernelsFor(), config.Corpus!, config.Preset!.Config(config.Corpus!), config.Preset.Training,
-            replicates, first, config.Seed, syntheticCount: 1, maxBatch: LmSweep.ForwardBatch) { SampleOnEvaluate = false }, config.Preset.Name),
+            replicates, first, config.Seed, syntheticCount: 1, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch) { SampleOnEvaluate = false }, config.Preset.Name),
     };
 
     /// <summary>The generator's data for a batch of seeds: made on first use, then kept for every cell.</summary>

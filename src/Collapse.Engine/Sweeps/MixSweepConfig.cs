@@ -46,6 +46,8 @@ public sealed record MixSweepConfig
     [JsonIgnore]
     public LmCorpus? Corpus { get; init; }
     public LmModel? Preset { get; init; }
+    /// <summary>LM: AdamW steps per fit (null: one epoch over the fit's documents, Accumulate's rule — so more data also means more steps).</summary>
+    public int? Steps { get; init; }
     public string? CorpusSource => Corpus?.Source;
     public string? CorpusSha256 => Corpus?.Sha256;
 
@@ -111,6 +113,7 @@ public sealed record MixSweepConfig
             throw new UsageException("--generator truth is only defined for --family gaussian (the other families' true distributions are not models of the family)");
         if (!double.IsFinite(GeneratorShift)) throw new UsageException($"--generator-shift {GeneratorShift} is not valid: give a finite number");
         if (GeneratorShift != 0 && Family != MixFamily.Gaussian) throw new UsageException("--generator-shift applies to --family gaussian only");
+        if (Steps is not null && Family != MixFamily.Lm) throw new UsageException("--steps applies to --family lm only");
         switch (Family)
         {
             case MixFamily.Gaussian:
@@ -125,7 +128,7 @@ public sealed record MixSweepConfig
             case MixFamily.Lm:
                 if (Corpus is null || Preset is null) throw new InvalidOperationException("an LM mix needs a corpus and a preset");
                 // The model's own checks, as `run lm` makes them.
-                new LmSweepConfig { Corpus = Corpus, Presets = [Preset], Seeds = Seeds, Iterations = 1 }.Validate();
+                new LmSweepConfig { Corpus = Corpus, Presets = [Preset], Seeds = Seeds, Iterations = 1, Steps = Steps }.Validate();
                 break;
         }
     }

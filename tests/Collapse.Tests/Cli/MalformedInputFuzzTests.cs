@@ -76,8 +76,8 @@ public class MalformedInputFuzzTests
             ("--family", ["vae", "", ",", "gaussian,kde", "Gauss"]), ("--real", [.. BadLists, "0", "1", "21"]), ("--synthetic", BadLists),
             ("--generator-real", ["0", "-1", "x", "", "4", "1e3"]), ("--generator", ["oracle", "", "fitted,truth"]), ("--generator-shift", ["nan", "inf", "x", ""]),
             ("--dim", ["0", "-1", "x", "1025", ""]), ("--test-size", [.. BadIntegers, "0", "1000001"]), ("--dataset", ["moons"]), ("--bandwidth", ["0.5"]),
-            ("--preset", ["tiny"]), ("--seeds", [.. BadIntegers, "0"]), ("--seed", ["-1", "x", "4294967296", ""]), ("--kernels", ["gpu", "", "simd"]),
-            ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
+            ("--preset", ["tiny"]), ("--steps", ["5"]), ("--seeds", [.. BadIntegers, "0"]), ("--seed", ["-1", "x", "4294967296", ""]),
+            ("--kernels", ["gpu", "", "simd"]), ("--accelerator", BadAccelerators), ("--shard", BadShards), ("--devices", BadDevices),
         ],
     };
 

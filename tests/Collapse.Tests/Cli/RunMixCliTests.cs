@@ -26,6 +26,8 @@ public class RunMixCliTests
     [InlineData(new[] { "--family", "lm", "--real", "40000", "--generator-real", "31033" }, "--real 40000 is more than the real data available")]
     [InlineData(new[] { "--family", "lm", "--preset", "huge" }, "'huge'")]
     [InlineData(new[] { "--family", "lm", "--test-size", "10" }, "--test-size does not apply to --family lm")]
+    [InlineData(new[] { "--steps", "10" }, "--steps applies to --family lm only")]
+    [InlineData(new[] { "--family", "lm", "--steps", "0" }, "--steps 0")]
     public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string[] bad, string named) =>
         CliRunner.AssertRefused("mix", bad, named, Small);
 
