@@ -33,10 +33,12 @@ public static class FigureKit
         canvas.DrawText(text, centre, baseline, SKTextAlign.Center, font, paint);
     }
 
-    public static void DrawTitle(SKCanvas canvas, string title, float centre)
+    /// <summary>The figure's bold title; a title wider than <paramref name="maxWidth"/> is set smaller to fit (down to 13 px).</summary>
+    public static void DrawTitle(SKCanvas canvas, string title, float centre, float maxWidth = float.PositiveInfinity)
     {
         using var typeface = SKTypeface.FromFamilyName(Font, SKFontStyle.Bold);
         using var font = new SKFont(typeface, 21);
+        if (font.MeasureText(title) is var measured && measured > maxWidth) font.Size = Math.Max(13, 21 * maxWidth / measured);
         using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         canvas.DrawText(title, centre, 32, SKTextAlign.Center, font, paint);
     }
