@@ -10,13 +10,13 @@ static class PlotCommand
 {
     public static Command Build()
     {
-        var csv = new Argument<string>("csv") { Description = "A gaussian.csv, kde.csv or lm.csv written by 'collapse run' or 'collapse merge'" };
-        var output = new Option<string?>("--out") { Description = "Figure directory (default: figures/ beside the CSV)" };
+        var csv = new Argument<string>("csv") { Description = "A gaussian.csv, kde.csv, lm.csv or mix.csv written by 'collapse run' or 'collapse merge'" };
+        var output = new Option<string?>("--out") { Description = "Figure directory (default: figures/ beside the CSV; a mix.csv's summary.md is always written beside it)" };
         var command = new Command("plot", "Redraw the figures of a run from its tidy CSV") { csv, output };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(csv)!;
-            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv or lm.csv of a run");
+            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv, lm.csv or mix.csv of a run");
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
             IReadOnlyList<string> figures;
             try
@@ -29,11 +29,17 @@ static class PlotCommand
                     figures = KdeFigures.DrawAll(KdeRow.ReadAll(path), File.Exists(samples) ? KdeFigures.ReadSamples(samples) : [], directory);
                 }
                 else if (header == LmRow.Header) figures = LmFigures.DrawAll(LmRow.ReadAll(path), directory);
+                // A mix.csv by its header, or by its name (so a damaged header gets mix.csv's error, not gaussian.csv's).
+                else if (header is not null && header.StartsWith("family,", StringComparison.Ordinal) || Path.GetFileName(path) == MixRow.FileName)
+                {
+                    var (drawn, summary) = MixFigures.Redraw(path, directory);
+                    figures = [.. drawn, summary];
+                }
                 else figures = GaussianFigures.DrawAll(GaussianRow.ReadAll(path), directory);
             }
             catch (FormatException e)
             {
-                throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv or lm.csv: {e.Message}");
+                throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv, lm.csv or mix.csv: {e.Message}");
             }
             foreach (var f in figures) System.Console.WriteLine($"wrote {f}");
             return 0;
