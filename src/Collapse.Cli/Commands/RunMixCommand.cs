@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Collapse.Cli.Console;
+using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
 
 namespace Collapse.Cli.Commands;
@@ -95,5 +97,5 @@ static class RunMixCommand
         : throw new UsageException($"{option} takes one value here, not {values.Count.ToString(CultureInfo.InvariantCulture)}: run the study once per value");
 
     /// <summary>The figures and summary.md drawn from <c>DIR/mix.csv</c>; returns the number of figures.</summary>
-    public static int MixOutputs(string directory, string figures) => 0;
+    public static int MixOutputs(string directory, string figures) => MixFigures.Redraw(Path.Combine(directory, MixRow.FileName), figures).Figures.Count;
 }
