@@ -107,11 +107,6 @@ public static class MixFigures
         var reals = rows.Select(r => r.NumReal).Distinct().Order().ToList();
         var synthetic = rows.Select(r => r.NumSynthetic).Distinct().Order().ToList();
         var means = Means(rows);
-        // Row 0 of the intensities is drawn at the top: the largest num_real goes there, so num_real grows upwards.
-        var intensities = new double[reals.Count, synthetic.Count];
-        for (var i = 0; i < reals.Count; i++)
-            for (var j = 0; j < synthetic.Count; j++)
-                intensities[reals.Count - 1 - i, j] = means.GetValueOrDefault((reals[i], synthetic[j]), double.NaN);
         var finite = means.Values.Where(double.IsFinite).ToList();
         var (lo, hi, clipped) = ColourRange(finite);
 
@@ -127,12 +122,23 @@ public static class MixFigures
         FigureKit.DrawTitle(canvas, $"{MixSummary.Title(header, rows)}: mean {MixSummary.MetricName(family)} over {Seeds(rows)}", width / 2f, width - 20);
 
         using var plot = new Plot();
-        var heatmap = plot.Add.Heatmap(intensities);
-        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        heatmap.ManualRange = new ScottPlot.Range(lo, hi);
-        heatmap.NaNCellColor = Colors.LightGray;
-        heatmap.Rectangle = new CoordinateRect(-0.5, synthetic.Count - 0.5, -0.5, reals.Count - 0.5);
-        var colourBar = plot.Add.ColorBar(heatmap);
+        // One rectangle per grid point, cell (j, i) centred on (j, i): ScottPlot's Heatmap draws nothing for a
+        // grid one cell wide or high (a single num_real or num_synthetic), so it only feeds the colour bar.
+        var colormap = new ScottPlot.Colormaps.Viridis();
+        var scale = plot.Add.Heatmap(new double[,] { { lo, hi }, { lo, hi } });
+        scale.Colormap = colormap;
+        scale.ManualRange = new ScottPlot.Range(lo, hi);
+        scale.IsVisible = false;
+        for (var i = 0; i < reals.Count; i++)
+            for (var j = 0; j < synthetic.Count; j++)
+            {
+                var m = means.GetValueOrDefault((reals[i], synthetic[j]), double.NaN);
+                var cell = plot.Add.Rectangle(new CoordinateRect(j - 0.5, j + 0.5, i - 0.5, i + 0.5));
+                cell.FillColor = double.IsFinite(m) ? colormap.GetColor(Math.Clamp((m - lo) / (hi - lo), 0, 1)) : Colors.LightGray;
+                cell.LineWidth = 1;
+                cell.LineColor = Colors.White;
+            }
+        var colourBar = plot.Add.ColorBar(scale);
         colourBar.Label = MixRow.MetricLabel(family) + (clipped ? ", colour clipped at " + FigureKit.Format(hi) : "");
         colourBar.LabelStyle.FontSize = 13;
         colourBar.LabelStyle.FontName = FigureKit.Font;
