@@ -20,7 +20,12 @@ sealed record ReproduceExperiment(
     Func<ReproducePreset, SweepJob, CancellationToken, RunManifest> Run,
     Func<string, IReadOnlyList<Claim>> Claims);
 
-/// <summary>The experiments reproduce runs, in order. Adding one is one entry here (and its configuration in <see cref="ReproducePreset"/>).</summary>
+/// <summary>
+/// The experiments reproduce runs, in order. Adding one is one entry here (and its configuration in
+/// <see cref="ReproducePreset"/>): e.g. the mix study's entry runs <c>RunMixCommand.Execute</c> and its
+/// claims are built from <c>mix.csv</c> with <see cref="Collapse.Engine.Reports.MixEffects"/> into
+/// <see cref="Claim"/>s (rows per grid point, a <see cref="Verdict"/> per row, <see cref="ClaimRules.Aggregate"/> or a rule of its own).
+/// </summary>
 static class ReproduceExperiments
 {
     public static readonly IReadOnlyList<ReproduceExperiment> All =

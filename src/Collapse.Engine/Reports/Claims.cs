@@ -187,7 +187,9 @@ public static class ClaimRules
     public static string TheoryRule(ClaimThresholds t) =>
         $"Each point compares the mean over seeds with the exact expectation; it agrees when within {Num(t.TheoryZ)} se. " +
         $"The claim holds when at least {Pct(t.TheoryShare)} of the points agree, and does not hold otherwise; points where a seed's value is not finite " +
-        "(a fit singular below double precision: log det −∞) are not compared; fewer than 2 seeds: inconclusive.";
+        "(a fit singular below double precision: log det −∞) are not compared, nor trace-ratio points where t·ψ'((n−1)/2) > 1 " +
+        "(the variance of log of one direction's variance after t steps: beyond it the ratio is so heavy-tailed that rare seeds carry its mean and the standard error over seeds is no guide; " +
+        "E[log det ratio] and its rows are exact whatever the tail); fewer than 2 seeds: inconclusive.";
 
     /// <summary>One measured point against theory: its row (the verdict says whether it is within <see cref="ClaimThresholds.TheoryZ"/> se), or null when a value is not finite.</summary>
     public static ClaimRow? TheoryPoint(string label, IReadOnlyCollection<double> values, double theory, ClaimThresholds t)

@@ -66,7 +66,7 @@ public static class ReportWriter
                         md.AppendLine($"| {r.Cell} | {string.Join(" | ", r.Numbers)} | {Label(r.Verdict)} |");
                     md.AppendLine();
                 }
-                md.AppendLine($"**Verdict: {Label(c.Verdict)}** ({c.Rows.Count(r => r.Verdict == Verdict.Holds)} of {c.Rows.Count} rows hold, " +
+                md.AppendLine($"**Verdict: {Label(c.Verdict)}** (rows: {c.Rows.Count(r => r.Verdict == Verdict.Holds)} of {c.Rows.Count} hold, " +
                               $"{c.Rows.Count(r => r.Verdict == Verdict.DoesNotHold)} do not, {c.Rows.Count(r => r.Verdict == Verdict.Inconclusive)} inconclusive).").AppendLine();
                 var figures = c.Figures.Select(f => $"{experiment.Name}/{f}").Where(f => File.Exists(Path.Combine(directory, f))).ToList();
                 var embed = figures.Where(f => !embedded.Contains(f)).Take(EmbeddedPerClaim).ToList();
