@@ -31,12 +31,17 @@ static class RunGaussianCommand
                 Seed = parse.GetValue(sweep.Seed),
             };
             config.Validate();
-            return sweep.Run<GaussianCell, GaussianSweep>(parse,
-                (device, path) => new GaussianSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse) },
-                (_, figures, _) => GaussianFigures.DrawAll(GaussianRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, GaussianSweep.CsvFile)), figures).Count);
+            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
         });
         return command;
     }
+
+    /// <summary>The sweep and its figures into <see cref="SweepJob.Directory"/>, as <c>collapse run gaussian</c> writes them.</summary>
+    public static RunManifest Execute(GaussianSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation) =>
+        SweepCommand.Execute<GaussianCell, GaussianSweep>(job,
+            (device, path) => new GaussianSweep(device, config, path) { AllowNonFinite = allowNonFinite },
+            (_, figures, _) => GaussianFigures.DrawAll(GaussianRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, GaussianSweep.CsvFile)), figures).Count,
+            cancellation);
 
     static GaussianMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -54,12 +54,19 @@ static class RunLmCommand
                 Seed = parse.GetValue(sweep.Seed),
             };
             config.Validate();
-            var names = Path.Combine(sweep.OutputDirectory(parse), LmSweep.NamesFolder);
-            return sweep.Run<LmCell, LmSweep>(parse,
-                (device, path) => new LmSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse), NamesDirectory = names },
-                (_, figures, _) => LmFigures.DrawAll(LmRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, LmSweep.CsvFile)), figures).Count);
+            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
         });
         return command;
+    }
+
+    /// <summary>The sweep, its figure and sampled names into <see cref="SweepJob.Directory"/>, as <c>collapse run lm</c> writes them.</summary>
+    public static RunManifest Execute(LmSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation)
+    {
+        var names = Path.Combine(job.Directory, LmSweep.NamesFolder);
+        return SweepCommand.Execute<LmCell, LmSweep>(job,
+            (device, path) => new LmSweep(device, config, path) { AllowNonFinite = allowNonFinite, NamesDirectory = names },
+            (_, figures, _) => LmFigures.DrawAll(LmRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, LmSweep.CsvFile)), figures).Count,
+            cancellation);
     }
 
     /// <summary>A named preset (case-insensitive), or a usage error listing the valid names.</summary>

@@ -47,37 +47,60 @@ sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeed
 
     public static IReadOnlyList<Setting> SettingList(ParseResult parse, Option<string> option) => ArgumentLists.SettingList(option.Name, parse.GetValue(option)!);
 
+    /// <summary>The shared options as a <see cref="SweepJob"/>, run by <paramref name="execute"/> (the family's Execute) until done or Ctrl-C.</summary>
+    public int Run(ParseResult parse, Func<SweepJob, CancellationToken, RunManifest> execute)
+    {
+        var job = new SweepJob(experiment, parse.GetValue(output)!, parse.GetValue(force), parse.GetValue(accelerator)!)
+        {
+            Devices = parse.GetValue(devices),
+            Kernels = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!),
+            Shard = CollapseApp.ResolveShard(parse.GetValue(shard)),
+            Figures = !parse.GetValue(noFigures),
+        };
+        using var cancel = CollapseApp.CancelOnCtrlC();
+        execute(job, cancel.Token);
+        return 0;
+    }
+
     /// <summary>
     /// Runs the sweep <paramref name="make"/> builds (one per accelerator), then, for a whole grid
     /// unless --no-figures, <paramref name="draw"/>(first sweep, directory, cancellation).
     /// </summary>
     public int Run<TCell, TSweep>(ParseResult parse, Func<ComputeDevice, KernelPath, TSweep> make,
         Func<TSweep, string, CancellationToken, int> draw, Action<TSweep, TimeSpan>? report = null)
+        where TCell : notnull where TSweep : ISweep<TCell> =>
+        Run(parse, (job, cancellation) => Execute<TCell, TSweep>(job, make, draw, cancellation, report));
+
+    /// <summary>
+    /// Runs the sweep <paramref name="make"/> builds (one per accelerator) as <c>collapse run</c> does for
+    /// any caller (the run commands, reproduce): devices opened, progress shown, the resumable sweep,
+    /// then, for a whole grid unless <see cref="SweepJob.Figures"/> is off, <paramref name="draw"/>(first
+    /// sweep, figures directory, cancellation). Returns the manifest.
+    /// </summary>
+    public static RunManifest Execute<TCell, TSweep>(SweepJob job, Func<ComputeDevice, KernelPath, TSweep> make,
+        Func<TSweep, string, CancellationToken, int> draw, CancellationToken cancellation, Action<TSweep, TimeSpan>? report = null)
         where TCell : notnull where TSweep : ISweep<TCell>
     {
-        var path = ArgumentLists.KernelPathOption(parse.GetValue(kernels)!);
-        var slice = CollapseApp.ResolveShard(parse.GetValue(shard));
-        var directory = parse.GetValue(output)!;
-        var opened = CollapseApp.OpenDevices(parse.GetValue(devices), parse.GetValue(accelerator)!);
-        using var cancel = CollapseApp.CancelOnCtrlC();
+        var directory = job.Directory;
+        var opened = CollapseApp.OpenDevices(job.Devices, job.Accelerator);
         foreach (var device in opened) System.Console.WriteLine($"accelerator: {device.Description}");
-        var workers = opened.Select(d => make(d, path)).ToList();
+        var workers = opened.Select(d => make(d, job.Kernels)).ToList();
         using var release = new Disposer(workers.Cast<IDisposable>(), opened);
         RunManifest? manifest = null;
         var clock = Stopwatch.StartNew();
-        ProgressDisplay.Run(experiment, progress =>
-            manifest = SweepRun.Execute<TCell>([.. workers.Cast<ISweep<TCell>>()], directory, parse.GetValue(force), CollapseApp.CommandLine(),
-                progress, cancel.Token, System.Console.WriteLine, slice));
+        ProgressDisplay.Run(job.Experiment, progress =>
+            manifest = SweepRun.Execute<TCell>([.. workers.Cast<ISweep<TCell>>()], directory, job.Force, CollapseApp.CommandLine(),
+                progress, cancellation, System.Console.WriteLine, job.Shard));
         System.Console.WriteLine($"wrote {Path.Combine(directory, workers[0].CsvName)} ({manifest!.WallSeconds:F1} s of sweep)");
         report?.Invoke(workers[0], clock.Elapsed);
-        if (slice is not null)
-            System.Console.WriteLine($"shard {slice}: no figures for a slice of the grid; run 'collapse merge' over every shard, then 'collapse plot'");
-        else if (!parse.GetValue(noFigures))
+        if (job.Shard is not null)
+            System.Console.WriteLine($"shard {job.Shard}: no figures for a slice of the grid; run 'collapse merge' over every shard, then 'collapse plot'");
+        else if (job.Figures)
         {
-            var figures = draw(workers[0], Path.Combine(directory, "figures"), cancel.Token);
+            var figures = draw(workers[0], Path.Combine(directory, "figures"), cancellation);
             System.Console.WriteLine($"wrote {figures} figures to {Path.Combine(directory, "figures")}");
         }
-        return 0;
+        return manifest;
     }
 
     public bool AllowNonFinite(ParseResult parse) => parse.GetValue(allowNonFinite);
@@ -94,4 +117,19 @@ sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeed
             foreach (var d in devices) d.Dispose();
         }
     }
+}
+
+/// <summary>Where and how one sweep runs: what <c>collapse run</c>'s shared options say, as data.</summary>
+/// <param name="Experiment">The progress display's title (the experiment's name).</param>
+/// <param name="Directory">--out.</param>
+/// <param name="Force">--force: start over even if the directory holds another or a finished run.</param>
+/// <param name="Accelerator">--accelerator.</param>
+sealed record SweepJob(string Experiment, string Directory, bool Force, string Accelerator)
+{
+    /// <summary>--devices (null: the one --accelerator names).</summary>
+    public string? Devices { get; init; }
+    public KernelPath Kernels { get; init; } = KernelPath.Auto;
+    public Shard? Shard { get; init; }
+    /// <summary>Draw the figures after the sweep (not --no-figures).</summary>
+    public bool Figures { get; init; } = true;
 }

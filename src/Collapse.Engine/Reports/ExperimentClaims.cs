@@ -1,0 +1,183 @@
+using System.Globalization;
+using Collapse.Engine.Data;
+using Collapse.Engine.Families;
+using Collapse.Engine.Results;
+using Collapse.Engine.Scenarios;
+
+namespace Collapse.Engine.Reports;
+
+/// <summary>
+/// The paper's claims for each chain experiment, computed from its CSV rows with <see cref="ClaimRules"/>:
+/// Replace worsens, Accumulate stays bounded, Accumulate-Subsample lies between them and plateaus,
+/// and (Gaussian) the measured Replace curves against exact theory.
+/// </summary>
+public static class ExperimentClaims
+{
+    /// <summary>Gaussian cells are aggregated where exact theory expects Replace to keep at most this share of its first value by the last iteration.</summary>
+    public const double GaussianVisibleShare = 0.25;
+
+    /// <summary>Trace-ratio theory points are compared only where t·ψ'((n−1)/2), the variance of log of one direction's variance after t Replace steps, is at most this.</summary>
+    public const double HeavyTail = 1.0;
+
+    public static IReadOnlyList<Claim> Gaussian(IReadOnlyList<GaussianRow> rows, ClaimThresholds? thresholds = null)
+    {
+        var t = thresholds ?? ClaimThresholds.Default;
+        if (rows.Count == 0) return [];
+        var last = rows.Max(r => r.Iteration);
+        var seeds = rows.Select(r => r.Seed).Distinct().Count();
+        var grid = rows.Select(r => (r.Dim, r.N)).Distinct().OrderBy(c => c.Dim).ThenBy(c => c.N).ToList();
+        var bySetting = rows.GroupBy(r => (r.Setting, r.Dim, r.N)).ToDictionary(g => g.Key, g => g.ToList());
+        Curve? CurveOf(Setting s, int d, int n, Func<GaussianRow, double> metric) =>
+            bySetting.TryGetValue((s, d, n), out var cell) ? Curves.Build(cell, r => r.Seed, r => r.Iteration, metric) : null;
+
+        // Where the settings can be told apart within the run: Replace expected to lose ≥ 3/4 of its first value.
+        bool TraceVisible((int Dim, int N) c) => Math.Pow((c.N - 1.0) / c.N, last - 1) <= GaussianVisibleShare;
+        // d = 1: the det ratio is the trace ratio, so it adds no row.
+        bool DetVisible((int Dim, int N) c) => c.Dim > 1 && c.N > c.Dim &&
+            GaussianTheory.LogExpectedDetRatio(c.Dim, c.N, last) - GaussianTheory.LogExpectedDetRatio(c.Dim, c.N, 1) <= Math.Log(GaussianVisibleShare);
+        var cells = new List<CellCurves>();
+        foreach (var c in grid.Where(TraceVisible))
+            cells.Add(new CellCurves($"trace_ratio d={c.Dim} n={c.N}", CurveOf(Setting.Replace, c.Dim, c.N, r => r.TraceRatio),
+                CurveOf(Setting.Accumulate, c.Dim, c.N, r => r.TraceRatio), CurveOf(Setting.AccumulateSubsample, c.Dim, c.N, r => r.TraceRatio)));
+        foreach (var c in grid.Where(DetVisible))
+            cells.Add(new CellCurves($"det_ratio d={c.Dim} n={c.N}", CurveOf(Setting.Replace, c.Dim, c.N, r => r.DetRatio),
+                CurveOf(Setting.Accumulate, c.Dim, c.N, r => r.DetRatio), CurveOf(Setting.AccumulateSubsample, c.Dim, c.N, r => r.DetRatio)));
+
+        var dims = grid.Select(c => c.Dim).Distinct().ToList();
+        var scope = $"{seeds} seeds × {last} iterations. Of the grid (d ∈ {Set(dims)}, n ∈ {Set(grid.Select(c => c.N).Distinct())}), the cells where exact theory " +
+                    $"expects Replace's mean ratio at the last iteration to be at most {ClaimRules.Num(GaussianVisibleShare)} of the first's (trace: ((n−1)/n)^(T−1); " +
+                    "det: Π(n−i)/n over i = 1..d, to the power T−1, for d > 1 (at d = 1 it is the trace ratio) and n > d, since with n ≤ d every fit is singular and the det ratio is 0 from the first): " +
+                    "elsewhere the three settings cannot be told apart within the run. One row per (metric, d, n).";
+        string[] figures = [.. dims.Select(d => $"figures/gaussian-trace_ratio-d{d}.png"), .. dims.Select(d => $"figures/gaussian-det_ratio-d{d}.png")];
+        var claims = SettingClaims("gaussian", "the Gaussian det and trace ratios", plural: true, "fall toward 0 (the fitted covariance collapses)", cells, MetricKind.Ratio, scope, figures, t);
+        claims.Add(GaussianTheoryClaim(rows, grid, last, t));
+        return claims;
+    }
+
+    /// <summary>Replace's measured mean trace ratio, log det ratio and ‖μ_t‖² against <see cref="GaussianTheory"/>, at t = 1, T/4, T/2, T, for each d with the smallest n &gt; d.</summary>
+    static Claim GaussianTheoryClaim(IReadOnlyList<GaussianRow> rows, IReadOnlyList<(int Dim, int N)> grid, int last, ClaimThresholds t)
+    {
+        var cells = grid.GroupBy(c => c.Dim).Select(g => g.Where(c => c.N > c.Dim).OrderBy(c => c.N).Cast<(int Dim, int N)?>().FirstOrDefault())
+            .Where(c => c is not null).Select(c => c!.Value).ToList();
+        int[] times = [.. new[] { 1, (last + 3) / 4, (last + 1) / 2, last }.Distinct()];
+        var replace = rows.Where(r => r.Setting == Setting.Replace).ToLookup(r => (r.Dim, r.N, r.Iteration));
+        var points = new List<ClaimRow>();
+        var excluded = 0;
+        var heavy = 0;
+        foreach (var (d, n) in cells)
+            foreach (var time in times)
+            {
+                var at = replace[(d, n, time)].ToList();
+                if (at.Count == 0) continue;
+                void Add(string metric, Func<GaussianRow, double> value, double theory)
+                {
+                    var row = ClaimRules.TheoryPoint($"{metric} d={d} n={n} t={time}", at.Select(value).ToList(), theory, t);
+                    if (row is null) excluded++;
+                    else points.Add(row);
+                }
+                // A mean over seeds tests E[trace ratio] only while the ratio is not too heavy-tailed: the variance of
+                // log of one direction's variance after t steps is t·ψ'((n−1)/2); beyond 1 rare seeds carry the mean.
+                if (time * GaussianTheory.Trigamma((n - 1) / 2.0) <= HeavyTail) Add("trace_ratio", r => r.TraceRatio, GaussianTheory.ExpectedTraceRatio(n, time));
+                else heavy++;
+                Add("log_det_ratio", r => r.LogDetRatio, GaussianTheory.ExpectedLogDetRatio(d, n, time));
+                Add("squared_error_mean", r => r.SquaredErrorMean, GaussianTheory.ExpectedSquaredErrorMean(d, n, time));
+            }
+        var seeds = rows.Select(r => r.Seed).Distinct().Count();
+        return new Claim("gaussian-theory", "gaussian",
+            "Under Replace the measured Gaussian curves follow the exact theory: E[trace ratio] = ((n−1)/n)^t, E[log det ratio] = t·(Σ_{i=1..d} ψ((n−i)/2) + d·log(2/n)), E‖μ_t‖² = d·(1 − ((n−1)/n)^t).",
+            ClaimRules.TheoryRule(t),
+            $"Replace, {seeds} seeds; for each d the smallest n > d of the grid ({string.Join(", ", cells.Select(c => $"d={c.Dim} n={c.N}"))}), at t ∈ {Set(times)}.",
+            ClaimRules.TheoryColumns, points, ClaimRules.TheoryVerdict(points, t),
+            [.. cells.Select(c => $"figures/gaussian-trace_ratio-d{c.Dim}.png").Distinct()])
+        {
+            Note = string.Join(" ", new[]
+            {
+                heavy > 0 ? $"{heavy} trace-ratio point(s) not compared: t·ψ'((n−1)/2) > {ClaimRules.Num(HeavyTail)} there (the log-det rows test those cells exactly)." : null,
+                excluded > 0 ? $"{excluded} point(s) not compared: a seed's value was not finite (a fit singular below double precision)." : null,
+            }.Where(x => x is not null)) is { Length: > 0 } note ? note : null,
+        };
+    }
+
+    public static IReadOnlyList<Claim> Kde(IReadOnlyList<KdeRow> rows, ClaimThresholds? thresholds = null)
+    {
+        var t = thresholds ?? ClaimThresholds.Default;
+        if (rows.Count == 0) return [];
+        var last = rows.Max(r => r.Iteration);
+        var seeds = rows.Select(r => r.Seed).Distinct().Count();
+        var groups = rows.GroupBy(r => (r.Dataset, r.Bandwidth, r.N)).OrderBy(g => g.Key.Dataset).ThenBy(g => g.Key.Bandwidth.ToString(), StringComparer.Ordinal).ThenBy(g => g.Key.N);
+        var cells = groups.Select(g =>
+        {
+            Curve? Of(Setting s) => g.Any(r => r.Setting == s) ? Curves.Build(g.Where(r => r.Setting == s).ToList(), r => r.Seed, r => r.Iteration, r => r.NllTest) : null;
+            return new CellCurves($"{g.Key.Dataset.Name()} h={g.Key.Bandwidth} n={g.Key.N}", Of(Setting.Replace), Of(Setting.Accumulate), Of(Setting.AccumulateSubsample));
+        }).ToList();
+        var bandwidths = rows.Select(r => r.Bandwidth.ToString()).Distinct().ToList();
+        var scope = $"{seeds} seeds × {last} iterations; every cell of the grid: datasets {Set(rows.Select(r => r.Dataset.Name()).Distinct())}, " +
+                    $"h ∈ {Set(bandwidths)}, n ∈ {Set(rows.Select(r => r.N).Distinct().Order())}. One row per (dataset, h, n).";
+        string[] figures = [.. bandwidths.Select(h => $"figures/kde-nll-h{h}.png")];
+        return SettingClaims("kde", "the KDE's test NLL", plural: false, "rises with iterations", cells, MetricKind.Loss, scope, figures, t);
+    }
+
+    public static IReadOnlyList<Claim> Lm(IReadOnlyList<LmRow> rows, ClaimThresholds? thresholds = null)
+    {
+        var t = thresholds ?? ClaimThresholds.Default;
+        if (rows.Count == 0) return [];
+        var last = rows.Max(r => r.Iteration);
+        var seeds = rows.Select(r => r.Seed).Distinct().Count();
+        var cells = rows.GroupBy(r => r.Preset).Select(g =>
+        {
+            Curve? Of(Setting s) => g.Any(r => r.Setting == s) ? Curves.Build(g.Where(r => r.Setting == s).ToList(), r => r.Seed, r => r.Iteration, r => r.TestLoss) : null;
+            var n = g.Where(r => r.Iteration == 1).Select(r => r.TrainExamples).FirstOrDefault();
+            return new CellCurves($"{g.Key} (n={n})", Of(Setting.Replace), Of(Setting.Accumulate), Of(Setting.AccumulateSubsample));
+        }).ToList();
+        var scope = $"{seeds} seeds × {last} iterations; every preset of the run ({string.Join(", ", cells.Select(c => c.Cell))}). Metric: test cross-entropy (nats per character) on the real held-out names.";
+        return SettingClaims("lm", "the language model's test loss", plural: false, "rises with iterations", cells, MetricKind.Loss, scope, ["figures/lm-test-loss.png"], t);
+    }
+
+    /// <summary>The four setting claims over cells of one metric kind; a claim lacking its settings' curves is left out.</summary>
+    static List<Claim> SettingClaims(string experiment, string metric, bool plural, string replaceEffect, IReadOnlyList<CellCurves> cells, MetricKind kind,
+        string scope, IReadOnlyList<string> figures, ClaimThresholds t)
+    {
+        var aggregate = " " + ClaimRules.AggregateRule(t);
+        var claims = new List<Claim>();
+        var withNone = cells.Count == 0 ? "no cell qualifies, so nothing is aggregated" : null;
+        Claim Make(string id, string statement, string rule, string[] columns, IReadOnlyList<ClaimRow> rows) =>
+            new($"{experiment}-{id}", experiment, statement, rule + aggregate, scope, columns, rows, ClaimRules.Aggregate(rows, t), figures) { Note = withNone };
+
+        var replace = cells.Where(c => c.Replace is not null).Select(c => ClaimRules.Replace(c.Cell, c.Replace!, kind, t)).ToList();
+        claims.Add(Make("replace", $"Replace: {metric} {replaceEffect}.", ClaimRules.ReplaceRule(kind, t), ClaimRules.ReplaceColumns, replace));
+        var accumulate = cells.Where(c => c.Accumulate is not null).Select(c => ClaimRules.Accumulate(c.Cell, c.Accumulate!, kind, t)).ToList();
+        claims.Add(Make("accumulate", $"Accumulate: {metric} {(plural ? "stay" : "stays")} bounded (the last iteration's mean within a factor {ClaimRules.Num(t.BoundFactor)} of the first's).",
+            ClaimRules.AccumulateRule(kind, t), ClaimRules.AccumulateColumns, accumulate));
+        var complete = cells.Where(c => c.Replace is not null && c.Accumulate is not null && c.Subsample is not null).ToList();
+        if (cells.Count == 0 || complete.Count > 0)
+        {
+            claims.Add(Make("subsample-between", $"Accumulate-Subsample: {metric} {(plural ? "end" : "ends")} worse than under Accumulate but better than under Replace.",
+                ClaimRules.BetweenRule(t), ClaimRules.BetweenColumns,
+                [.. complete.Select(c => ClaimRules.Between(c.Cell, c.Accumulate!, c.Subsample!, c.Replace!, kind, t))]));
+            claims.Add(Make("subsample-plateau", $"Accumulate-Subsample: {metric} {(plural ? "plateau" : "plateaus")} (no real trend over the last half of the iterations), unlike Replace.",
+                ClaimRules.PlateauRule(t), ClaimRules.PlateauColumns, [.. complete.Select(c => ClaimRules.Plateau(c.Cell, c.Subsample!, c.Replace!, t))]));
+        }
+        return claims;
+    }
+
+    static string Set<T>(IEnumerable<T> values) => "{" + string.Join(", ", values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "}";
+}
+
+/// <summary>Curves from tidy rows.</summary>
+public static class Curves
+{
+    /// <summary>One cell's rows (any order) as a curve: seeds ascending, iterations 1..T.</summary>
+    public static Curve Build<TRow>(IReadOnlyList<TRow> rows, Func<TRow, int> seed, Func<TRow, int> iteration, Func<TRow, double> value)
+    {
+        var bySeed = rows.GroupBy(seed).OrderBy(g => g.Key).ToList();
+        var values = bySeed.Select(g =>
+        {
+            var ordered = g.OrderBy(iteration).ToList();
+            var series = new double[ordered.Count == 0 ? 0 : iteration(ordered[^1])];
+            Array.Fill(series, double.NaN);
+            foreach (var r in ordered) series[iteration(r) - 1] = value(r);
+            return series;
+        }).ToList();
+        return new Curve(bySeed.Select(g => g.Key).ToList(), values);
+    }
+}

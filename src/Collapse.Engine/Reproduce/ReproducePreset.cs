@@ -1,0 +1,72 @@
+using Collapse.Engine.Data;
+using Collapse.Engine.Families.Lm;
+using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Kde;
+using Collapse.Kernels.Lm;
+
+namespace Collapse.Engine.Reproduce;
+
+/// <summary>
+/// What <c>collapse reproduce</c> runs: one configuration per experiment. <c>quick</c> shows every
+/// effect on a 2-core CPU in minutes; <c>paper</c> is the paper's grids (the run commands' defaults);
+/// <c>test</c> is a seconds-long grid for the test suite (the same pipeline, smaller).
+/// An experiment added to reproduce adds its configuration here.
+/// </summary>
+public sealed record ReproducePreset
+{
+    public required string Name { get; init; }
+    /// <summary>One line for the report: what this preset is for.</summary>
+    public required string Description { get; init; }
+    public required GaussianSweepConfig Gaussian { get; init; }
+    public required KdeSweepConfig Kde { get; init; }
+    public required LmSweepConfig Lm { get; init; }
+
+    /// <summary>The presets a user picks from (the help lists these), then the hidden test preset.</summary>
+    public static readonly IReadOnlyList<string> Names = ["quick", "paper"];
+    public const string TestName = "test";
+
+    /// <summary>The named preset (case-insensitive), or a usage error listing the valid names.</summary>
+    public static ReproducePreset Named(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "quick" => Quick(),
+        "paper" => Paper(),
+        TestName => Test(),
+        _ => throw new UsageException($"--preset '{name}' is not valid: expected {string.Join(" or ", Names)}"),
+    };
+
+    /// <summary>
+    /// Every figure with fewer seeds and iterations (and the tiny language model on 2,000 names):
+    /// gaussian + kde + lm in about 3 minutes on the project's 2-core CPU (measured; see the README).
+    /// </summary>
+    public static ReproducePreset Quick() => new()
+    {
+        Name = "quick",
+        Description = "every experiment at reduced size (fewer seeds, iterations and sample sizes; the tiny language model on 2,000 names), minutes on a 2-core CPU",
+        Gaussian = new GaussianSweepConfig { Seeds = 50, Iterations = 100 },
+        Kde = new KdeSweepConfig { Samples = [10, 100, 1000], Seeds = 20, Iterations = 50 },
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 2000, Seeds = 4, Iterations = 10 },
+    };
+
+    /// <summary>The paper's grids: what <c>collapse run gaussian|kde</c> run by default, and <c>run lm --preset makemore</c>.</summary>
+    public static ReproducePreset Paper() => new()
+    {
+        Name = "paper",
+        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations; the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
+        Gaussian = new GaussianSweepConfig(),
+        Kde = new KdeSweepConfig(),
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)] },
+    };
+
+    /// <summary>Seconds: the test suite's grid (every stage of the pipeline, tiny sizes).</summary>
+    public static ReproducePreset Test() => new()
+    {
+        Name = TestName,
+        Description = "the test suite's seconds-long grid (not for conclusions)",
+        Gaussian = new GaussianSweepConfig { Dims = [1, 3], Samples = [10, 50], Seeds = 6, Iterations = 20 },
+        Kde = new KdeSweepConfig
+        {
+            Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.5)], Samples = [10, 40], Seeds = 3, Iterations = 8, TestSize = 50,
+        },
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 100, Seeds = 2, Iterations = 3 },
+    };
+}
