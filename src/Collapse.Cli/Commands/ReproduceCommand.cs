@@ -51,9 +51,10 @@ static class ReproduceCommand
         var names = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (names.Length == 0) throw new UsageException($"--only is empty: expected some of {ReproduceExperiments.ValidNames}");
         foreach (var name in names)
-            if (!ReproduceExperiments.All.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)))
+            if (!ReproduceExperiments.All.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)) && ReproduceExperiments.Group(name).Count == 0)
                 throw new UsageException($"--only '{name}' is not valid: expected some of {ReproduceExperiments.ValidNames}");
-        return [.. ReproduceExperiments.All.Where(e => names.Contains(e.Name, StringComparer.OrdinalIgnoreCase))];
+        var chosen = names.SelectMany(n => ReproduceExperiments.Group(n).Select(e => e.Name).DefaultIfEmpty(n)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [.. ReproduceExperiments.All.Where(e => chosen.Contains(e.Name))];
     }
 
     static int Run(ReproducePreset preset, IReadOnlyList<ReproduceExperiment> selected, string directory, string accelerator, bool force,

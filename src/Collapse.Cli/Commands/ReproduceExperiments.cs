@@ -39,7 +39,23 @@ static class ReproduceExperiments
         new("lm", p => p.Lm,
             (p, job, cancel) => RunLmCommand.Execute(p.Lm, job, allowNonFinite: false, cancel),
             dir => ExperimentClaims.Lm(LmRow.ReadAll(Path.Combine(dir, LmSweep.CsvFile)))),
+        Mix("mix-gaussian", p => p.MixGaussian),
+        Mix("mix-kde", p => p.MixKde),
+        Mix("mix-lm", p => p.MixLm),
     ];
 
-    public static string ValidNames => string.Join(", ", All.Select(e => e.Name));
+    /// <summary>One family's mix study; --only mix selects all three.</summary>
+    static ReproduceExperiment Mix(string name, Func<ReproducePreset, MixSweepConfig> config) => new(name, p => config(p),
+        (p, job, cancel) => RunMixCommand.Execute(config(p), job, allowNonFinite: false, cancel),
+        dir =>
+        {
+            var (header, rows) = MixRow.ReadAll(Path.Combine(dir, MixRow.FileName));
+            return ExperimentClaims.Mix(name, header, rows);
+        });
+
+    /// <summary>A group name --only accepts for several experiments.</summary>
+    public static IReadOnlyList<ReproduceExperiment> Group(string name) =>
+        string.Equals(name, "mix", StringComparison.OrdinalIgnoreCase) ? [.. All.Where(e => e.Name.StartsWith("mix-", StringComparison.Ordinal))] : [];
+
+    public static string ValidNames => string.Join(", ", All.Select(e => e.Name)) + " (mix: all three mix-*)";
 }

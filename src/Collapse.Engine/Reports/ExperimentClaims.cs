@@ -133,6 +133,44 @@ public static class ExperimentClaims
         return SettingClaims("lm", "the language model's test loss", plural: false, "rises with iterations", cells, MetricKind.Loss, scope, ["figures/lm-test-loss.png"], t);
     }
 
+    /// <summary>
+    /// The mix study's claim for one family (DESIGN.md section D): synthetic data helps when real data
+    /// are scarce and hurts when they are plentiful. The verdict is <see cref="MixSummary"/>'s pattern;
+    /// a row per num_real shows its finding, holding when it agrees with that split (helped below
+    /// every num_real where it only hurt, or hurt above every num_real where it only helped).
+    /// </summary>
+    public static IReadOnlyList<Claim> Mix(string experiment, string header, IReadOnlyList<MixRow> rows, double z = 2.0)
+    {
+        if (rows.Count == 0) return [];
+        var description = MixSummary.Describe(rows, header, z);
+        var findings = description.Findings;
+        bool HurtBelow(int n) => findings.Any(f => f.NumReal < n && f.Verdict == MixVerdict.Hurt);
+        bool HelpedAbove(int n) => findings.Any(f => f.NumReal > n && f.Verdict == MixVerdict.Helped);
+        var claimRows = findings.Select(f => new ClaimRow($"num_real = {MixSummary.Count(f.NumReal)}",
+            [ClaimRules.Num(f.Baseline), f.Verdict.ToString(), f.Sentence[(f.Sentence.IndexOf(':') + 1)..].Trim()],
+            f.Verdict switch
+            {
+                MixVerdict.Helped => HurtBelow(f.NumReal) ? Verdict.DoesNotHold : Verdict.Holds,
+                MixVerdict.Hurt => HelpedAbove(f.NumReal) ? Verdict.DoesNotHold : Verdict.Holds,
+                _ => Verdict.Inconclusive,
+            })).ToList();
+        var verdict = description.PatternHolds switch { true => Verdict.Holds, false => Verdict.DoesNotHold, null => Verdict.Inconclusive };
+        var seeds = rows.Select(r => r.Seed).Distinct().Count();
+        var counts = rows.Select(r => r.NumSynthetic).Distinct().Order().Select(MixSummary.Count);
+        return
+        [
+            new Claim($"{experiment}-interaction", experiment,
+                $"Mix study ({description.Title}): synthetic data helps when real data are scarce and hurts when they are plentiful.",
+                $"Per num_real, each num_synthetic is compared with num_synthetic = 0, paired by seed: a mean difference in {description.MetricName} beyond {ClaimRules.Num(z)} standard errors is helped (lower) or hurt (higher). " +
+                "Holds when synthetic data helped at some num_real and hurt at a larger one, with no num_real where it only hurt below one where it only helped; does not hold otherwise; inconclusive when no num_real shows a significant effect.",
+                $"{seeds} seeds; num_synthetic {string.Join(", ", counts)}; every num_real of the run. Metric: {MixRow.MetricLabel(description.Family)} on real test data.",
+                ["no-synthetic baseline", "finding", "details"], claimRows, verdict, ["figures/mix-proportion.png", "figures/mix-heatmap.png"])
+            {
+                Note = description.Overall,
+            },
+        ];
+    }
+
     /// <summary>The four setting claims over cells of one metric kind; a claim lacking its settings' curves is left out.</summary>
     static List<Claim> SettingClaims(string experiment, string metric, bool plural, string replaceEffect, IReadOnlyList<CellCurves> cells, MetricKind kind,
         string scope, IReadOnlyList<string> figures, ClaimThresholds t)

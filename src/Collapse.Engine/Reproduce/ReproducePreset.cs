@@ -20,6 +20,10 @@ public sealed record ReproducePreset
     public required GaussianSweepConfig Gaussian { get; init; }
     public required KdeSweepConfig Kde { get; init; }
     public required LmSweepConfig Lm { get; init; }
+    /// <summary>The value-of-synthetic-data study, one configuration per family.</summary>
+    public required MixSweepConfig MixGaussian { get; init; }
+    public required MixSweepConfig MixKde { get; init; }
+    public required MixSweepConfig MixLm { get; init; }
 
     /// <summary>The presets a user picks from (the help lists these), then the hidden test preset.</summary>
     public static readonly IReadOnlyList<string> Names = ["quick", "paper"];
@@ -45,6 +49,10 @@ public sealed record ReproducePreset
         Gaussian = new GaussianSweepConfig { Seeds = 50, Iterations = 100 },
         Kde = new KdeSweepConfig { Samples = [10, 100, 1000], Seeds = 20, Iterations = 50 },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 2000, Seeds = 4, Iterations = 10 },
+        MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
+        MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
+        // The tiny model over a thinner grid: num_real from scarce to every training name, one epoch per fit.
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [100, 1000, 10_000, 31_033], Synthetic = [0, 3162, 31_623] },
     };
 
     /// <summary>The paper's grids: what <c>collapse run gaussian|kde</c> run by default, and <c>run lm --preset makemore</c>.</summary>
@@ -55,6 +63,9 @@ public sealed record ReproducePreset
         Gaussian = new GaussianSweepConfig(),
         Kde = new KdeSweepConfig(),
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)] },
+        MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
+        MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Preset = LmModel.From(GptPreset.Makemore) },
     };
 
     /// <summary>Seconds: the test suite's grid (every stage of the pipeline, tiny sizes).</summary>
@@ -68,5 +79,8 @@ public sealed record ReproducePreset
             Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.5)], Samples = [10, 40], Seeds = 3, Iterations = 8, TestSize = 50,
         },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 100, Seeds = 2, Iterations = 3 },
+        MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian) with { Dim = 2, Real = [10, 100, 1000], Synthetic = [0, 100, 1000], GeneratorReal = 1000, TestSize = 200, Seeds = 6 },
+        MixKde = MixSweepConfig.Defaults(MixFamily.Kde) with { Real = [10, 1000], Synthetic = [0, 1000], GeneratorReal = 1000, TestSize = 100, Seeds = 4 },
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [50, 200], Synthetic = [0, 100], GeneratorReal = 200, Seeds = 2 },
     };
 }
