@@ -27,6 +27,7 @@
 #
 # Environment: ROUNDS=3 SPEED_STEPS=1000 OVERSUB_STEPS=200 QUALITY_STEPS="2000 10000" MM_SEEDS="3407 1" OUR_SEEDS=2
 #   MM_QUALITY_THREADS=1 PYTHON=/usr/bin/python3 PARTS="speed quality" (run in that order) OUT=<markdown path>
+#   PREVIOUS=<an earlier run's .jsonl>: its rows of the parts not in PARTS are kept and reported again
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -54,6 +55,16 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rows="$work/rows.jsonl"
 : >"$rows"
+# PREVIOUS=FILE.jsonl (an earlier run's raw rows): keep its rows of the parts not run now, e.g. to retime
+# speed on a quieter machine without redoing the 20-minute quality part (each row keeps its own load).
+if [[ -n "${PREVIOUS:-}" ]]; then
+  "$python" - "$PREVIOUS" "$parts" >"$rows" <<'EOF2'
+import json, sys
+for line in open(sys.argv[1]):
+    if line.strip() and json.loads(line)["part"] not in sys.argv[2].split():
+        print(line.rstrip())
+EOF2
+fi
 
 "$python" -c "import torch" 2>/dev/null || { echo "error: $python cannot import torch (apt-get install python3-torch)" >&2; exit 1; }
 blas="$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
