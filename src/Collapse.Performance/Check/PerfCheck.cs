@@ -1,15 +1,11 @@
-using System.Diagnostics;
 using System.Globalization;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
 
 namespace Collapse.Performance.Check;
 
 /// <summary>
 /// How long perf-check measures: rounds kept, timed runs per sample (the minimum is kept), the
-/// warmup (at least this many rounds and seconds, so the JIT has replaced every hot method with its
-/// optimized tier before anything counts, even when a busy machine delays the background compiler),
-/// and how many times a kernel over the threshold is measured again before it fails.
+/// warmup (at least this many rounds and seconds, so every hot method is compiled before anything
+/// counts), and how many times a workload over the threshold is measured again before it fails.
 /// </summary>
 public sealed record PerfCheckEffort(int Rounds, int Repeats, int WarmupRounds, double WarmupSeconds, int Remeasurements)
 {
@@ -21,106 +17,137 @@ public sealed record PerfCheckEffort(int Rounds, int Repeats, int WarmupRounds, 
         $"{Rounds} rounds × min of {Repeats} after ≥ {WarmupRounds} warmup rounds and {WarmupSeconds:0.0#} s";
 }
 
-/// <summary>An injected slowdown: the kernel runs <see cref="Factor"/> times per timed run (to prove the check fails).</summary>
+/// <summary>An injected slowdown: this commit's workload runs <see cref="Factor"/> times per timed run (to prove the check fails).</summary>
 public sealed record InjectedSlowdown(string Kernel, int Factor)
 {
-    public static InjectedSlowdown Parse(string text)
+    public static InjectedSlowdown Parse(string text, IReadOnlyCollection<string> known)
     {
         var parts = text.Split(':');
         var factor = 3;
-        if (PerfCheckKernels.Find(parts[0]) is null || parts.Length > 2
+        if (!known.Contains(parts[0]) || parts.Length > 2
             || (parts.Length == 2 && (!int.TryParse(parts[1], CultureInfo.InvariantCulture, out factor) || factor < 2)))
             throw new ArgumentException($"--inject-slowdown '{text}' is not valid: expected KERNEL[:FACTOR], FACTOR an integer ≥ 2, " +
-                                        $"KERNEL one of {string.Join(", ", PerfCheckKernels.All.Select(k => k.Name))}");
+                                        $"KERNEL one of {string.Join(", ", known)}");
         return new InjectedSlowdown(parts[0], factor);
     }
 }
 
-/// <summary>One kernel's result: median over rounds of (kernel time / calibration time beside it), its median time, and the rounds' spread.</summary>
-public sealed record KernelMeasurement(string Name, string Size, double Normalized, double Milliseconds, double Spread);
+/// <summary>
+/// One workload timed on both sides: the median over rounds of (this commit's time / the
+/// reference's time in the same round), both sides' median times, and the rounds' spread.
+/// </summary>
+public sealed record PairedMeasurement(string Name, string Size, double Ratio, double ThisMilliseconds, double ReferenceMilliseconds, double Spread);
+
+/// <summary>How the two builds' workload lists line up: compared by name, or on one side only, or at different sizes.</summary>
+public sealed record WorkloadMatch(IReadOnlyList<WorkloadName> Compared, IReadOnlyList<WorkloadName> OnlyThis,
+    IReadOnlyList<WorkloadName> OnlyReference, IReadOnlyList<(WorkloadName This, WorkloadName Reference)> SizeDiffers)
+{
+    /// <summary>Matches by name; a workload whose size differs between the two is not compared.</summary>
+    public static WorkloadMatch Of(IReadOnlyList<WorkloadName> current, IReadOnlyList<WorkloadName> reference)
+    {
+        var byName = reference.ToDictionary(w => w.Name);
+        return new WorkloadMatch(
+            [.. current.Where(w => byName.TryGetValue(w.Name, out var r) && r.Size == w.Size)],
+            [.. current.Where(w => !byName.ContainsKey(w.Name))],
+            [.. reference.Where(r => current.All(w => w.Name != r.Name))],
+            [.. current.Where(w => byName.TryGetValue(w.Name, out var r) && r.Size != w.Size).Select(w => (w, byName[w.Name]))]);
+    }
+}
 
 /// <summary>
-/// The kernels of <see cref="PerfCheckKernels"/>, set up once on the CPU and warmed, timed against
-/// the <see cref="Calibration"/>. Built for a noisy shared machine:
+/// This commit's workloads and the reference's, set up once in one process and timed
+/// interleaved. Built for a noisy shared machine:
 /// <list type="bullet">
 /// <item>time is the process's CPU time (<see cref="ProcessCpuClock"/>), which leaves out the time
 /// our threads wait while another process holds a core;</item>
-/// <item>kernels are interleaved round by round, so a busy spell touches every kernel a little
-/// rather than one kernel entirely, and each sample is the minimum of a few runs;</item>
-/// <item>the calibration is timed just before every sample, for about as long as the kernel runs;</item>
-/// <item>the result is the median over rounds of the ratio, which ignores the rounds a burst lands in.</item>
+/// <item>in every round each workload is timed on both sides back to back (which side goes first
+/// alternates), each sample the minimum of a few runs, so a busy spell or a slower machine moves
+/// both sides of a pair alike and the pair's ratio stays put;</item>
+/// <item>the result is the median over rounds of the pairs' ratios, which ignores the rounds a burst lands in.</item>
 /// </list>
 /// </summary>
-public sealed class PerfCheckSession : IDisposable
+public sealed class SideBySideSession : IDisposable
 {
-    readonly ComputeDevice device;
-    readonly IReadOnlyList<CheckedKernel> kernels = PerfCheckKernels.All;
+    readonly IReadOnlyList<WorkloadName> compared;
+    readonly Action[] current, reference;
+    readonly IDisposable currentOwner, referenceOwner;
 
-    public IReadOnlyList<string> KernelNames => [.. kernels.Select(k => k.Name)];
-    readonly List<IWorkload> workloads;
-    readonly Action[] runs;
-    readonly Calibration calibration = new();
-    readonly List<double> calibrations = [];
-    int[] units = [];
-
-    /// <param name="only">The kernels to set up and time (all of <see cref="PerfCheckKernels"/> when null).</param>
-    public PerfCheckSession(InjectedSlowdown? slowdown, IReadOnlyCollection<string>? only = null)
-    {
-        if (only is not null) kernels = [.. kernels.Where(k => only.Contains(k.Name))];
-        device = AcceleratorCatalog.Open(AcceleratorSpec.Parse("cpu"));
-        workloads = kernels.Select(k => k.Create(device.Accelerator)).ToList();
-        runs = workloads.Select((w, i) =>
-        {
-            var repeat = slowdown?.Kernel == kernels[i].Name ? slowdown.Factor : 1;
-            return (Action)(() => { for (var x = 0; x < repeat; x++) w.Run(); });
-        }).ToArray();
-    }
+    public IReadOnlyList<WorkloadName> Compared => compared;
 
     public static string ClockDescription => ProcessCpuClock.Description;
 
-    /// <summary>Median calibration time over every sample so far, in milliseconds.</summary>
-    public double CalibrationMilliseconds => Median(calibrations) * 1e3;
-
-    /// <summary>
-    /// Runs everything until the warmup is done, then finds how many calibration runs last as long
-    /// as each kernel: a sample much shorter than the scheduler's time slice would see a busy
-    /// machine differently from one spanning several slices.
-    /// </summary>
-    public void WarmUp(PerfCheckEffort effort)
+    /// <param name="slowdown">Run this commit's named workload that many times per timed run.</param>
+    public SideBySideSession(LoadedBuild thisBuild, LoadedBuild referenceBuild, IReadOnlyList<WorkloadName> compared, InjectedSlowdown? slowdown)
     {
-        var clock = Stopwatch.StartNew();
-        for (var round = 0; round < effort.WarmupRounds || clock.Elapsed.TotalSeconds < effort.WarmupSeconds; round++)
-            foreach (var run in runs)
-            {
-                calibration.Run();
-                run();
-            }
-        var unit = MinimumSeconds(calibration.Run, 5);
-        units = runs.Select(run => Math.Max(1, (int)Math.Round(MinimumSeconds(run, 2) / unit))).ToArray();
+        this.compared = compared;
+        var names = compared.Select(w => w.Name).ToList();
+        var currentRuns = new Action[names.Count];
+        reference = new Action[names.Count];
+        currentOwner = thisBuild.Open(names, currentRuns);
+        try
+        {
+            referenceOwner = referenceBuild.Open(names, reference);
+        }
+        catch
+        {
+            currentOwner.Dispose();
+            throw;
+        }
+        current = currentRuns.Select((run, i) =>
+        {
+            var repeat = slowdown?.Kernel == names[i] ? slowdown.Factor : 1;
+            return repeat == 1 ? run : () => { for (var x = 0; x < repeat; x++) run(); };
+        }).ToArray();
     }
 
-    /// <summary>Measures the named kernels (all when null), interleaved, <see cref="PerfCheckEffort.Rounds"/> rounds.</summary>
-    public IReadOnlyList<KernelMeasurement> Measure(PerfCheckEffort effort, IReadOnlyCollection<string>? names = null)
+    bool warm;
+
+    /// <summary>Runs everything until the warmup is done.</summary>
+    public void WarmUp(PerfCheckEffort effort)
     {
-        if (units.Length == 0) WarmUp(effort);
-        var chosen = Enumerable.Range(0, kernels.Count).Where(i => names is null || names.Contains(kernels[i].Name)).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var round = 0; round < effort.WarmupRounds || clock.Elapsed.TotalSeconds < effort.WarmupSeconds; round++)
+            for (var i = 0; i < compared.Count; i++)
+            {
+                reference[i]();
+                current[i]();
+            }
+        warm = true;
+    }
+
+    /// <summary>Measures the named workloads (all when null), interleaved, <see cref="PerfCheckEffort.Rounds"/> rounds.</summary>
+    public IReadOnlyList<PairedMeasurement> Measure(PerfCheckEffort effort, IReadOnlyCollection<string>? names = null)
+    {
+        if (!warm) WarmUp(effort);
+        var chosen = Enumerable.Range(0, compared.Count).Where(i => names is null || names.Contains(compared[i].Name)).ToList();
         var ratios = chosen.ToDictionary(i => i, _ => new List<double>());
-        var times = chosen.ToDictionary(i => i, _ => new List<double>());
+        var thisTimes = chosen.ToDictionary(i => i, _ => new List<double>());
+        var referenceTimes = chosen.ToDictionary(i => i, _ => new List<double>());
         for (var round = 0; round < effort.Rounds; round++)
         {
             for (var j = 0; j < chosen.Count; j++)
             {
-                // Rotate the order each round, so no kernel always follows the same neighbour.
+                // Rotate the order each round, so no workload always follows the same neighbour,
+                // and alternate which side goes first.
                 var i = chosen[(j + round) % chosen.Count];
-                var c = MinimumSeconds(() => { for (var u = 0; u < units[i]; u++) calibration.Run(); }, effort.Repeats) / units[i];
-                var k = MinimumSeconds(runs[i], effort.Repeats);
-                ratios[i].Add(k / c);
-                times[i].Add(k);
-                calibrations.Add(c);
+                double a, b;
+                if (round % 2 == 0)
+                {
+                    b = MinimumSeconds(reference[i], effort.Repeats);
+                    a = MinimumSeconds(current[i], effort.Repeats);
+                }
+                else
+                {
+                    a = MinimumSeconds(current[i], effort.Repeats);
+                    b = MinimumSeconds(reference[i], effort.Repeats);
+                }
+                ratios[i].Add(a / b);
+                thisTimes[i].Add(a);
+                referenceTimes[i].Add(b);
             }
         }
-        return chosen.Select(i => new KernelMeasurement(kernels[i].Name, kernels[i].Size, Median(ratios[i]),
-            Median(times[i]) * 1e3, Spread(ratios[i]))).ToList();
+        return chosen.Select(i => new PairedMeasurement(compared[i].Name, compared[i].Size, Median(ratios[i]),
+            Median(thisTimes[i]) * 1e3, Median(referenceTimes[i]) * 1e3, Spread(ratios[i]))).ToList();
     }
 
     static double MinimumSeconds(Action body, int repeats)
@@ -135,14 +162,14 @@ public sealed class PerfCheckSession : IDisposable
         return best;
     }
 
-    static double Median(List<double> values)
+    internal static double Median(IReadOnlyCollection<double> values)
     {
         var sorted = values.Order().ToList();
         var middle = sorted.Count / 2;
         return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    /// <summary>Interquartile range over the median: how noisy this kernel's rounds were.</summary>
+    /// <summary>Interquartile range over the median: how noisy this workload's rounds were.</summary>
     static double Spread(List<double> values)
     {
         var sorted = values.Order().ToList();
@@ -151,75 +178,74 @@ public sealed class PerfCheckSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var w in workloads) w.Dispose();
-        device.Dispose();
+        currentOwner.Dispose();
+        referenceOwner.Dispose();
     }
 }
 
-/// <summary>One line of the check's table: a kernel's measurement beside its baseline.</summary>
-public sealed record KernelVerdict(KernelMeasurement Measured, BaselineEntry? Baseline, IReadOnlyList<double> Ratios)
+/// <summary>One line of the check's table: a workload's measurements (the first, then any remeasurements).</summary>
+public sealed record PairedVerdict(IReadOnlyList<PairedMeasurement> Measurements)
 {
-    /// <summary>now / baseline: the lowest over the measurements made (null without a baseline at this size).</summary>
-    public double? Ratio => Ratios.Count == 0 ? null : Ratios.Min();
+    public PairedMeasurement Last => Measurements[^1];
+
+    /// <summary>this / reference: the lowest over the measurements made (a real regression shows in every one).</summary>
+    public double Ratio => Measurements.Min(m => m.Ratio);
 }
 
 /// <summary>
-/// The regression check: measure, compare with the baseline, and measure again any kernel over
-/// the threshold (a real regression shows in every measurement; a burst of load on a shared
-/// machine rarely in two or three).
+/// The regression check: measure both sides, and measure again any workload over the threshold (a
+/// real regression shows in every measurement; a burst of load on a shared machine rarely in two or three).
 /// </summary>
 public static class PerfCheck
 {
-    public static IReadOnlyList<KernelVerdict> Run(PerfCheckSession session, PerfBaseline baseline, PerfCheckEffort effort, double threshold)
+    /// <summary>
+    /// Fail when this commit is slower than the reference by more than this. Measured here
+    /// (<c>scripts/perf/noise.sh</c>: 15 checks with the same build on both sides, so every true
+    /// ratio is 1, on a 2-core AMD EPYC quiet and beside one and two busy processes): every
+    /// workload's ratio stayed within 0.97–1.15, the worst being gaussian.moments on a quiet
+    /// machine, whose arrays land differently in each side. 1.3 sits above that with room, still
+    /// catches a 30% regression, and a 3× slowdown stands far outside it.
+    /// </summary>
+    public const double DefaultThreshold = 1.3;
+
+    public static IReadOnlyList<PairedVerdict> Run(SideBySideSession session, PerfCheckEffort effort, double threshold)
     {
-        var verdicts = session.Measure(effort).Select(m => Judge(m, baseline, [])).ToList();
+        var verdicts = session.Measure(effort).Select(m => new PairedVerdict([m])).ToList();
         for (var attempt = 0; attempt < effort.Remeasurements; attempt++)
         {
-            var suspects = verdicts.Where(v => v.Ratio > threshold).Select(v => v.Measured.Name).ToList();
+            var suspects = verdicts.Where(v => v.Ratio > threshold).Select(v => v.Last.Name).ToList();
             if (suspects.Count == 0) break;
             foreach (var again in session.Measure(effort, suspects))
             {
-                var index = verdicts.FindIndex(v => v.Measured.Name == again.Name);
-                verdicts[index] = Judge(again, baseline, verdicts[index].Ratios);
+                var index = verdicts.FindIndex(v => v.Last.Name == again.Name);
+                verdicts[index] = new PairedVerdict([.. verdicts[index].Measurements, again]);
             }
         }
         return verdicts;
     }
 
-    static KernelVerdict Judge(KernelMeasurement measured, PerfBaseline baseline, IReadOnlyList<double> earlier) =>
-        baseline.Kernels.TryGetValue(measured.Name, out var entry) && entry.Size == measured.Size
-            ? new KernelVerdict(measured, entry, [.. earlier, measured.Normalized / entry.Normalized])
-            : new KernelVerdict(measured, null, []);
-
-    /// <summary>The table of ratios; returns the kernels slower than <paramref name="threshold"/> times their baseline.</summary>
-    public static IReadOnlyList<string> Report(IReadOnlyList<KernelVerdict> verdicts, double threshold, TextWriter output) =>
-        Table(verdicts, threshold, output, recording: false);
-
-    /// <summary>The table of a baseline being recorded.</summary>
-    public static void ReportRecorded(IReadOnlyList<KernelMeasurement> measured, TextWriter output) =>
-        Table(measured.Select(m => new KernelVerdict(m, null, [])).ToList(), double.PositiveInfinity, output, recording: true);
-
-    static IReadOnlyList<string> Table(IReadOnlyList<KernelVerdict> verdicts, double threshold, TextWriter output, bool recording)
+    /// <summary>The table of ratios, and the workloads one side lacks; returns those slower than <paramref name="threshold"/>.</summary>
+    public static IReadOnlyList<string> Report(IReadOnlyList<PairedVerdict> verdicts, WorkloadMatch match, double threshold, TextWriter output)
     {
         var slower = new List<string>();
-        output.WriteLine($"{"kernel",-20} {"size",-34} {"baseline",8} {"now",8} {"now/base",9} {"CPU ms",8} {"spread",6}  verdict");
+        output.WriteLine($"{"workload",-20} {"size",-34} {"ref ms",8} {"this ms",8} {"this/ref",9} {"spread",6}  verdict");
         foreach (var v in verdicts)
         {
-            var m = v.Measured;
+            var m = v.Last;
             string verdict;
-            if (recording) verdict = "recorded";
-            else if (v.Ratio is not double ratio) verdict = "no baseline at this size (run --update-baseline)";
-            else if (ratio > threshold)
+            if (v.Ratio > threshold)
             {
-                verdict = $"SLOWER than {F(threshold, "0.0#")}× baseline";
+                verdict = $"SLOWER than {F(threshold, "0.0#")}× the reference";
                 slower.Add(m.Name);
             }
             else verdict = "ok";
-            if (v.Ratios.Count > 1) verdict += $" (measured {v.Ratios.Count}×: {string.Join(", ", v.Ratios.Select(r => F(r, "0.00") + "×"))})";
-            output.WriteLine($"{m.Name,-20} {m.Size,-34} {(v.Baseline is null ? "-" : F(v.Baseline.Normalized, "0.000")),8} " +
-                             $"{F(m.Normalized, "0.000"),8} {(v.Ratio is double r ? F(r, "0.00") + "×" : "-"),9} {F(m.Milliseconds, "0.00"),8} " +
-                             $"{F(m.Spread * 100, "0") + "%",6}  {verdict}");
+            if (v.Measurements.Count > 1) verdict += $" (measured {v.Measurements.Count}×: {string.Join(", ", v.Measurements.Select(r => F(r.Ratio, "0.00") + "×"))})";
+            output.WriteLine($"{m.Name,-20} {m.Size,-34} {F(m.ReferenceMilliseconds, "0.00"),8} {F(m.ThisMilliseconds, "0.00"),8} " +
+                             $"{F(v.Ratio, "0.00") + "×",9} {F(m.Spread * 100, "0") + "%",6}  {verdict}");
         }
+        foreach (var w in match.OnlyThis) output.WriteLine($"{w.Name,-20} {w.Size,-34} {"-",8} {"-",8} {"-",9} {"",6}  new in this commit: not compared");
+        foreach (var w in match.OnlyReference) output.WriteLine($"{w.Name,-20} {w.Size,-34} {"-",8} {"-",8} {"-",9} {"",6}  only in the reference: not compared");
+        foreach (var (w, r) in match.SizeDiffers) output.WriteLine($"{w.Name,-20} {w.Size,-34} {"-",8} {"-",8} {"-",9} {"",6}  size differs from the reference's ({r.Size}): not compared");
         return slower;
     }
 

@@ -13,8 +13,9 @@ public sealed record CheckedKernel(string Name, string Size, Func<Accelerator, I
 /// CPU time moved too much to hold a 1.5× line without false alarms: whole scenario iterations (a
 /// chain of short phases, each waiting for every core: 2–3× when another process took a core) and
 /// kernels on ILGPU's CPU accelerator (KDE sampling: its 32 threads spin at each launch's end
-/// while the scheduler runs someone else, ±30% between processes). Changing a size invalidates the
-/// baseline: rerun with --update-baseline.
+/// while the scheduler runs someone else, ±30% between processes). perf-check compares a workload
+/// with the reference commit's of the same name and size; one whose size changed is reported, not
+/// compared, until the reference has it too.
 /// </summary>
 public static class PerfCheckKernels
 {
