@@ -21,6 +21,7 @@ static class DevicesCommand
                 var memory = d.Kind == AcceleratorKind.Cpu ? "host" : d.MemoryBytes > 0 ? (d.MemoryBytes / (1024.0 * 1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture) + " GiB" : "-";
                 var status = d.Usable ? "usable" : $"refused: {d.RefusedBecause}";
                 System.Console.WriteLine($"{id,-12} {Truncate(d.Name, 48),-48} {memory,10} {d.WarpSize,5} {d.Multiprocessors,9}  {status}");
+                if (d.OpenCl is { } facts) System.Console.WriteLine($"{"",-12} {facts}");
             }
             if (!devices.Any(d => d.Kind == AcceleratorKind.Cuda))
                 System.Console.WriteLine("no CUDA device found (ILGPU loads the driver as libcuda.so)");

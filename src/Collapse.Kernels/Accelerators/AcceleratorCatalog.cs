@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.IR;
 using ILGPU.Backends.OpenCL;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -8,10 +9,21 @@ using System.Runtime.InteropServices;
 
 namespace Collapse.Kernels.Accelerators;
 
-/// <summary>One accelerator as <c>collapse devices</c> lists it; refused devices carry the reason.</summary>
+/// <summary>One accelerator as <c>collapse devices</c> lists it; refused devices carry the reason, OpenCL devices their <see cref="OpenClFacts"/>.</summary>
 public sealed record DeviceListing(
     AcceleratorKind Kind, int Index, string Name, long MemoryBytes, int WarpSize,
-    int Multiprocessors, bool Usable, string? RefusedBecause);
+    int Multiprocessors, bool Usable, string? RefusedBecause, OpenClFacts? OpenCl = null);
+
+/// <summary>
+/// What decides whether an OpenCL device can run these kernels: its device version (from which
+/// ILGPU picks the <c>-cl-std</c> it compiles for), the OpenCL C version it reports (shown, not
+/// used: OpenCL 3.0 drivers may answer 1.2 there), and its float64 and generic-address-space support.
+/// </summary>
+public sealed record OpenClFacts(string DeviceVersion, string OpenClC, string CompiledFor, bool Float64, bool GenericAddressSpace)
+{
+    public override string ToString() =>
+        $"device OpenCL {DeviceVersion}, OpenCL C {OpenClC}, compiled for {CompiledFor}, float64 {(Float64 ? "yes" : "no")}, generic address space {(GenericAddressSpace ? "yes" : "no")}";
+}
 
 /// <summary>Raised when the accelerator asked for is absent or unusable. Never a silent fallback.</summary>
 public sealed class AcceleratorUnavailableException(string message) : Exception(message);
@@ -22,18 +34,32 @@ public sealed class AcceleratorUnavailableException(string message) : Exception(
 /// </summary>
 public static class AcceleratorCatalog
 {
-    /// <summary>Why ILGPU (and these kernels, which use float64) cannot use an OpenCL device; null if it can.</summary>
-    public static string? OpenClRefusal(CLDevice device)
+    /// <summary>
+    /// Why ILGPU (and these kernels, which use float64) cannot use an OpenCL device; null if it can.
+    /// ILGPU's own rule (its default OpenCL device filter): the OpenCL C it compiles for, which
+    /// follows the device version (3.0 → CL3.0, 2.x → CL2.0, else the reported OpenCL C version), must
+    /// be at least 2.0, and the device must have a generic address space (every 2.x device; a 3.0
+    /// device when it reports CL_DEVICE_GENERIC_ADDRESS_SPACE_SUPPORT).
+    /// </summary>
+    public static string? OpenClRefusal(CLDevice device) =>
+        OpenClRefusal(device.DeviceVersion.Major, device.DeviceVersion.Minor, device.CLStdVersion.Major, device.CLStdVersion.Minor,
+            device.Capabilities.GenericAddressSpace, device.Capabilities.Float64);
+
+    /// <summary><see cref="OpenClRefusal(CLDevice)"/> on the facts themselves (for tests).</summary>
+    public static string? OpenClRefusal(int deviceMajor, int deviceMinor, int compiledForMajor, int compiledForMinor, bool genericAddressSpace, bool float64)
     {
         var reasons = new List<string>();
-        if (device.CVersion < CLCVersion.CL20)
-            reasons.Add($"OpenCL C {device.CVersion} < 2.0");
-        if (!device.Capabilities.GenericAddressSpace)
-            reasons.Add("no generic address space (ILGPU requires it)");
-        if (!device.Capabilities.Float64)
+        if (compiledForMajor < 2)
+            reasons.Add($"device OpenCL {deviceMajor}.{deviceMinor}, so OpenCL C {compiledForMajor}.{compiledForMinor} < 2.0 (ILGPU needs 2.0)");
+        if (!genericAddressSpace)
+            reasons.Add(deviceMajor >= 3 ? "an OpenCL 3.0 device without the generic address space (ILGPU requires it)" : "no generic address space (ILGPU requires it)");
+        if (!float64)
             reasons.Add("no float64 support (the kernels accumulate in double)");
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
+
+    static OpenClFacts Facts(CLDevice device) => new(device.DeviceVersion.ToString(), $"{device.CVersion.Major}.{device.CVersion.Minor}",
+        $"{device.CLStdVersion.Major}.{device.CLStdVersion.Minor}", device.Capabilities.Float64, device.Capabilities.GenericAddressSpace);
 
     /// <summary>
     /// ILGPU's default CPU device simulates a single multiprocessor; give it one per core so
@@ -50,11 +76,16 @@ public static class AcceleratorCatalog
             .OpenCL(d => OpenClRefusal(d) is null)));
 
     /// <summary>
-    /// How kernels are compiled: IEEE math, and ILGPU.Algorithms, which supplies the float64
-    /// log/sqrt the GPU backends lack. Tests compile for PTX and OpenCL with the same settings.
+    /// How kernels are compiled: IEEE math, ILGPU.Algorithms (which supplies the float64 log/sqrt
+    /// the GPU backends lack), and fused multiply-adds that stay fused on every backend
+    /// (<see cref="KernelMath"/>). Tests compile for PTX and OpenCL with the same settings.
     /// </summary>
-    internal static Context.Builder CompilerSettings(Context.Builder builder) =>
+    internal static Context.Builder CompilerSettings(Context.Builder builder)
+    {
         builder.Math(MathMode.Default).EnableAlgorithms();
+        KernelMath.Register(builder.GetIntrinsicManager());
+        return builder;
+    }
 
     /// <summary>Every accelerator ILGPU can see, the refused OpenCL ones included.</summary>
     public static IReadOnlyList<DeviceListing> List()
@@ -115,9 +146,10 @@ public static class AcceleratorCatalog
 
     static DeviceListing Describe(AcceleratorKind kind, int index, Device device, string? refusal)
     {
-        var name = device is CLDevice cl ? $"{device.Name} ({cl.PlatformName}, OpenCL C {cl.CVersion})" : device.Name;
+        var cl = device as CLDevice;
+        var name = cl is not null ? $"{device.Name} ({cl.PlatformName})" : device.Name;
         return new DeviceListing(kind, index, name, device.MemorySize, device.WarpSize,
-            device.NumMultiprocessors, refusal is null, refusal);
+            device.NumMultiprocessors, refusal is null, refusal, cl is null ? null : Facts(cl));
     }
 
     static IReadOnlyList<Device> DevicesOf(Context context, AcceleratorKind kind)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 
 namespace Collapse.Kernels.Random;
@@ -108,19 +109,19 @@ public static class Philox
         }
         else m -= 1.0f;
         var z = m * m;
-        var p = MathF.FusedMultiplyAdd(Log0, m, Log1);
-        p = MathF.FusedMultiplyAdd(p, m, Log2);
-        p = MathF.FusedMultiplyAdd(p, m, Log3);
-        p = MathF.FusedMultiplyAdd(p, m, Log4);
-        p = MathF.FusedMultiplyAdd(p, m, Log5);
-        p = MathF.FusedMultiplyAdd(p, m, Log6);
-        p = MathF.FusedMultiplyAdd(p, m, Log7);
-        p = MathF.FusedMultiplyAdd(p, m, Log8);
+        var p = KernelMath.Fma(Log0, m, Log1);
+        p = KernelMath.Fma(p, m, Log2);
+        p = KernelMath.Fma(p, m, Log3);
+        p = KernelMath.Fma(p, m, Log4);
+        p = KernelMath.Fma(p, m, Log5);
+        p = KernelMath.Fma(p, m, Log6);
+        p = KernelMath.Fma(p, m, Log7);
+        p = KernelMath.Fma(p, m, Log8);
         var y = p * m * z;
         float ef = e;
-        y = MathF.FusedMultiplyAdd(LogLow, ef, y);
-        y = MathF.FusedMultiplyAdd(-0.5f, z, y);
-        return MathF.FusedMultiplyAdd(LogHigh, ef, m + y);
+        y = KernelMath.Fma(LogLow, ef, y);
+        y = KernelMath.Fma(-0.5f, z, y);
+        return KernelMath.Fma(LogHigh, ef, m + y);
     }
 
     /// <summary>
@@ -133,10 +134,10 @@ public static class Philox
         var q = MathF.Floor(u * 4.0f + 0.5f);
         var a = (u - q * 0.25f) * TwoPi;
         var z = a * a;
-        var s = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(Sin0, z, Sin1), z, Sin2);
-        s = MathF.FusedMultiplyAdd(s * z, a, a);
-        var c = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(Cos0, z, Cos1), z, Cos2);
-        c = MathF.FusedMultiplyAdd(c * z, z, MathF.FusedMultiplyAdd(-0.5f, z, 1.0f));
+        var s = KernelMath.Fma(KernelMath.Fma(Sin0, z, Sin1), z, Sin2);
+        s = KernelMath.Fma(s * z, a, a);
+        var c = KernelMath.Fma(KernelMath.Fma(Cos0, z, Cos1), z, Cos2);
+        c = KernelMath.Fma(c * z, z, KernelMath.Fma(-0.5f, z, 1.0f));
         var quadrant = (int)q & 3;
         var sinValue = (quadrant & 1) == 0 ? s : c;
         var cosValue = (quadrant & 1) == 0 ? c : s;
