@@ -9,7 +9,7 @@
 # file, written last, holds this script's recipe; a root without it (an interrupted build) or with
 # another recipe is removed and built again; a lock keeps that from happening under a run.
 # Prints the root's path on stdout; exit 1 (with the reason on stderr) when it cannot be built.
-# ICU is there for .NET, fontconfig and DejaVu for the figures' text (SkiaSharp), git for the tests
+# fontconfig and DejaVu are there for the figures' text (SkiaSharp), git for the tests
 # of perf-check's reference side.
 # Needs root (debootstrap, chroot). POCL_MIRROR overrides the mirror (default http://deb.debian.org/debian).
 set -euo pipefail
@@ -18,7 +18,7 @@ cache=${COLLAPSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/collapse-kernels}
 root=${POCL_ROOT:-$cache/pocl-trixie}
 mirror=${POCL_MIRROR:-http://deb.debian.org/debian}
 suite=trixie
-packages=pocl-opencl-icd,ocl-icd-libopencl1,clinfo,libicu76,libfontconfig1,fonts-dejavu-core,git
+packages=pocl-opencl-icd,ocl-icd-libopencl1,clinfo,libfontconfig1,fonts-dejavu-core,git
 recipe="debootstrap --variant=minbase --include=$packages $suite; libOpenCL.so link; v1"
 stamp="$root/.collapse-pocl-root"
 
@@ -42,10 +42,13 @@ if complete; then
   exit 0
 fi
 
+mounts_under_root() { awk -v r="$root/" 'index($2 "/", r) == 1 { print $2 }' /proc/self/mounts; }
 if [ -e "$root" ]; then
-  # Never delete through a mount (e.g. a host /proc or the clone bound into a root by hand).
-  if awk -v r="$root/" 'index($2 "/", r) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
-    die "$root is incomplete or stale but something is mounted under it; unmount it first"
+  # An interrupted debootstrap leaves its /proc and /sys mounted in the root: unmount them (no run
+  # can be using the root: runs hold the lock). Never delete through a mount that stays.
+  mounts_under_root | sort -r | while IFS= read -r m; do umount -R "$m" 2>/dev/null || umount -R -l "$m"; done
+  if [ -n "$(mounts_under_root)" ]; then
+    die "$root is incomplete or stale but something stays mounted under it; unmount it first"
   fi
   say "removing incomplete or stale root $root"
   rm -rf --one-file-system "$root"
