@@ -50,7 +50,7 @@ public class KdeScoreTests
         foreach (var (device, path) in TestDevices.PathList())
             foreach (var (dim, h) in new[] { (2, 0.1), (2, 1.0), (3, 0.1), (3, 0.5) })
                 data.Add(device, path, dim, h);
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     [Theory]
