@@ -68,6 +68,27 @@ public static class AcceleratorCatalog
     static CPUDevice CpuDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4,
         numMultiprocessors: Environment.ProcessorCount);
 
+    /// <summary>
+    /// ILGPU's CPU accelerator shaped like an NVIDIA GPU's multiprocessor (warps of 32, up to
+    /// <paramref name="warpsPerGroup"/>·32 threads a group, one multiprocessor), so tests run the
+    /// grouped kernels' shared memory and barriers with the group sizes a GPU uses, not the
+    /// production CPU device's 4-wide warps.
+    /// </summary>
+    internal static ComputeDevice OpenGpuShapedCpu(int warpsPerGroup = 32)
+    {
+        var device = new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1);
+        var context = Context.Create(builder => CompilerSettings(builder.CPU(device)));
+        try
+        {
+            return new ComputeDevice(context, context.GetCPUDevices()[0].CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A context with every usable accelerator: CPU, CUDA and capable OpenCL devices.</summary>
     public static Context CreateContext() =>
         Context.Create(builder => CompilerSettings(builder

@@ -90,14 +90,19 @@ public sealed unsafe class KdeKernels
     /// The tiled scoring kernel (what GPUs run), callable on any accelerator: the CPU accelerator
     /// runs it too, slowly, which is how the tests check it without a GPU.
     /// </summary>
+    /// <param name="tile">Threads per group (default: <see cref="KdeScoreKernels.MaxTile"/>, or the accelerator's
+    /// maximum if smaller); tests vary it to check tiles that are not the default.</param>
     public void AccumulateTiled(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
-        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state)
+        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state, int? tile = null)
     {
         if (dim > KdeScoreKernels.MaxTiledDim)
             throw new ArgumentOutOfRangeException(nameof(dim), dim, $"the tiled kernel serves dim ≤ {KdeScoreKernels.MaxTiledDim}");
-        var tile = Math.Min(KdeScoreKernels.MaxTile, accelerator.MaxNumThreadsPerGroup);
-        var tiles = (testCount + tile - 1) / tile;
-        accumulateTiled(new KernelConfig(replicates * tiles, tile), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
+        var maximum = Math.Min(KdeScoreKernels.MaxTile, accelerator.MaxNumThreadsPerGroup);
+        if (tile is int asked && (asked < 1 || asked > maximum))
+            throw new ArgumentOutOfRangeException(nameof(tile), asked, $"a tile is 1 to {maximum} threads here");
+        var size = tile ?? maximum;
+        var tiles = (testCount + size - 1) / size;
+        accumulateTiled(new KernelConfig(replicates * tiles, size), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
             1.0 / (2 * bandwidth * bandwidth), state, tiles);
     }
 

@@ -88,7 +88,7 @@ public class GaussianKernelTests
         foreach (var (device, path) in TestDevices.PathList())
             foreach (var (d, m) in sizes)
                 data.Add(device, path, d, m);
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     public static TheoryData<string, KernelPath, int, int> MomentCases() => Sizes((1, 2), (3, 7), (10, 50), (31, 40));

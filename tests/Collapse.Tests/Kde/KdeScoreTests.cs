@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
 using Collapse.Tests.Reference;
@@ -50,7 +51,7 @@ public class KdeScoreTests
         foreach (var (device, path) in TestDevices.PathList())
             foreach (var (dim, h) in new[] { (2, 0.1), (2, 1.0), (3, 0.1), (3, 0.5) })
                 data.Add(device, path, dim, h);
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     [Theory]
@@ -123,24 +124,44 @@ public class KdeScoreTests
     [InlineData(2, 0.1)]
     [InlineData(3, 0.5)]
     [InlineData(4, 1.0)]
-    public void Tiled_kernel_matches_the_reference(int dim, double h)
+    public void Tiled_kernel_matches_the_reference(int dim, double h) =>
+        AssertTiledMatchesReference(TestDevices.Get("cpu").Accelerator, dim, h, tile: null, testCount: 45);
+
+    /// <summary>ILGPU's CPU accelerator shaped like an NVIDIA multiprocessor: warps of 32, groups up to 1,024 threads.</summary>
+    static readonly Lazy<ComputeDevice> GpuShaped = new(() => AcceleratorCatalog.OpenGpuShapedCpu());
+
+    [Theory]
+    [InlineData(2, 0.1, 32)]   // one warp
+    [InlineData(2, 0.5, 100)]  // a group that is not a whole number of warps
+    [InlineData(3, 1.0, 128)]  // the tile GPUs run (MaxTile: the kernel's shared buffer holds 128 points)
+    [InlineData(4, 0.5, null)] // the default on a device with 1,024-thread groups
+    public void Tiled_kernel_with_gpu_shaped_groups_matches_the_reference(int dim, double h, int? tile)
     {
-        // The GPU's tiled kernel, run on the CPU accelerator (groups of 16 there): test and fitted
-        // counts that are not multiples of the tile, two generations added one after the other.
-        var accelerator = TestDevices.Get("cpu").Accelerator;
+        // Warp-wide groups on a device whose warp is 32 (the production CPU device's is 4): test and
+        // fitted counts that leave the last tile partly empty, so lanes without a point still meet
+        // every barrier.
+        var accelerator = GpuShaped.Value.Accelerator;
+        Assert.Equal(32, accelerator.WarpSize);
+        Assert.Equal(1024, accelerator.MaxNumThreadsPerGroup);
+        AssertTiledMatchesReference(accelerator, dim, h, tile, testCount: 300);
+    }
+
+    static void AssertTiledMatchesReference(Accelerator accelerator, int dim, double h, int? tile, int testCount)
+    {
+        // Test and fitted counts that are not multiples of the tile, two generations added one after the other.
         var kernels = new KdeKernels(accelerator, KernelPath.Ilgpu);
-        var test = Points(11, 3, 45, dim, 4.0);
-        var generations = new[] { Points(12, 3, 29, dim, 4.0), Points(13, 3, 18, dim, 4.0, offset: 1) };
+        var test = Points(11, 3, testCount, dim, 4.0);
+        var generations = new[] { Points(12, 3, 229, dim, 4.0), Points(13, 3, 18, dim, 4.0, offset: 1) };
         using var testBuffer = accelerator.Allocate1D(Flat(test));
-        using var state = accelerator.Allocate1D<double>(2L * 3 * 45);
+        using var state = accelerator.Allocate1D<double>(2L * 3 * testCount);
         kernels.Reset(state.View);
         foreach (var generation in generations)
         {
             using var fitted = accelerator.Allocate1D(Flat(generation));
-            kernels.AccumulateTiled(3, dim, testBuffer.View, 45, fitted.View, (long)generation[0].Length * dim, generation[0].Length, h, state.View);
+            kernels.AccumulateTiled(3, dim, testBuffer.View, testCount, fitted.View, (long)generation[0].Length * dim, generation[0].Length, h, state.View, tile);
         }
         accelerator.Synchronize();
-        var nll = KdeKernels.MeanNegativeLogLikelihood(state.GetAsArray1D(), 3, 45, 47, dim, h);
+        var nll = KdeKernels.MeanNegativeLogLikelihood(state.GetAsArray1D(), 3, testCount, 247, dim, h);
         for (var r = 0; r < 3; r++)
         {
             var union = generations.SelectMany(g => g[r]).ToArray();

@@ -112,7 +112,7 @@ public class LmKernelTests
             // Shapes off every SIMD tile (4 rows, 16 and 8 columns) and the model's own (C → 3C, 4C → C, C → V).
             foreach (var (n, c, oc, bias) in new[] { (13, 20, 27, true), (13, 20, 27, false), (37, 64, 192, true), (8, 256, 64, true), (3, 5, 9, true) })
                 data.Add(device, path, n, c, oc, bias);
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     [Theory]

@@ -75,16 +75,40 @@ public class PhiloxTests
         }
     }
 
-    [Fact]
-    public void Simd_normals_match_the_scalar_definition()
+    /// <summary>Both SIMD widths: AVX2 on every x86-64 machine the suite supports, AVX-512 where the CPU has it.</summary>
+    public static TheoryData<bool> Widths() => new(false, true);
+
+    static void AssumeWidth(bool wide)
     {
         Assert.SkipUnless(SimdNormals.IsSupported, "this CPU has no AVX2");
+        if (wide) Assert.SkipUnless(SimdNormals.Is512Supported, "this CPU has no AVX-512 (the AVX2 case still runs)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Simd_normals_match_the_scalar_definition(bool wide)
+    {
+        AssumeWidth(wide);
         var stream = new RandomStream(11, 5, 2, 2);
         var simd = new float[10_003];
-        SimdNormals.Fill(stream, 0, simd);
+        SimdNormals.Fill(stream, 0, simd, wide);
         // Same operations in the same order: bit for bit, not just close.
         for (var i = 0; i < simd.Length; i++)
             Assert.Equal(Philox.Normal(stream, (ulong)i), simd[i]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Simd_normals_match_the_scalar_definition_past_the_low_counter_words_end(bool wide)
+    {
+        // Blocks near 2^32: the counter's low word wraps into the high word between fills.
+        AssumeWidth(wide);
+        var stream = new RandomStream(2, 9, 1, 3);
+        const ulong start = (1UL << 34) - 100; // normal 32·g + … lives in block 8·g + …: block 2^32 starts at normal 2^34
+        var simd = new float[300];
+        SimdNormals.Fill(stream, start, simd, wide);
+        for (var i = 0; i < simd.Length; i++)
+            Assert.Equal(Philox.Normal(stream, start + (ulong)i), simd[i]);
     }
 
     [Fact]
@@ -103,17 +127,20 @@ public class PhiloxTests
     }
 
     [Theory]
-    [InlineData(1, 5)]
-    [InlineData(3, 64)]
-    [InlineData(33, 1000)]
-    public void Simd_normals_do_not_depend_on_where_a_fill_starts(int start, int length)
+    [InlineData(1, 5, false)]
+    [InlineData(3, 64, false)]
+    [InlineData(33, 1000, false)]
+    [InlineData(1, 5, true)]
+    [InlineData(3, 64, true)]
+    [InlineData(33, 1000, true)]
+    public void Simd_normals_do_not_depend_on_where_a_fill_starts(int start, int length, bool wide)
     {
-        Assert.SkipUnless(SimdNormals.IsSupported, "this CPU has no AVX2");
+        AssumeWidth(wide);
         var stream = new RandomStream(3, 1, 4, 1);
         var whole = new float[start + length];
-        SimdNormals.Fill(stream, 0, whole);
+        SimdNormals.Fill(stream, 0, whole, wide);
         var part = new float[length];
-        SimdNormals.Fill(stream, (ulong)start, part);
+        SimdNormals.Fill(stream, (ulong)start, part, wide);
         Assert.Equal(whole.AsSpan(start).ToArray(), part);
     }
 }

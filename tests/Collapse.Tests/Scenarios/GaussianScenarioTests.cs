@@ -28,7 +28,7 @@ public class GaussianScenarioTests
             data.Add(device, path, GaussianMethod.Data);
             data.Add(device, path, GaussianMethod.Wishart);
         }
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     [Theory]

@@ -34,7 +34,7 @@ public class KdeScenarioTests
                 data.Add(device, path, setting, "0.1", ToyDataset.Moons);
                 data.Add(device, path, setting, "scott", ToyDataset.SwissRoll);
             }
-        return data;
+        return TestDevices.Tagged(data);
     }
 
     /// <summary>
