@@ -28,7 +28,9 @@ public class ReproduceCliTests
 
         var report = File.ReadAllText(Path.Combine(directory, "REPORT.md"));
         Assert.Contains("`test`", report);
-        Assert.Contains("CPU", report);
+        // The report names the accelerator the run used (auto: the CPU here, OpenCL where PoCL is present).
+        using (var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "gaussian", "manifest.json"))))
+            Assert.Contains(manifest.RootElement.GetProperty("accelerator").GetString()!, report);
         Assert.DoesNotContain("## kde", report);
         // Every claim's verdict in the summary is what the rules compute from the CSV the run wrote.
         var rows = GaussianRow.ReadAll(csv);
