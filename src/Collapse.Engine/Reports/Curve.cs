@@ -9,13 +9,25 @@ public readonly record struct Estimate(double Mean, double StandardError, int Co
     /// <summary>Whether both numbers are finite (an estimate a rule can judge).</summary>
     public bool Known => double.IsFinite(Mean) && double.IsFinite(StandardError);
 
+    /// <summary>
+    /// Mean and standard error, computed on the values divided by their largest magnitude: the
+    /// squared deviations of det ratios near 1e-230 underflowed to 0 (a report printed "8.1E-230 ± 0"
+    /// and called the mean significant), and those of values near 1e200 would overflow.
+    /// </summary>
     public static Estimate Of(IReadOnlyCollection<double> values)
     {
         if (values.Count == 0) return new Estimate(double.NaN, double.NaN, 0);
-        var mean = values.Average();
-        if (values.Count < 2 || !double.IsFinite(mean)) return new Estimate(mean, double.NaN, values.Count);
-        var variance = values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1);
-        return new Estimate(mean, Math.Sqrt(variance / values.Count), values.Count);
+        var scale = values.Max(Math.Abs);
+        if (!double.IsFinite(scale) || scale == 0)
+        {
+            var plain = values.Average();
+            return new Estimate(plain, values.Count >= 2 && scale == 0 ? 0 : double.NaN, values.Count);
+        }
+        var scaledMean = values.Average(v => v / scale);
+        var mean = scaledMean * scale;
+        if (values.Count < 2) return new Estimate(mean, double.NaN, values.Count);
+        var variance = values.Sum(v => (v / scale - scaledMean) * (v / scale - scaledMean)) / (values.Count - 1);
+        return new Estimate(mean, Math.Sqrt(variance / values.Count) * scale, values.Count);
     }
 }
 
