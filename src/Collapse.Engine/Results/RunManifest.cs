@@ -28,6 +28,8 @@ public sealed class RunManifest
     public string Machine { get; set; } = MachineDescription;
     public DateTime StartedUtc { get; set; } = DateTime.UtcNow;
     public DateTime? FinishedUtc { get; set; }
+    /// <summary>Wall seconds of each finished cell, by cell key: a resume keeps the time of the cells whose rows survive, and only theirs.</summary>
+    public Dictionary<string, double> CellSeconds { get; set; } = [];
     public Dictionary<string, double> WallSecondsPerSetting { get; set; } = [];
     public double WallSeconds { get; set; }
     public int CellsCompleted { get; set; }

@@ -75,16 +75,34 @@ public static class SweepRun
             KernelPath = sweep.KernelDescription,
             CellsTotal = cells.Count,
         };
-        if (resume && previous is not null)
-        {
-            manifest.StartedUtc = previous.StartedUtc;
-            manifest.WallSecondsPerSetting = previous.WallSecondsPerSetting;
-            manifest.WallSeconds = previous.WallSeconds;
-        }
-
         using var csv = new ResumableCsv(csvPath, sweep.Header, resume, cells.Select(sweep.Key).ToHashSet());
         var completed = cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
-        if (completed.Count > 0) log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
+        if (completed.Count > 0 && previous is not null)
+        {
+            // The manifest describes exactly the rows the CSV holds: the record goes on from the earlier
+            // run only for the cells that survive, and a run that keeps none starts its record over
+            // (a manifest left without its CSV, as the committed results are, once kept the old start
+            // and added the new time to the old).
+            log?.Invoke($"resuming: {completed.Count} of {manifest.CellsTotal} cells already in {csvPath}.partial");
+            manifest.StartedUtc = previous.StartedUtc;
+            if (previous.CellSeconds.Count > 0)
+            {
+                foreach (var cell in completed)
+                    if (previous.CellSeconds.TryGetValue(sweep.Key(cell), out var seconds))
+                    {
+                        manifest.CellSeconds[sweep.Key(cell)] = seconds;
+                        var setting = sweep.SettingName(cell);
+                        manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + seconds;
+                    }
+                manifest.WallSeconds = manifest.CellSeconds.Values.Sum();
+            }
+            else
+            {
+                // A manifest from before per-cell times: its totals are all there is.
+                manifest.WallSecondsPerSetting = previous.WallSecondsPerSetting;
+                manifest.WallSeconds = previous.WallSeconds;
+            }
+        }
         manifest.CellsCompleted = completed.Count;
         manifest.Save(manifestPath);
 
@@ -121,6 +139,7 @@ public static class SweepRun
                     cellsDone++;
                     var setting = sweep.SettingName(cell);
                     manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
+                    manifest.CellSeconds[sweep.Key(cell)] = Math.Round(cellClock.Elapsed.TotalSeconds, 6);
                     manifest.CellsCompleted++;
                     manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
                     manifest.Save(manifestPath);

@@ -58,6 +58,32 @@ public class RunGaussianCliTests
     }
 
     [Fact]
+    public void A_manifest_left_without_its_csv_does_not_lend_its_start_or_time_to_the_run_that_recomputes_it()
+    {
+        // The committed-results situation: results/reproduce/*/manifest.json is committed, its CSV is not.
+        var directory = CliRunner.TemporaryDirectory();
+        Assert.Equal(0, CliRunner.Run(["run", "gaussian", .. Small, "--no-figures", "--out", directory]).ExitCode);
+        var path = Path.Combine(directory, "manifest.json");
+        var committed = RunManifest.TryLoad(path)!;
+        Assert.Equal(12, committed.CellSeconds.Count);
+        Assert.Equal(committed.WallSecondsPerSetting.Values.Sum(), committed.CellSeconds.Values.Sum(), 1e-3);
+        committed.StartedUtc = DateTime.UtcNow.AddDays(-5);
+        committed.WallSeconds = 1000;
+        committed.WallSecondsPerSetting = committed.WallSecondsPerSetting.ToDictionary(p => p.Key, _ => 333.0);
+        committed.Save(path);
+        File.Delete(Path.Combine(directory, "gaussian.csv"));
+
+        var started = DateTime.UtcNow;
+        var rerun = CliRunner.Run(["run", "gaussian", .. Small, "--no-figures", "--out", directory]);
+        Assert.True(rerun.ExitCode == 0, rerun.Error + rerun.Out);
+        var fresh = RunManifest.TryLoad(path)!;
+        Assert.Equal("complete", fresh.Status);
+        Assert.True(fresh.StartedUtc >= started.AddSeconds(-1), $"started {fresh.StartedUtc:O}, the rerun began {started:O}");
+        Assert.True(fresh.WallSeconds < 100, $"wall {fresh.WallSeconds} s");
+        Assert.All(fresh.WallSecondsPerSetting.Values, v => Assert.True(v < 100, $"{v} s"));
+    }
+
+    [Fact]
     public void A_run_writes_csv_manifest_and_figures_and_plot_redraws_them()
     {
         var directory = CliRunner.TemporaryDirectory();
