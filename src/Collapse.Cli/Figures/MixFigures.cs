@@ -7,7 +7,7 @@ using SkiaSharp;
 namespace Collapse.Cli.Figures;
 
 /// <summary>
-/// The paper's two figures of the value-of-synthetic-data study (DESIGN.md section D), drawn from
+/// The paper's two figures of the value-of-synthetic-data study (docs/DESIGN.md, section D), drawn from
 /// <c>mix.csv</c>: a heatmap of the mean test metric over seeds on the (num_real, num_synthetic) grid,
 /// one categorical cell per grid value (the counts are uneven), and the metric against proportion real
 /// (log x), one line per num_real (mean over seeds) with a 95% band over seeds.

@@ -2,7 +2,7 @@ using Collapse.Kernels.Random;
 
 namespace Collapse.Engine.Data;
 
-/// <summary>The KDE setting's datasets (DESIGN.md, section B), as scikit-learn's <c>make_*</c> functions define them.</summary>
+/// <summary>The KDE setting's datasets (docs/DESIGN.md, section B), as scikit-learn's <c>make_*</c> functions define them.</summary>
 public enum ToyDataset { Blobs, Circles, Moons, SwissRoll }
 
 public static class ToyDatasets

@@ -1,7 +1,7 @@
 namespace Collapse.Engine.Families;
 
 /// <summary>
-/// Exact expectations for Replace in the Gaussian setting (DESIGN.md, section A): n·Σ_t given
+/// Exact expectations for Replace in the Gaussian setting (docs/DESIGN.md, section A): n·Σ_t given
 /// Σ_{t−1} is Wishart(n − 1, Σ_{t−1}), so with Σ₀ = σ²I and iteration 1 the fit on real data:
 /// E[det ratio at t] = (Π_{i=1..d} (n − i)/n)^t, E[trace ratio at t] = ((n − 1)/n)^t, and
 /// E[log det ratio at t] = t·(Σ_{i=1..d} ψ((n − i)/2) + d·log(2/n)), E‖μ_t‖² = d·(1 − ((n−1)/n)^t).

@@ -6,7 +6,7 @@ namespace Collapse.Engine.Mix;
 public readonly record struct MixScore(double Metric, string[] Extra, (string Column, double Value)? NonFinite);
 
 /// <summary>
-/// One batch of seeds of the value-of-synthetic-data study (DESIGN.md, section D) for one model
+/// One batch of seeds of the value-of-synthetic-data study (docs/DESIGN.md, section D) for one model
 /// family: the family's models behind <see cref="IModelFamily"/>, plus the three things the study
 /// needs beyond it — joining real and synthetic records into one fit's data, how the generator's
 /// samples become the synthetic pool, and the study's test metric with the family's own columns.

@@ -134,7 +134,7 @@ public static class ExperimentClaims
     }
 
     /// <summary>
-    /// The mix study's claim for one family (DESIGN.md section D): synthetic data helps when real data
+    /// The mix study's claim for one family (docs/DESIGN.md, section D): synthetic data helps when real data
     /// are scarce and hurts when they are plentiful. The verdict is <see cref="MixSummary"/>'s pattern;
     /// a row per num_real shows its finding, holding when it agrees with that split (helped below
     /// every num_real where it only hurt, or hurt above every num_real where it only helped).

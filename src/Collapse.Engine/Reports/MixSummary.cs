@@ -42,7 +42,7 @@ public sealed record MixDescription(string Family, string Title, string MetricNa
     bool? PatternHolds, string Overall);
 
 /// <summary>
-/// The generated <c>summary.md</c> of a mix run (DESIGN.md section D): per num_real, whether adding
+/// The generated <c>summary.md</c> of a mix run (docs/DESIGN.md, section D): per num_real, whether adding
 /// synthetic data helped or hurt and from which count, with the numbers (by <see cref="MixEffects"/>'
 /// paired rule), the overall finding against the paper's, and a table of the mean metric.
 /// </summary>

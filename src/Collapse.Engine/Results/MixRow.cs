@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Collapse.Engine.Results;
 
 /// <summary>
-/// One row of <c>mix.csv</c> (the value-of-synthetic-data study, DESIGN.md section D): one
+/// One row of <c>mix.csv</c> (the value-of-synthetic-data study, docs/DESIGN.md, section D): one
 /// (num_real, num_synthetic) grid point × seed. A fresh model fitted on num_real real records plus
 /// num_synthetic records sampled by a generator that was fitted once per seed on more real data,
 /// scored on real test data with the family's metric (lower is better for every family).

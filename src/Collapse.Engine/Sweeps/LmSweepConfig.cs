@@ -20,7 +20,7 @@ public sealed record LmModel(string Name, int Layers, int Width, int Heads, int 
 }
 
 /// <summary>
-/// The grid of a language-model sweep (DESIGN.md, section C): cells are (setting, preset), each run
+/// The grid of a language-model sweep (docs/DESIGN.md, section C): cells are (setting, preset), each run
 /// for every seed over <see cref="Iterations"/> model-fitting iterations.
 /// </summary>
 public sealed record LmSweepConfig

@@ -16,7 +16,7 @@ using Collapse.Kernels.Random;
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>
-/// The value-of-synthetic-data study (DESIGN.md, section D) as a sweep writing <c>mix.csv</c>.
+/// The value-of-synthetic-data study (docs/DESIGN.md, section D) as a sweep writing <c>mix.csv</c>.
 /// Per seed, a generator is fitted once to <see cref="MixSweepConfig.GeneratorReal"/> real records
 /// and samples the synthetic pool (the largest num_synthetic, drawn from iteration 2's synthetic
 /// stream); each grid point then fits a fresh model to the first num_real of those real records

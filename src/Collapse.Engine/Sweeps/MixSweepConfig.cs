@@ -18,7 +18,7 @@ public enum MixGenerator
 }
 
 /// <summary>
-/// The grid of a value-of-synthetic-data study (DESIGN.md, section D) for one family: cells are
+/// The grid of a value-of-synthetic-data study (docs/DESIGN.md, section D) for one family: cells are
 /// num_real values, each run for every num_synthetic and seed. Family options not used by
 /// <see cref="Family"/> stay null.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Collapse.Kernels.Lm;
 
 /// <summary>
-/// The shape of a character-level GPT (DESIGN.md, section C): token and position embeddings,
+/// The shape of a character-level GPT (docs/DESIGN.md, section C): token and position embeddings,
 /// <see cref="Layers"/> pre-LayerNorm blocks of causal multi-head self-attention and a GELU MLP of
 /// 4× width, a final LayerNorm and a linear head. Vocabulary and block size come from the data
 /// (token 0 is both the start and the end of a name, as in makemore).

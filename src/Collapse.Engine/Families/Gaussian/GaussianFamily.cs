@@ -7,7 +7,7 @@ using ILGPU.Runtime;
 namespace Collapse.Engine.Families.Gaussian;
 
 /// <summary>
-/// The multivariate Gaussian family (DESIGN.md, section A) for one batch of replicates of one
+/// The multivariate Gaussian family (docs/DESIGN.md, section A) for one batch of replicates of one
 /// (d, n) cell: truth N(0, I_d), maximum-likelihood fits (sample mean, biased covariance),
 /// sampling inside the fitted subspace, and the paper's three metrics. All state lives on the
 /// accelerator; only the per-replicate metrics come back each iteration.

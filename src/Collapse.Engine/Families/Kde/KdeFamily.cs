@@ -9,7 +9,7 @@ using ILGPU.Runtime;
 namespace Collapse.Engine.Families.Kde;
 
 /// <summary>
-/// The Gaussian-kernel density estimator (DESIGN.md, section B) for one batch of replicates of
+/// The Gaussian-kernel density estimator (docs/DESIGN.md, section B) for one batch of replicates of
 /// one (dataset, bandwidth, n) cell. Fitting a KDE is keeping its points; the work is scoring the
 /// seed's held-out real test set. Each test point keeps a running log-sum-exp over the fitted
 /// points already scored, so when the bandwidth does not change with the pool (a fixed h),

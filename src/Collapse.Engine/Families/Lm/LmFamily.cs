@@ -4,7 +4,7 @@ using Collapse.Kernels.Random;
 namespace Collapse.Engine.Families.Lm;
 
 /// <summary>
-/// The character-level language model (DESIGN.md, section C) for one batch of replicates of one
+/// The character-level language model (docs/DESIGN.md, section C) for one batch of replicates of one
 /// (preset, setting) cell: R independent GPTs trained together by <see cref="GptModel"/>.
 /// <list type="bullet">
 /// <item>Real data: each seed's n real training documents, a fixed random subset of the corpus's
