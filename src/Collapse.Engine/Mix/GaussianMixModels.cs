@@ -2,6 +2,7 @@ using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
+using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Random;
 using ILGPU.Runtime;
 
@@ -45,7 +46,7 @@ public sealed class GaussianMixModels : MixModels
 
     public override bool FitsGenerator => fitsGenerator;
 
-    int Stride => (gaussian.Dim + 7) & ~7;
+    int Stride => GaussianShape.StrideOf(gaussian.Dim);
 
     public override IDataBatch Combine(IDataBatch real, int realCount, IDataBatch synthetic, int syntheticCount) =>
         PointsBatch.Concat(buffers, Replicates, Stride, (PointsBatch)real, realCount, (PointsBatch)synthetic, syntheticCount);

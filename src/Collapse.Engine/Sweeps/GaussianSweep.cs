@@ -62,7 +62,7 @@ public sealed class GaussianSweep : ISweep<GaussianCell>
     public int BatchSize(GaussianCell cell)
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
-        long ld = (cell.Dim + 7) & ~7, d = cell.Dim;
+        long ld = GaussianShape.StrideOf(cell.Dim), d = cell.Dim;
         long Bytes(long n) => 8 * (3 * n * ld + 6 * d * d + 3 * d * ld) + 4 * n * d
             + (cell.Setting == Setting.AccumulateSubsample ? 8 * n * ld * config.Iterations : 0);
         return MemoryBudget.ReplicatesPerBatch(device, Bytes, cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());

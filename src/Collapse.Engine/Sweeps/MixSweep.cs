@@ -90,7 +90,7 @@ public sealed class MixSweep : ISweep<MixCell>
         long records = config.GeneratorReal + (long)config.Synthetic.Max() + 2 * largestFit;
         return config.Family switch
         {
-            MixFamily.Gaussian => 8L * ((config.Dim!.Value + 7) & ~7) * (records + config.TestSize!.Value) + 64L * config.Dim.Value * config.Dim.Value,
+            MixFamily.Gaussian => 8L * GaussianShape.StrideOf(config.Dim!.Value) * (records + config.TestSize!.Value) + 64L * config.Dim.Value * config.Dim.Value,
             MixFamily.Kde => 8L * config.Dataset!.Value.Dim() * (records + 2 * config.TestSize!.Value) + 16L * config.TestSize.Value,
             _ => LmSweep.BytesPerReplicate(config.Preset!, config.Corpus!, records),
         };

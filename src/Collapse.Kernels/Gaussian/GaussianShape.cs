@@ -10,7 +10,10 @@ namespace Collapse.Kernels.Gaussian;
 /// </summary>
 public readonly record struct GaussianShape(int Replicates, int Dim)
 {
-    public int Stride => (Dim + 7) & ~7;
+    /// <summary>The point stride for dimension <paramref name="dim"/>: d rounded up to 8 doubles. The one definition; everything that lays out or sizes points uses it.</summary>
+    public static int StrideOf(int dim) => (dim + 7) & ~7;
+
+    public int Stride => StrideOf(Dim);
     public long MeanLength => (long)Replicates * Dim;
     public long MatrixLength => (long)Replicates * Dim * Dim;
     public long FactorLength => (long)Replicates * Dim * Stride;

@@ -64,7 +64,7 @@ public class MixStudyTests
         using var family = new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), d, seeds, 0, config.Seed, GaussianMethod.Data);
         using var drawn = (PointsBatch)family.DrawReal(generatorReal);
         var all = drawn.Points.GetAsArray1D();
-        var stride = (d + 7) & ~7;
+        var stride = GaussianShape.StrideOf(d);
         foreach (var row in rows)
         {
             var r = row.Seed;

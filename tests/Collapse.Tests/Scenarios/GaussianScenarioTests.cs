@@ -122,14 +122,14 @@ public class GaussianScenarioTests
     {
         kernels.Synchronize();
         var host = batch.Points.GetAsArray1D();
-        var ld = (d + 3) & ~3;
+        var ld = GaussianShape.StrideOf(d);
         return Enumerable.Range(0, replicates).Select(r => Enumerable.Range(0, batch.Count).Select(p =>
             host.AsSpan((r * batch.Count + p) * ld, d).ToArray()).ToArray()).ToArray();
     }
 
     static PointsBatch Upload(Accelerator accelerator, List<double[][][]> generations, int replicates, int d)
     {
-        var ld = (d + 3) & ~3;
+        var ld = GaussianShape.StrideOf(d);
         var count = generations.Sum(g => g[0].Length);
         var host = new double[(long)replicates * count * ld];
         for (var r = 0; r < replicates; r++)
