@@ -124,7 +124,7 @@ finish() {
   {
     echo "# GPU check: ${card:-no card}"
     echo
-    echo "- date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ); host: ${HOSTNAME:-unknown}; build: $(dotnet "$cli" --version 2>/dev/null || echo unknown)"
+    echo "- date (UTC): $(date -u +%Y-%m-%dT%H:%M:%SZ); host: ${HOSTNAME:-unknown}; build: $( { [ -f "$cli" ] && dotnet "$cli" --version 2>/dev/null; } || echo unknown)"
     echo "- accelerator: $accelerator$([ $dry -eq 1 ] && echo ' (dry run on the CPU, tiny sizes: not a card'"'"'s timings)')"
     echo "- deadline: ${budget_s} s from the start, ${reserve_s} s kept for the results; finished after ${total} s"
     [ -n "$card" ] && [ $dry -eq 0 ] && echo "- commit these under \`results/benchmarks/$(slug "$card")/\`"
