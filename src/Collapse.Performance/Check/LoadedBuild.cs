@@ -20,7 +20,8 @@ public sealed class LoadedBuild
     const string PerformanceAssembly = "Collapse.Performance";
 
     readonly Assembly performance;
-    readonly bool legacy;
+    /// <summary>The build's <see cref="PerfCheckEntry"/>; null when it is driven through the older contract.</summary>
+    readonly Type? entry;
 
     /// <summary>Where the build was loaded from.</summary>
     public string Directory { get; }
@@ -29,7 +30,7 @@ public sealed class LoadedBuild
     public IReadOnlyList<WorkloadName> Workloads { get; }
 
     /// <summary>Which entry point drives it: <see cref="PerfCheckEntry"/>, or the older PerfCheckKernels list.</summary>
-    public string Contract => legacy ? "PerfCheckKernels (before PerfCheckEntry)" : nameof(PerfCheckEntry);
+    public string Contract => entry is null ? "PerfCheckKernels (before PerfCheckEntry)" : nameof(PerfCheckEntry);
 
     /// <param name="directory">The build's output directory.</param>
     /// <param name="forceLegacy">Drive it through the older contract even when it has <see cref="PerfCheckEntry"/> (tests the adapter on this build).</param>
@@ -39,17 +40,13 @@ public sealed class LoadedBuild
         var file = Path.Combine(Directory, PerformanceAssembly + ".dll");
         if (!File.Exists(file)) throw new FileNotFoundException($"'{Directory}' is not a build of the project: it has no {PerformanceAssembly}.dll", file);
         performance = new BuildLoadContext(Directory).LoadFromAssemblyPath(file);
-        var entry = performance.GetType("Collapse.Performance.Check.PerfCheckEntry");
-        legacy = forceLegacy || entry is null;
-        Workloads = legacy ? LegacyWorkloads() : [.. ((string[][])Invoke(entry!, "Workloads")).Select(w => new WorkloadName(w[0], w[1]))];
+        entry = forceLegacy ? null : performance.GetType("Collapse.Performance.Check.PerfCheckEntry");
+        Workloads = entry is null ? LegacyWorkloads() : [.. ((string[][])Invoke(entry, "Workloads")).Select(w => new WorkloadName(w[0], w[1]))];
     }
 
     /// <summary>Sets up the named workloads; their runs go to <paramref name="runs"/> in order. Dispose the result to free them.</summary>
-    public IDisposable Open(IReadOnlyList<string> names, Action[] runs)
-    {
-        if (!legacy) return (IDisposable)Invoke(performance.GetType("Collapse.Performance.Check.PerfCheckEntry")!, "Open", names.ToArray(), runs);
-        return LegacyOpen(names, runs);
-    }
+    public IDisposable Open(IReadOnlyList<string> names, Action[] runs) =>
+        entry is null ? LegacyOpen(names, runs) : (IDisposable)Invoke(entry, "Open", names.ToArray(), runs);
 
     static object Invoke(Type type, string method, params object[] arguments)
     {
@@ -77,9 +74,7 @@ public sealed class LoadedBuild
 
     IDisposable LegacyOpen(IReadOnlyList<string> names, Action[] runs)
     {
-        var kernels = performance.GetReferencedAssemblies().Select(a => a.Name).Contains("Collapse.Kernels")
-            ? AssemblyLoadContext.GetLoadContext(performance)!.LoadFromAssemblyName(new AssemblyName("Collapse.Kernels"))
-            : throw new MissingMemberException("Collapse.Performance does not reference Collapse.Kernels");
+        var kernels = AssemblyLoadContext.GetLoadContext(performance)!.LoadFromAssemblyName(new AssemblyName("Collapse.Kernels"));
         var spec = Invoke(kernels.GetType("Collapse.Kernels.Accelerators.AcceleratorSpec")!, "Parse", "cpu");
         var device = (IDisposable)Invoke(kernels.GetType("Collapse.Kernels.Accelerators.AcceleratorCatalog")!, "Open", spec);
         var owned = new List<IDisposable> { device };
