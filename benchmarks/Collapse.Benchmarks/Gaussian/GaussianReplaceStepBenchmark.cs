@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
@@ -26,13 +27,15 @@ public class GaussianReplaceStepBenchmark
 
     ComputeDevice device = null!;
     GaussianFamily family = null!;
+    MetricTable metrics = null!;
     int iteration = 2;
 
     [GlobalSetup]
     public void Setup()
     {
         device = AcceleratorCatalog.Open(AcceleratorSpec.Parse("cpu"));
-        family = new GaussianFamily(device.Accelerator, new GaussianKernels(device.Accelerator, Path), Dim, Replicates, 0, 1, GaussianMethod.Data);
+        family = new GaussianFamily(device.Accelerator, new GaussianKernels(device.Accelerator, Path), Dim, Replicates, 0, 1);
+        metrics = new MetricTable(Replicates, family.Metrics);
         using var real = family.DrawReal(N);
         family.Fit(real);
     }
@@ -43,7 +46,7 @@ public class GaussianReplaceStepBenchmark
     {
         using var data = family.Sample(N, iteration++);
         family.Fit(data);
-        family.Evaluate(new double[Replicates, 4]);
+        family.Evaluate(metrics, null);
     }
 
     [GlobalCleanup]

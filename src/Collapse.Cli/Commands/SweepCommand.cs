@@ -68,7 +68,7 @@ sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeed
     /// </summary>
     public int Run<TCell, TSweep>(ParseResult parse, Func<ComputeDevice, KernelPath, TSweep> make,
         Func<TSweep, string, CancellationToken, int> draw, Action<TSweep, TimeSpan>? report = null)
-        where TCell : notnull where TSweep : ISweep<TCell> =>
+        where TCell : ISweepCell where TSweep : ISweep<TCell> =>
         Run(parse, (job, cancellation) => Execute<TCell, TSweep>(job, make, draw, cancellation, report));
 
     /// <summary>
@@ -79,7 +79,7 @@ sealed class SweepCommand(string experiment, string kernelsHelp, int defaultSeed
     /// </summary>
     public static RunManifest Execute<TCell, TSweep>(SweepJob job, Func<ComputeDevice, KernelPath, TSweep> make,
         Func<TSweep, string, CancellationToken, int> draw, CancellationToken cancellation, Action<TSweep, TimeSpan>? report = null)
-        where TCell : notnull where TSweep : ISweep<TCell>
+        where TCell : ISweepCell where TSweep : ISweep<TCell>
     {
         var directory = job.Directory;
         var opened = CollapseApp.OpenDevices(job.Devices, job.Accelerator);

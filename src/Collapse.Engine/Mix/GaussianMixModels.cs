@@ -17,9 +17,9 @@ namespace Collapse.Engine.Mix;
 /// The likelihoods are computed on the host in float64 from the fitted mean and covariance:
 /// R·(d³ + test·d²) flops, small beside the fit.
 /// </summary>
-public sealed class GaussianMixModels : MixModels
+public sealed class GaussianMixModels : MixModels<PointsBatch>
 {
-    public static readonly IReadOnlyList<string> Columns = ["dim", "nll_expected", .. GaussianFamily.Metrics];
+    public static readonly IReadOnlyList<string> Columns = ["dim", "nll_expected", .. GaussianMetrics.All.Names];
 
     readonly GaussianFamily gaussian;
     readonly PointBuffers buffers;
@@ -48,29 +48,28 @@ public sealed class GaussianMixModels : MixModels
 
     int Stride => GaussianShape.StrideOf(gaussian.Dim);
 
-    public override IDataBatch Combine(IDataBatch real, int realCount, IDataBatch synthetic, int syntheticCount) =>
-        PointsBatch.Concat(buffers, Replicates, Stride, (PointsBatch)real, realCount, (PointsBatch)synthetic, syntheticCount);
+    public override PointsBatch Combine(PointsBatch real, int realCount, PointsBatch synthetic, int syntheticCount) =>
+        PointsBatch.Concat(buffers, Replicates, Stride, real, realCount, synthetic, syntheticCount);
 
-    public override IDataBatch Reorder(IDataBatch batch, int[][] orders)
+    public override PointsBatch Reorder(PointsBatch batch, int[][] orders)
     {
-        ((PointsBatch)batch).Reorder(orders, Stride);
+        batch.Reorder(orders, Stride);
         return batch;
     }
 
-    public override IDataBatch Synthetic(IDataBatch sampled)
+    public override PointsBatch Synthetic(PointsBatch sampled)
     {
         if (shift == 0) return sampled;
-        var points = (PointsBatch)sampled;
-        var host = points.Points.GetAsArray1D();
-        for (long p = 0; p < (long)Replicates * points.Count; p++) host[p * Stride] += shift;
-        points.Points.View.CopyFromCPU(host);
+        var host = sampled.Points.GetAsArray1D();
+        for (long p = 0; p < (long)Replicates * sampled.Count; p++) host[p * Stride] += shift;
+        sampled.Points.View.CopyFromCPU(host);
         return sampled;
     }
 
     public override MixScore[] Evaluate()
     {
-        var paper = new double[Replicates, GaussianFamily.Metrics.Count];
-        gaussian.Evaluate(paper);
+        var paper = new MetricTable(Replicates, GaussianMetrics.All);
+        gaussian.Evaluate(paper, null);
         var (mean, covariance, rank) = gaussian.HostModel();
         var d = gaussian.Dim;
         var scores = new MixScore[Replicates];
@@ -78,10 +77,10 @@ public sealed class GaussianMixModels : MixModels
         {
             var (nll, expected) = rank[r] < d ? (double.PositiveInfinity, double.PositiveInfinity)
                 : Likelihoods(mean.AsSpan(r * d, d), covariance.AsSpan(r * d * d, d * d), test.AsSpan(r * testSize * d, testSize * d), d);
-            var row = new GaussianRow(default, d, 0, 0, 0, paper[r, 0], paper[r, 1], paper[r, 2], paper[r, 3]);
+            var row = GaussianRow.Of(default, d, 0, 0, 0, paper, r);
             (string, double)? bad = double.IsNaN(nll) ? ("test_metric", nll) : double.IsNaN(expected) ? ("nll_expected", expected) : row.NonFinite();
             scores[r] = new MixScore(nll, [d.ToString(System.Globalization.CultureInfo.InvariantCulture), CsvNumber.Format(expected),
-                CsvNumber.Format(paper[r, 0]), CsvNumber.Format(paper[r, 1]), CsvNumber.Format(paper[r, 2]), CsvNumber.Format(paper[r, 3])], bad);
+                CsvNumber.Format(row.SquaredErrorMean), CsvNumber.Format(row.DetRatio), CsvNumber.Format(row.LogDetRatio), CsvNumber.Format(row.TraceRatio)], bad);
         });
         return scores;
     }

@@ -12,28 +12,28 @@ namespace Collapse.Engine.Mix;
 /// (its samples are real points plus N(0, h²I) noise); the test metric is the KDE family's own,
 /// the mean NLL of the seed's held-out real test points.
 /// </summary>
-public sealed class KdeMixModels(Accelerator accelerator, KdeFamily family) : MixModels(family)
+public sealed class KdeMixModels(Accelerator accelerator, KdeFamily family) : MixModels<PointsBatch>(family)
 {
     public static readonly IReadOnlyList<string> Columns = ["dataset", "bandwidth"];
 
     readonly PointBuffers buffers = new(accelerator);
     readonly string[] extra = [family.Dataset.Name(), family.Bandwidth.ToString()];
 
-    public override IDataBatch Combine(IDataBatch real, int realCount, IDataBatch synthetic, int syntheticCount) =>
-        PointsBatch.Concat(buffers, Replicates, family.Dim, (PointsBatch)real, realCount, (PointsBatch)synthetic, syntheticCount);
+    public override PointsBatch Combine(PointsBatch real, int realCount, PointsBatch synthetic, int syntheticCount) =>
+        PointsBatch.Concat(buffers, Replicates, family.Dim, real, realCount, synthetic, syntheticCount);
 
-    public override IDataBatch Reorder(IDataBatch batch, int[][] orders)
+    public override PointsBatch Reorder(PointsBatch batch, int[][] orders)
     {
-        ((PointsBatch)batch).Reorder(orders, family.Dim);
+        batch.Reorder(orders, family.Dim);
         return batch;
     }
 
     public override MixScore[] Evaluate()
     {
-        var metrics = new double[Replicates, 1];
-        family.Evaluate(metrics);
-        return [.. Enumerable.Range(0, Replicates).Select(r =>
-            new MixScore(metrics[r, 0], extra, double.IsFinite(metrics[r, 0]) ? null : ("test_metric", metrics[r, 0])))];
+        var metrics = new MetricTable(Replicates, KdeFamily.All);
+        family.Evaluate(metrics, null);
+        return [.. Enumerable.Range(0, Replicates).Select(r => metrics[r, KdeFamily.NllTest]).Select(nll =>
+            new MixScore(nll, extra, double.IsFinite(nll) ? null : ("test_metric", nll)))];
     }
 
     public override void Dispose()

@@ -11,25 +11,24 @@ namespace Collapse.Engine.Mix;
 /// weights for one epoch over its num_real + num_synthetic documents (Accumulate's budget rule: all
 /// the data); the test metric is the cross-entropy on the corpus's held-out real test names.
 /// </summary>
-public sealed class LmMixModels(LmFamily family, string preset) : MixModels(family)
+public sealed class LmMixModels(LmFamily family, string preset) : MixModels<NamesBatch>(family)
 {
     public static readonly IReadOnlyList<string> Columns = ["preset", "train_loss", "steps"];
 
-    public override IDataBatch Combine(IDataBatch real, int realCount, IDataBatch synthetic, int syntheticCount) =>
-        NamesBatch.Concat((NamesBatch)real, realCount, (NamesBatch)synthetic, syntheticCount);
+    public override NamesBatch Combine(NamesBatch real, int realCount, NamesBatch synthetic, int syntheticCount) =>
+        NamesBatch.Concat(real, realCount, synthetic, syntheticCount);
 
-    public override IDataBatch Reorder(IDataBatch batch, int[][] orders)
+    public override NamesBatch Reorder(NamesBatch names, int[][] orders)
     {
-        var names = (NamesBatch)batch;
         return new NamesBatch([.. names.Names.Select((set, r) => orders[r].Select(i => set[i]).ToArray())]);
     }
 
     public override MixScore[] Evaluate()
     {
-        var metrics = new double[Replicates, LmFamily.Metrics.Count];
-        family.Evaluate(metrics);
+        var metrics = new MetricTable(Replicates, LmFamily.All);
+        family.Evaluate(metrics, null);
         var steps = family.LastFitSteps.ToString(CultureInfo.InvariantCulture);
-        return [.. Enumerable.Range(0, Replicates).Select(r => new MixScore(metrics[r, 0], [preset, CsvNumber.Format(metrics[r, 1]), steps],
-            !double.IsFinite(metrics[r, 0]) ? ("test_metric", metrics[r, 0]) : !double.IsFinite(metrics[r, 1]) ? ("train_loss", metrics[r, 1]) : null))];
+        return [.. Enumerable.Range(0, Replicates).Select(r => (Test: metrics[r, LmFamily.TestLoss], Train: metrics[r, LmFamily.TrainLoss])).Select(m => new MixScore(m.Test, [preset, CsvNumber.Format(m.Train), steps],
+            !double.IsFinite(m.Test) ? ("test_metric", m.Test) : !double.IsFinite(m.Train) ? ("train_loss", m.Train) : null))];
     }
 }

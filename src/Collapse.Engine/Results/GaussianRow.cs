@@ -1,4 +1,6 @@
 using System.Globalization;
+using Collapse.Engine.Families;
+using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Scenarios;
 
 namespace Collapse.Engine.Results;
@@ -12,6 +14,11 @@ public sealed record GaussianRow(
     double SquaredErrorMean, double DetRatio, double LogDetRatio, double TraceRatio)
 {
     public const string Header = "setting,dim,n,seed,iteration,squared_error_mean,det_ratio,log_det_ratio,trace_ratio";
+
+    /// <summary>The row of one replicate's metrics, read by name.</summary>
+    public static GaussianRow Of(Setting setting, int dim, int n, int seed, int iteration, MetricTable metrics, int replicate) =>
+        new(setting, dim, n, seed, iteration, metrics[replicate, GaussianMetrics.SquaredErrorMean], metrics[replicate, GaussianMetrics.DetRatio],
+            metrics[replicate, GaussianMetrics.LogDetRatio], metrics[replicate, GaussianMetrics.TraceRatio]);
 
     /// <summary>
     /// The first column holding a value the model does not define, or null. A singular fit

@@ -1,3 +1,4 @@
+using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
@@ -13,93 +14,95 @@ namespace Collapse.Engine.Sweeps;
 /// in one launch for all but the largest Accumulate-Subsample pools). Numbers do not depend on
 /// the batching.
 /// </summary>
-public sealed class GaussianSweep : ISweep<GaussianCell>
+public sealed class GaussianSweep : Sweep<GaussianCell>
 {
-    readonly ComputeDevice device;
+    public const string CsvFile = "gaussian.csv";
+
     readonly GaussianSweepConfig config;
     readonly GaussianKernels kernels;
     readonly PointBuffers pools;
 
     public GaussianSweep(ComputeDevice device, GaussianSweepConfig config, KernelPath path = KernelPath.Auto)
+        : base(device, "gaussian", CsvFile, GaussianRow.Header, Validated(config), config.Cells(), config.Seeds * config.Iterations)
     {
-        config.Validate();
-        (this.device, this.config) = (device, config);
+        this.config = config;
         kernels = new GaussianKernels(device.Accelerator, path);
         pools = new PointBuffers(device.Accelerator);
-        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(2L << 30, device.Accelerator.MemorySize / 4);
-        Cells = [.. config.Cells()];
     }
 
-    public const string CsvFile = "gaussian.csv";
-    public ComputeDevice Device => device;
-    public string Experiment => "gaussian";
-    public string CsvName => CsvFile;
-    public string Header => GaussianRow.Header;
-    public object Configuration => config;
-    public int RowsPerCell => config.Seeds * config.Iterations;
-    public string KernelDescription => kernels.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu";
-    public IReadOnlyList<GaussianCell> Cells { get; }
-    public string Key(GaussianCell c) => c.Key;
-    public string SettingName(GaussianCell cell) => cell.Setting.Name();
-    public void CheckFits(GaussianCell cell) => BatchSize(cell);
+    static GaussianSweepConfig Validated(GaussianSweepConfig config)
+    {
+        config.Validate();
+        return config;
+    }
 
+    public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu";
     public bool UsesSimd => kernels.UsesSimd;
 
-    /// <summary>
-    /// Memory one batch may use; a cell whose seeds need more is run in several batches. On the
-    /// CPU a smaller budget lets one pool allocation serve every cell: first-touching gigabytes of
-    /// fresh pool memory cost more than the extra batches.
-    /// </summary>
-    public long MemoryBudgetBytes { get; init; }
+    /// <summary>Where every family of this sweep allocates (its peak is what the memory estimate must cover).</summary>
+    public DeviceMemory Memory => pools.Memory;
 
-    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
-    public bool AllowNonFinite { get; init; }
+    public override void CheckFits(GaussianCell cell) => BatchSize(cell);
 
-    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
-    public int? ReplicatesPerBatch { get; init; }
+    /// <summary>Estimated bytes one replicate of a cell needs with n points per generation (the families' own estimates).</summary>
+    public long BytesPerReplicate(GaussianCell cell, long n)
+    {
+        var accumulates = cell.Setting == Setting.Accumulate;
+        return config.Method == GaussianMethod.Wishart
+            ? WishartGaussianFamily.BytesPerReplicate(cell.Dim, accumulates)
+            : GaussianFamily.BytesPerReplicate(cell.Dim, (int)n, accumulates, kernels.UsesSimd,
+                cell.Setting == Setting.AccumulateSubsample ? n * config.Iterations : 0);
+    }
 
     /// <summary>Seeds per launch for a cell: bounded by the memory each replicate needs.</summary>
     public int BatchSize(GaussianCell cell)
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
-        long ld = GaussianShape.StrideOf(cell.Dim), d = cell.Dim;
-        long Bytes(long n) => 8 * (3 * n * ld + 6 * d * d + 3 * d * ld) + 4 * n * d
-            + (cell.Setting == Setting.AccumulateSubsample ? 8 * n * ld * config.Iterations : 0);
-        return MemoryBudget.ReplicatesPerBatch(device, Bytes, cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());
+        return MemoryBudget.ReplicatesPerBatch(Device, n => BytesPerReplicate(cell, n), cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());
     }
 
-    IReadOnlyList<string> ISweep<GaussianCell>.RunCell(GaussianCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
-        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+    public override IReadOnlyList<string> RunCell(GaussianCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        Rows(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
 
     /// <summary>
     /// Runs one cell for every seed and returns its rows ordered by seed, then iteration.
     /// <paramref name="onReplicateIterations"/> is told how many replicate-iterations just finished.
     /// </summary>
-    public List<GaussianRow> RunCell(GaussianCell cell, Action<long>? onReplicateIterations = null,
-        CancellationToken cancellation = default)
+    public List<GaussianRow> Rows(GaussianCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
     {
         var rows = new GaussianRow[config.Seeds * config.Iterations];
         var batch = BatchSize(cell);
         for (var first = 0; first < config.Seeds; first += batch)
         {
             var replicates = Math.Min(batch, config.Seeds - first);
-            using var family = new GaussianFamily(device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed, config.Method, pools);
-            ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, (t, metrics) =>
+            if (config.Method == GaussianMethod.Wishart)
             {
-                for (var r = 0; r < replicates; r++)
-                {
-                    var seed = first + r;
-                    var row = new GaussianRow(cell.Setting, cell.Dim, cell.N, seed, t,
-                        metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]);
-                    if (!AllowNonFinite && row.NonFinite() is { } bad)
-                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
-                    rows[seed * config.Iterations + t - 1] = row;
-                }
-                onReplicateIterations?.Invoke(replicates);
-            }, cancellation);
+                using var family = new WishartGaussianFamily(Device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed);
+                Run(family, cell, first, rows, onReplicateIterations, cancellation);
+            }
+            else
+            {
+                using var family = new GaussianFamily(Device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed, pools);
+                Run(family, cell, first, rows, onReplicateIterations, cancellation);
+            }
         }
         return [.. rows];
     }
 
-    public void Dispose() => pools.Dispose();
+    void Run<TBatch>(IModelFamily<TBatch> family, GaussianCell cell, int first, GaussianRow[] rows, Action<long>? onReplicateIterations,
+        CancellationToken cancellation) where TBatch : class, IDataBatch =>
+        ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, chain =>
+        {
+            var t = chain.Iteration;
+            for (var r = 0; r < family.Replicates; r++)
+            {
+                var seed = first + r;
+                var row = GaussianRow.Of(cell.Setting, cell.Dim, cell.N, seed, t, chain.Metrics, r);
+                CheckFinite(row.NonFinite(), cell.ToString(), seed, t);
+                rows[seed * config.Iterations + t - 1] = row;
+            }
+            onReplicateIterations?.Invoke(family.Replicates);
+        }, cancellation);
+
+    public override void Dispose() => pools.Dispose();
 }

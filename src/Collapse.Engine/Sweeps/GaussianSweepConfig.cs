@@ -49,10 +49,11 @@ public sealed record GaussianSweepConfig
     }
 }
 
-public readonly record struct GaussianCell(Setting Setting, int Dim, int N)
+public readonly record struct GaussianCell(Setting Setting, int Dim, int N) : ISweepCell
 {
     /// <summary>The cell as its CSV lines spell it: their first three columns.</summary>
     public string Key => $"{Setting.Name()},{Dim},{N}";
+    public string SettingName => Setting.Name();
 
     public override string ToString() => $"{Setting.Name()} d={Dim} n={N}";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Collapse.Engine.Data;
+using Collapse.Engine.Families;
 using Collapse.Engine.Families.Kde;
 using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
@@ -18,72 +19,63 @@ namespace Collapse.Engine.Sweeps;
 /// <c>kde.csv</c> lines, batching as many seeds per launch as the memory budget allows.
 /// Numbers do not depend on the batching.
 /// </summary>
-public sealed class KdeSweep : ISweep<KdeCell>
+public sealed class KdeSweep : Sweep<KdeCell>
 {
-    readonly ComputeDevice device;
+    public const string CsvFile = "kde.csv";
+
     readonly KdeSweepConfig config;
     readonly KdeKernels kernels;
     readonly PointKernels points;
     readonly PointBuffers pools;
 
     public KdeSweep(ComputeDevice device, KdeSweepConfig config, KernelPath path = KernelPath.Auto)
+        : base(device, "kde", CsvFile, KdeRow.Header, Validated(config), config.Cells(), config.Seeds * config.Iterations)
     {
-        config.Validate();
-        (this.device, this.config) = (device, config);
+        this.config = config;
         kernels = new KdeKernels(device.Accelerator, path);
         points = new PointKernels(device.Accelerator, new RandomKernels(device.Accelerator), kernels.UsesSimd);
         pools = new PointBuffers(device.Accelerator);
-        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(2L << 30, device.Accelerator.MemorySize / 4);
-        Cells = [.. config.Cells()];
     }
 
-    public const string CsvFile = "kde.csv";
-    public ComputeDevice Device => device;
-    public string Experiment => "kde";
-    public string CsvName => CsvFile;
-    public string Header => KdeRow.Header;
-    public object Configuration => config;
-    public int RowsPerCell => config.Seeds * config.Iterations;
-    public string KernelDescription => kernels.UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu";
-    public IReadOnlyList<KdeCell> Cells { get; }
-    public string Key(KdeCell c) => c.Key;
-    public string SettingName(KdeCell cell) => cell.Setting.Name();
-    public void CheckFits(KdeCell cell) => BatchSize(cell);
+    static KdeSweepConfig Validated(KdeSweepConfig config)
+    {
+        config.Validate();
+        return config;
+    }
+
+    public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu";
+    public override void CheckFits(KdeCell cell) => BatchSize(cell);
 
     /// <summary>Test × fitted pairs scored by the cells this sweep ran (not the picture run).</summary>
     public long ScoredPairs => Interlocked.Read(ref scoredPairs);
     long scoredPairs;
 
-    /// <summary>Memory one batch may use (see <see cref="GaussianSweep.MemoryBudgetBytes"/>).</summary>
-    public long MemoryBudgetBytes { get; init; }
-
-    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
-    public bool AllowNonFinite { get; init; }
-
-    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
-    public int? ReplicatesPerBatch { get; init; }
+    /// <summary>Where every family of this sweep allocates (its peak is what the memory estimate must cover).</summary>
+    public DeviceMemory Memory => pools.Memory;
 
     /// <summary>Seeds per launch for a cell: bounded by the memory each replicate needs.</summary>
     public int BatchSize(KdeCell cell)
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
-        long d = cell.Dataset.Dim();
-        // Test points and their sums, the fitted set, a few generations in flight, and the pool.
-        long Bytes(long n) => 8 * (config.TestSize * (d + 2) + 4 * n * d)
-            + (cell.Setting is Setting.Accumulate or Setting.AccumulateSubsample ? 8 * n * d * config.Iterations : 0);
-        return MemoryBudget.ReplicatesPerBatch(device, Bytes, cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());
+        return MemoryBudget.ReplicatesPerBatch(Device, n => BytesPerReplicate(cell, n), cell.N, MemoryBudgetBytes, config.Seeds, cell.ToString());
     }
 
-    /// <summary>A family for one batch of a cell's seeds (the picture run uses it too).</summary>
-    KdeFamily Family(KdeCell cell, int replicates, int first) => new(device.Accelerator, kernels, points, cell.Dataset, cell.Bandwidth,
-        replicates, first, config.Seed, config.TestSize,
-        fittedCapacity: cell.Setting == Setting.Accumulate ? (long)cell.N * config.Iterations : cell.N, poolBuffers: pools);
+    /// <summary>Points per replicate a cell's fitted set holds at most (Accumulate: n·T, reserved at once so it never grows).</summary>
+    long FittedCapacity(KdeCell cell, long n) => cell.Setting == Setting.Accumulate ? n * config.Iterations : n;
 
-    IReadOnlyList<string> ISweep<KdeCell>.RunCell(KdeCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
-        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+    /// <summary>Estimated bytes one replicate of a cell needs with n points per generation (the family's own estimate).</summary>
+    public long BytesPerReplicate(KdeCell cell, long n) => KdeFamily.BytesPerReplicate(cell.Dataset.Dim(), (int)n, config.TestSize,
+        FittedCapacity(cell, n), cell.Setting == Setting.AccumulateSubsample ? n * config.Iterations : 0);
+
+    /// <summary>A family for one batch of a cell's seeds (the picture run uses it too).</summary>
+    KdeFamily Family(KdeCell cell, int replicates, int first) => new(Device.Accelerator, kernels, points, cell.Dataset, cell.Bandwidth,
+        replicates, first, config.Seed, config.TestSize, fittedCapacity: FittedCapacity(cell, cell.N), poolBuffers: pools);
+
+    public override IReadOnlyList<string> RunCell(KdeCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        Rows(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
 
     /// <summary>Runs one cell for every seed and returns its rows ordered by seed, then iteration.</summary>
-    public List<KdeRow> RunCell(KdeCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
+    public List<KdeRow> Rows(KdeCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
     {
         var rows = new KdeRow[config.Seeds * config.Iterations];
         var batch = BatchSize(cell);
@@ -91,14 +83,14 @@ public sealed class KdeSweep : ISweep<KdeCell>
         {
             var replicates = Math.Min(batch, config.Seeds - first);
             using var family = Family(cell, replicates, first);
-            ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, (t, metrics) =>
+            ScenarioRunner.Run(cell.Setting, family, cell.N, config.Iterations, chain =>
             {
+                var t = chain.Iteration;
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
-                    var row = new KdeRow(cell.Dataset, cell.Bandwidth, cell.Setting, cell.N, seed, t, metrics[r, 0]);
-                    if (!AllowNonFinite && row.NonFinite() is { } bad)
-                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
+                    var row = new KdeRow(cell.Dataset, cell.Bandwidth, cell.Setting, cell.N, seed, t, chain.Metrics[r, KdeFamily.NllTest]);
+                    CheckFinite(row.NonFinite(), cell.ToString(), seed, t);
                     rows[seed * config.Iterations + t - 1] = row;
                 }
                 onReplicateIterations?.Invoke(replicates);
@@ -126,16 +118,15 @@ public sealed class KdeSweep : ISweep<KdeCell>
                 var lines = new List<string>();
                 using (var family = Family(new KdeCell(dataset, bandwidth, Setting.Replace, n), 1, 0))
                 using (var real = family.DrawReal(n))
-                    lines.AddRange(SampleLines(dataset, bandwidth, "real", n, 0, (PointsBatch)real));
+                    lines.AddRange(SampleLines(dataset, bandwidth, "real", n, 0, real));
                 foreach (var setting in config.Settings)
                 {
                     using var family = Family(new KdeCell(dataset, bandwidth, setting, n), 1, 0);
-                    ScenarioRunner.Run(setting, family, n, iterations.Max(), (t, _) =>
+                    ScenarioRunner.Run(setting, family, n, iterations.Max(), chain =>
                     {
-                        if (!iterations.Contains(t)) return;
-                        using var sample = family.Sample(n, t + 1);
-                        lines.AddRange(SampleLines(dataset, bandwidth, setting.Name(), n, t, (PointsBatch)sample));
-                    }, cancellation);
+                        if (iterations.Contains(chain.Iteration))
+                            lines.AddRange(SampleLines(dataset, bandwidth, setting.Name(), n, chain.Iteration, chain.NextGeneration!));
+                    }, cancellation, sampleAfterLast: true);
                 }
                 foreach (var line in lines) yield return line;
             }
@@ -151,5 +142,5 @@ public sealed class KdeSweep : ISweep<KdeCell>
                 Enumerable.Range(0, 3).Select(j => j < d ? CsvNumber.Format(x[p * d + j]) : ""));
     }
 
-    public void Dispose() => pools.Dispose();
+    public override void Dispose() => pools.Dispose();
 }

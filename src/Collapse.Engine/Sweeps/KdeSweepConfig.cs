@@ -53,10 +53,11 @@ public sealed record KdeSweepConfig
     }
 }
 
-public readonly record struct KdeCell(ToyDataset Dataset, Bandwidth Bandwidth, Setting Setting, int N)
+public readonly record struct KdeCell(ToyDataset Dataset, Bandwidth Bandwidth, Setting Setting, int N) : ISweepCell
 {
     /// <summary>The cell as its CSV lines spell it: their first four columns.</summary>
     public string Key => $"{Dataset.Name()},{Bandwidth},{Setting.Name()},{N}";
+    public string SettingName => Setting.Name();
 
     public override string ToString() => $"{Setting.Name()} {Dataset.Name()} h={Bandwidth} n={N}";
 }

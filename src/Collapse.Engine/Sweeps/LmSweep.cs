@@ -14,7 +14,7 @@ namespace Collapse.Engine.Sweeps;
 /// <c>NAME/&lt;preset&gt;-&lt;setting&gt;.txt</c>: 20 of seed 0's real training documents, then 20 of
 /// the documents each iteration's model samples.
 /// </summary>
-public sealed class LmSweep : ISweep<LmCell>
+public sealed class LmSweep : Sweep<LmCell>
 {
     public const string CsvFile = "lm.csv";
     public const string NamesFolder = "names";
@@ -23,39 +23,24 @@ public sealed class LmSweep : ISweep<LmCell>
     /// <summary>Sequences per replicate one forward holds when evaluating and sampling.</summary>
     public const int ForwardBatch = 256;
 
-    readonly ComputeDevice device;
     readonly LmSweepConfig config;
     readonly LmKernels kernels;
 
     public LmSweep(ComputeDevice device, LmSweepConfig config, KernelPath path = KernelPath.Auto)
+        : base(device, "lm", CsvFile, LmRow.Header, Validated(config), config.Cells(), config.Seeds * config.Iterations, gpuBudgetCap: 4L << 30)
     {
-        config.Validate();
-        (this.device, this.config) = (device, config);
+        this.config = config;
         kernels = new LmKernels(device.Accelerator, path);
-        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(4L << 30, device.Accelerator.MemorySize / 4);
-        Cells = [.. config.Cells()];
     }
 
-    public ComputeDevice Device => device;
-    public string Experiment => "lm";
-    public string CsvName => CsvFile;
-    public string Header => LmRow.Header;
-    public object Configuration => config;
-    public int RowsPerCell => config.Seeds * config.Iterations;
-    public string KernelDescription => kernels.UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu";
-    public IReadOnlyList<LmCell> Cells { get; }
-    public string Key(LmCell cell) => cell.Key;
-    public string SettingName(LmCell cell) => cell.Setting.Name();
-    public void CheckFits(LmCell cell) => BatchSize(cell);
+    static LmSweepConfig Validated(LmSweepConfig config)
+    {
+        config.Validate();
+        return config;
+    }
 
-    /// <summary>Memory one batch may use.</summary>
-    public long MemoryBudgetBytes { get; init; }
-
-    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
-    public bool AllowNonFinite { get; init; }
-
-    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
-    public int? ReplicatesPerBatch { get; init; }
+    public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu";
+    public override void CheckFits(LmCell cell) => BatchSize(cell);
 
     /// <summary>Where the per-cell files of sampled names go (null: none are written).</summary>
     public string? NamesDirectory { get; init; }
@@ -81,22 +66,22 @@ public sealed class LmSweep : ISweep<LmCell>
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
         var perReplicate = BytesPerReplicate(cell);
-        var usable = MemoryBudget.Usable(device);
+        var usable = MemoryBudget.Usable(Device);
         if (perReplicate > usable)
             throw new UsageException($"cell {cell} needs an estimated {perReplicate / 1e9:F1} GB for a single seed, more than " +
-                $"{(device.IsCpu ? "this machine" : device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower --train-size, --iterations or the model's size");
+                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower --train-size, --iterations or the model's size");
         return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
     }
 
     /// <summary>A family for one batch of a cell's seeds.</summary>
     public LmFamily Family(LmCell cell, int replicates, int first) => new(kernels, config.Corpus, cell.Preset.Config(config.Corpus),
-        cell.Preset.Training, replicates, first, config.Seed, config.N, config.Steps, ForwardBatch);
+        cell.Preset.Training, replicates, first, config.Seed, config.Steps, ForwardBatch);
 
-    IReadOnlyList<string> ISweep<LmCell>.RunCell(LmCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
-        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+    public override IReadOnlyList<string> RunCell(LmCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        Rows(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
 
     /// <summary>Runs one cell for every seed and returns its rows ordered by seed, then iteration.</summary>
-    public List<LmRow> RunCell(LmCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
+    public List<LmRow> Rows(LmCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
     {
         var rows = new LmRow[config.Seeds * config.Iterations];
         var batch = BatchSize(cell);
@@ -108,23 +93,23 @@ public sealed class LmSweep : ISweep<LmCell>
             var shown = new List<string>();
             if (first == 0)
             {
-                using var real = (NamesBatch)family.DrawReal(config.N);
+                using var real = family.DrawReal(config.N);
                 shown.Add($"# {NamesShown} documents of seed 0, preset {cell.Preset.Name}, setting {cell.Setting.Name()}: real training data, then what each iteration's model samples (temperature 1)");
                 shown.Add("real");
                 shown.AddRange(real.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
             }
-            ScenarioRunner.Run(cell.Setting, family, config.N, config.Iterations, (t, metrics) =>
+            ScenarioRunner.Run(cell.Setting, family, config.N, config.Iterations, chain =>
             {
+                var (t, metrics) = (chain.Iteration, chain.Metrics);
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
                     var row = new LmRow(cell.Preset.Name, cell.Setting, seed, t, family.LastFitDocuments, family.LastFitSteps,
-                        metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]);
-                    if (!AllowNonFinite && row.NonFinite() is { } bad)
-                        throw new NonFiniteResultException(cell.ToString(), seed, t, bad.Column, bad.Value);
+                        metrics[r, LmFamily.TestLoss], metrics[r, LmFamily.TrainLoss], metrics[r, LmFamily.UniqueFraction], metrics[r, LmFamily.MeanLength]);
+                    CheckFinite(row.NonFinite(), cell.ToString(), seed, t);
                     rows[seed * config.Iterations + t - 1] = row;
                 }
-                if (first == 0 && family.LastSample is { } sample)
+                if (first == 0 && chain.NextGeneration is { } sample)
                 {
                     shown.Add($"iteration {t}");
                     shown.AddRange(sample.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
@@ -148,7 +133,4 @@ public sealed class LmSweep : ISweep<LmCell>
         File.Move(temporary, path, overwrite: true);
     }
 
-    public void Dispose()
-    {
-    }
 }

@@ -89,10 +89,11 @@ public sealed record LmSweepConfig
     }
 }
 
-public readonly record struct LmCell(LmModel Preset, Setting Setting)
+public readonly record struct LmCell(LmModel Preset, Setting Setting) : ISweepCell
 {
     /// <summary>The cell as its CSV lines spell it: their first two columns.</summary>
     public string Key => $"{Preset.Name},{Setting.Name()}";
+    public string SettingName => Setting.Name();
 
     public override string ToString() => $"{Setting.Name()} {Preset.Name}";
 }

@@ -26,62 +26,49 @@ namespace Collapse.Engine.Sweeps;
 /// them are paired, not independent draws. A cell is one num_real, every num_synthetic × seed; the
 /// generator of a batch of seeds is made once per process and reused by every cell.
 /// </summary>
-public sealed class MixSweep : ISweep<MixCell>
+public sealed class MixSweep : Sweep<MixCell>
 {
-    readonly ComputeDevice device;
     readonly MixSweepConfig config;
     readonly KernelPath path;
-    readonly Dictionary<(int First, int Count), Generated> generated = [];
+    readonly Dictionary<(int First, int Count), IMixBatch> generated = [];
     GaussianKernels? gaussianKernels;
     KdeKernels? kdeKernels;
     PointKernels? pointKernels;
     LmKernels? lmKernels;
 
     public MixSweep(ComputeDevice device, MixSweepConfig config, KernelPath path = KernelPath.Auto)
+        : base(device, "mix", MixRow.FileName, MixRow.Header(ColumnsOf(Validated(config))), config, config.Cells(), config.Seeds * config.Synthetic.Count)
     {
-        config.Validate();
-        (this.device, this.config, this.path) = (device, config, path);
-        MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(2L << 30, device.Accelerator.MemorySize / 4);
-        Cells = [.. config.Cells()];
-        ExtraColumns = config.Family switch
-        {
-            MixFamily.Gaussian => GaussianMixModels.Columns,
-            MixFamily.Kde => KdeMixModels.Columns,
-            _ => LmMixModels.Columns,
-        };
+        (this.config, this.path) = (config, path);
+        ExtraColumns = ColumnsOf(config);
     }
 
-    public ComputeDevice Device => device;
-    public string Experiment => "mix";
-    public string CsvName => MixRow.FileName;
+    static MixSweepConfig Validated(MixSweepConfig config)
+    {
+        config.Validate();
+        return config;
+    }
+
+    static IReadOnlyList<string> ColumnsOf(MixSweepConfig config) => config.Family switch
+    {
+        MixFamily.Gaussian => GaussianMixModels.Columns,
+        MixFamily.Kde => KdeMixModels.Columns,
+        _ => LmMixModels.Columns,
+    };
+
     public IReadOnlyList<string> ExtraColumns { get; }
-    public string Header => MixRow.Header(ExtraColumns);
-    public object Configuration => config;
-    public int RowsPerCell => config.Seeds * config.Synthetic.Count;
-    public string KernelDescription => config.Family switch
+    public override string KernelDescription => config.Family switch
     {
         MixFamily.Lm => LmKernelsFor().UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu",
         MixFamily.Kde => KdeKernelsFor().UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu",
         _ => GaussianKernelsFor().UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu; test likelihoods on the host" : "ilgpu; test likelihoods on the host",
     };
-    public IReadOnlyList<MixCell> Cells { get; }
-    public string Key(MixCell cell) => cell.Key;
-    public string SettingName(MixCell cell) => "mix";
-    public void CheckFits(MixCell cell) => BatchSize();
+    public override void CheckFits(MixCell cell) => BatchSize();
 
-    /// <summary>Memory one batch of seeds may use.</summary>
-    public long MemoryBudgetBytes { get; init; }
-
-    /// <summary>Record NaN or infinite metrics instead of stopping the cell (--allow-nonfinite).</summary>
-    public bool AllowNonFinite { get; init; }
-
-    /// <summary>Overrides the memory-derived batch size (tests use it to prove batching changes nothing).</summary>
-    public int? ReplicatesPerBatch { get; init; }
-
-    GaussianKernels GaussianKernelsFor() => gaussianKernels ??= new GaussianKernels(device.Accelerator, path);
-    KdeKernels KdeKernelsFor() => kdeKernels ??= new KdeKernels(device.Accelerator, path);
-    LmKernels LmKernelsFor() => lmKernels ??= new LmKernels(device.Accelerator, path);
-    PointKernels PointKernelsFor() => pointKernels ??= new PointKernels(device.Accelerator, new RandomKernels(device.Accelerator), KdeKernelsFor().UsesSimd);
+    GaussianKernels GaussianKernelsFor() => gaussianKernels ??= new GaussianKernels(Device.Accelerator, path);
+    KdeKernels KdeKernelsFor() => kdeKernels ??= new KdeKernels(Device.Accelerator, path);
+    LmKernels LmKernelsFor() => lmKernels ??= new LmKernels(Device.Accelerator, path);
+    PointKernels PointKernelsFor() => pointKernels ??= new PointKernels(Device.Accelerator, new RandomKernels(Device.Accelerator), KdeKernelsFor().UsesSimd);
 
     /// <summary>Estimated bytes one seed needs: the generator's real set, the synthetic pool, the largest fit's data (and for the LM its model).</summary>
     public long BytesPerReplicate()
@@ -101,60 +88,35 @@ public sealed class MixSweep : ISweep<MixCell>
     {
         if (ReplicatesPerBatch is int fixedSize) return Math.Clamp(fixedSize, 1, config.Seeds);
         var perReplicate = BytesPerReplicate();
-        var usable = MemoryBudget.Usable(device);
+        var usable = MemoryBudget.Usable(Device);
         if (perReplicate > usable)
             throw new UsageException($"the {config.FamilyName} mix needs an estimated {perReplicate / 1e9:F1} GB for a single seed " +
                 $"(--generator-real {config.GeneratorReal}, largest --synthetic {config.Synthetic.Max()}, largest --real {config.Real.Max()}), more than " +
-                $"{(device.IsCpu ? "this machine" : device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower those counts");
+                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower those counts");
         return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
     }
 
-    /// <summary>A batch of seeds' models, its generator's real set and its synthetic pool.</summary>
-    sealed class Generated(MixModels models, IDataBatch real, IDataBatch? synthetic) : IDisposable
+    IMixBatch CreateModels(int replicates, int first) => config.Family switch
     {
-        public MixModels Models { get; } = models;
-        public IDataBatch Real { get; } = real;
-        public IDataBatch? Synthetic { get; } = synthetic;
-
-        public void Dispose()
-        {
-            Synthetic?.Dispose();
-            Real.Dispose();
-            Models.Dispose();
-        }
-    }
-
-    MixModels CreateModels(int replicates, int first) => config.Family switch
-    {
-        MixFamily.Gaussian => new GaussianMixModels(device.Accelerator,
-            new GaussianFamily(device.Accelerator, GaussianKernelsFor(), config.Dim!.Value, replicates, first, config.Seed, GaussianMethod.Data),
+        MixFamily.Gaussian => new GaussianMixModels(Device.Accelerator,
+            new GaussianFamily(Device.Accelerator, GaussianKernelsFor(), config.Dim!.Value, replicates, first, config.Seed),
             first, config.Seed, config.TestSize!.Value, config.Generator == MixGenerator.Truth, config.GeneratorShift),
-        MixFamily.Kde => new KdeMixModels(device.Accelerator, new KdeFamily(device.Accelerator, KdeKernelsFor(), PointKernelsFor(),
+        MixFamily.Kde => new KdeMixModels(Device.Accelerator, new KdeFamily(Device.Accelerator, KdeKernelsFor(), PointKernelsFor(),
             config.Dataset!.Value, config.Bandwidth!.Value, replicates, first, config.Seed, config.TestSize!.Value,
             fittedCapacity: Math.Max(config.GeneratorReal, config.Real.Max() + (long)config.Synthetic.Max()))),
         _ => new LmMixModels(new LmFamily(LmKernelsFor(), config.Corpus!, config.Preset!.Config(config.Corpus!), config.Preset.Training,
-            replicates, first, config.Seed, syntheticCount: 1, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch) { SampleOnEvaluate = false }, config.Preset.Name),
+            replicates, first, config.Seed, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch), config.Preset.Name),
     };
 
     /// <summary>The generator's data for a batch of seeds: made on first use, then kept for every cell.</summary>
-    Generated Generate(int first, int replicates)
+    IMixBatch Generate(int first, int replicates)
     {
         if (generated.TryGetValue((first, replicates), out var done)) return done;
         var models = CreateModels(replicates, first);
         try
         {
-            var orders = new int[replicates][];
-            Parallel.For(0, replicates, r => orders[r] = HostSampling.Permutation(
-                new RandomStream(config.Seed, (uint)(first + r), 0, RandomStreams.MixRealOrder), config.GeneratorReal));
-            var real = models.Reorder(models.Family.DrawReal(config.GeneratorReal), orders);
-            IDataBatch? synthetic = null;
-            var poolSize = config.Synthetic.Max();
-            if (poolSize > 0)
-            {
-                if (models.FitsGenerator) models.Family.Fit(real);
-                synthetic = models.Synthetic(models.Family.Sample(poolSize, 2));
-            }
-            return generated[(first, replicates)] = new Generated(models, real, synthetic);
+            models.Generate(config.Seed, first, config.GeneratorReal, config.Synthetic.Max());
+            return generated[(first, replicates)] = models;
         }
         catch
         {
@@ -163,11 +125,11 @@ public sealed class MixSweep : ISweep<MixCell>
         }
     }
 
-    IReadOnlyList<string> ISweep<MixCell>.RunCell(MixCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
-        RunCell(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
+    public override IReadOnlyList<string> RunCell(MixCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
+        Rows(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
 
     /// <summary>Runs one num_real for every num_synthetic and seed; rows ordered by seed, then num_synthetic as listed.</summary>
-    public List<MixRow> RunCell(MixCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
+    public List<MixRow> Rows(MixCell cell, Action<long>? onReplicateIterations = null, CancellationToken cancellation = default)
     {
         var synthetic = config.Synthetic;
         var rows = new MixRow[config.Seeds * synthetic.Count];
@@ -179,14 +141,11 @@ public sealed class MixSweep : ISweep<MixCell>
             for (var k = 0; k < synthetic.Count; k++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                using (var fit = data.Models.Combine(data.Real, cell.NumReal, data.Synthetic ?? data.Real, synthetic[k]))
-                    data.Models.Family.Fit(fit);
-                var scores = data.Models.Evaluate();
+                var scores = data.FitAndScore(cell.NumReal, synthetic[k]);
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
-                    if (!AllowNonFinite && scores[r].NonFinite is { } bad)
-                        throw new NonFiniteResultException($"{cell} num_synthetic={synthetic[k]}", seed, null, bad.Column, bad.Value);
+                    CheckFinite(scores[r].NonFinite, $"{cell} num_synthetic={synthetic[k]}", seed, null);
                     rows[seed * synthetic.Count + k] = new MixRow(config.FamilyName, cell.NumReal, synthetic[k], seed, scores[r].Metric, scores[r].Extra);
                 }
                 onReplicateIterations?.Invoke(replicates);
@@ -195,7 +154,7 @@ public sealed class MixSweep : ISweep<MixCell>
         return [.. rows];
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         foreach (var g in generated.Values) g.Dispose();
         generated.Clear();

@@ -137,10 +137,11 @@ public sealed record MixSweepConfig
     public IEnumerable<MixCell> Cells() => Real.Select(n => new MixCell(FamilyName, n));
 }
 
-public readonly record struct MixCell(string Family, int NumReal)
+public readonly record struct MixCell(string Family, int NumReal) : ISweepCell
 {
     /// <summary>The cell as its CSV lines spell it: their first two columns.</summary>
     public string Key => $"{Family},{NumReal}";
+    public string SettingName => "mix";
 
     public override string ToString() => $"{Family} num_real={NumReal}";
 }

@@ -33,7 +33,7 @@ public static class SweepRun
     public static RunManifest Execute<TCell>(ComputeDevice device, ISweep<TCell> sweep, string directory, bool overwrite,
         string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null,
         Shard? shard = null)
-        where TCell : notnull =>
+        where TCell : ISweepCell =>
         Execute([sweep], directory, overwrite, command, progress, cancellation, log, shard);
 
     /// <param name="workers">One sweep per accelerator, all of the same configuration: each takes the next cell not yet run.</param>
@@ -41,7 +41,7 @@ public static class SweepRun
     public static RunManifest Execute<TCell>(IReadOnlyList<ISweep<TCell>> workers, string directory, bool overwrite,
         string command, IProgress<SweepProgress>? progress, CancellationToken cancellation, Action<string>? log = null,
         Shard? shard = null)
-        where TCell : notnull
+        where TCell : ISweepCell
     {
         var sweep = workers[0];
         var cells = sweep.Cells.Where((_, i) => shard?.Contains(i) ?? true).ToList();
@@ -75,8 +75,8 @@ public static class SweepRun
             KernelPath = sweep.KernelDescription,
             CellsTotal = cells.Count,
         };
-        using var csv = new ResumableCsv(csvPath, sweep.Header, resume, cells.Select(sweep.Key).ToHashSet());
-        var completed = cells.Where(c => csv.CompletedCells.Contains(sweep.Key(c))).ToHashSet();
+        using var csv = new ResumableCsv(csvPath, sweep.Header, resume, cells.Select(c => c.Key).ToHashSet());
+        var completed = cells.Where(c => csv.CompletedCells.Contains(c.Key)).ToHashSet();
         if (completed.Count > 0 && previous is not null)
         {
             // The manifest describes exactly the rows the CSV holds: the record goes on from the earlier
@@ -88,10 +88,10 @@ public static class SweepRun
             if (previous.CellSeconds.Count > 0)
             {
                 foreach (var cell in completed)
-                    if (previous.CellSeconds.TryGetValue(sweep.Key(cell), out var seconds))
+                    if (previous.CellSeconds.TryGetValue(cell.Key, out var seconds))
                     {
-                        manifest.CellSeconds[sweep.Key(cell)] = seconds;
-                        var setting = sweep.SettingName(cell);
+                        manifest.CellSeconds[cell.Key] = seconds;
+                        var setting = cell.SettingName;
                         manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + seconds;
                     }
                 manifest.WallSeconds = manifest.CellSeconds.Values.Sum();
@@ -135,11 +135,11 @@ public static class SweepRun
                     throw new InvalidOperationException($"cell {cell} gave {lines.Count} rows, expected {sweep.RowsPerCell}");
                 lock (gate)
                 {
-                    csv.AppendCell(sweep.Key(cell), lines);
+                    csv.AppendCell(cell.Key, lines);
                     cellsDone++;
-                    var setting = sweep.SettingName(cell);
+                    var setting = cell.SettingName;
                     manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
-                    manifest.CellSeconds[sweep.Key(cell)] = Math.Round(cellClock.Elapsed.TotalSeconds, 6);
+                    manifest.CellSeconds[cell.Key] = Math.Round(cellClock.Elapsed.TotalSeconds, 6);
                     manifest.CellsCompleted++;
                     manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
                     manifest.Save(manifestPath);
@@ -174,7 +174,7 @@ public static class SweepRun
             }
         }
 
-        csv.Complete(cells.Select(sweep.Key).ToList());
+        csv.Complete(cells.Select(c => c.Key).ToList());
         manifest.Status = "complete";
         manifest.FinishedUtc = DateTime.UtcNow;
         manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;

@@ -2,6 +2,7 @@ using Collapse.Engine.Families;
 using Collapse.Engine.Data;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
+using Collapse.Engine.Families.Points;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
@@ -21,55 +22,47 @@ namespace Collapse.Performance.Workloads;
 /// real data of a restart cost what a generation's samples do), so every run times the same work.
 /// </para>
 /// </summary>
-public sealed class ScenarioIterationWorkload : IWorkload
+public static class ScenarioIterationWorkload
 {
     public const int ChainLength = 10;
 
-    readonly IModelFamily family;
-    readonly Setting setting;
-    readonly int n;
-    readonly double[,] metrics;
-    IDataPool? pool;
-    int t;
-
-    public ScenarioIterationWorkload(IModelFamily family, Setting setting, int n)
-    {
-        (this.family, this.setting, this.n) = (family, setting, n);
-        metrics = new double[family.Replicates, family.MetricNames.Count];
-    }
-
     /// <summary>The Gaussian family's step at dimension d with n points per generation (the data method, as the paper).</summary>
-    public static ScenarioIterationWorkload Gaussian(Accelerator accelerator, KernelPath path, Setting setting, int dim, int n, int replicates) =>
-        new(new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), dim, replicates, 0, 1, GaussianMethod.Data), setting, n);
+    public static IWorkload Gaussian(Accelerator accelerator, KernelPath path, Setting setting, int dim, int n, int replicates) =>
+        new ScenarioIterationWorkload<PointsBatch>(new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), dim, replicates, 0, 1), setting, n);
 
     /// <summary>The KDE family's step on a dataset at a fixed bandwidth (Accumulate then scores only each new generation).</summary>
-    public static ScenarioIterationWorkload Kde(Accelerator accelerator, KernelPath path, Setting setting, ToyDataset dataset, double bandwidth,
+    public static IWorkload Kde(Accelerator accelerator, KernelPath path, Setting setting, ToyDataset dataset, double bandwidth,
         int n, int replicates)
     {
         var kernels = new KdeKernels(accelerator, path);
         var points = new PointKernels(accelerator, new RandomKernels(accelerator), kernels.UsesSimd);
-        return new(new KdeFamily(accelerator, kernels, points, dataset, Bandwidth.Of(bandwidth), replicates, 0, 1, testSize: 500,
+        return new ScenarioIterationWorkload<PointsBatch>(new KdeFamily(accelerator, kernels, points, dataset, Bandwidth.Of(bandwidth), replicates, 0, 1, testSize: 500,
             fittedCapacity: (long)n * ChainLength), setting, n);
     }
 
     public static Work WorkFor(int replicates) => new(replicates, WorkUnit.ReplicateIteration);
+}
 
-    public Work Work => WorkFor(family.Replicates);
+/// <summary>The workload for one family: a chain of <see cref="ScenarioIterationWorkload.ChainLength"/> iterations, one step per run.</summary>
+public sealed class ScenarioIterationWorkload<TBatch>(IModelFamily<TBatch> family, Setting setting, int n) : IWorkload where TBatch : class, IDataBatch
+{
+    ScenarioChain<TBatch>? chain;
+
+    public Work Work => ScenarioIterationWorkload.WorkFor(family.Replicates);
 
     public void Run()
     {
-        if (t == ChainLength || t == 0)
+        if (chain is null || chain.Iteration == chain.Iterations)
         {
-            pool?.Dispose();
-            pool = ScenarioRunner.CreatePool(setting, family, n, ChainLength);
-            t = 0;
+            chain?.Dispose();
+            chain = new ScenarioChain<TBatch>(setting, family, n, ScenarioIterationWorkload.ChainLength);
         }
-        ScenarioRunner.Step(setting, family, pool, n, ++t, metrics);
+        chain.Step();
     }
 
     public void Dispose()
     {
-        pool?.Dispose();
+        chain?.Dispose();
         family.Dispose();
     }
 }

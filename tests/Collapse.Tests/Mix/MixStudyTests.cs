@@ -27,7 +27,7 @@ public class MixStudyTests
     static List<MixRow> RunAll(MixSweepConfig config, int? batch = null, KernelPath path = KernelPath.Auto)
     {
         using var sweep = new MixSweep(TestDevices.Get("cpu"), config, path) { ReplicatesPerBatch = batch };
-        return [.. sweep.Cells.SelectMany(c => sweep.RunCell(c))];
+        return [.. sweep.Cells.SelectMany(c => sweep.Rows(c))];
     }
 
     static MixSweepConfig Gaussian(int dim, int[] real, int[] synthetic, int seeds, int generatorReal = 2000) => MixSweepConfig.Defaults(MixFamily.Gaussian) with
@@ -61,7 +61,7 @@ public class MixStudyTests
 
         // The seed's real set as the family draws it, in the study's documented order.
         var accelerator = TestDevices.Get("cpu").Accelerator;
-        using var family = new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), d, seeds, 0, config.Seed, GaussianMethod.Data);
+        using var family = new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), d, seeds, 0, config.Seed);
         using var drawn = (PointsBatch)family.DrawReal(generatorReal);
         var all = drawn.Points.GetAsArray1D();
         var stride = GaussianShape.StrideOf(d);

@@ -17,7 +17,7 @@ public class GaussianScenarioTests
     static List<GaussianRow> Run(string device, KernelPath path, GaussianSweepConfig config, GaussianCell cell, int? batch = null)
     {
         using var sweep = new GaussianSweep(TestDevices.Get(device), config, path) { ReplicatesPerBatch = batch };
-        return sweep.RunCell(cell);
+        return sweep.Rows(cell);
     }
 
     public static TheoryData<string, KernelPath, GaussianMethod> MethodCases()
@@ -91,29 +91,31 @@ public class GaussianScenarioTests
         const int d = 5, n = 16, iterations = 6, replicates = 3;
         var computeDevice = TestDevices.Get(device);
         var kernels = TestDevices.GaussianKernels(device, path);
-        using var merged = new GaussianFamily(computeDevice.Accelerator, kernels, d, replicates, 0, 3, GaussianMethod.Data);
-        using var naive = new GaussianFamily(computeDevice.Accelerator, kernels, d, replicates, 0, 3, GaussianMethod.Data);
-        var mergedMetrics = new double[replicates, 4];
-        var naiveMetrics = new double[replicates, 4];
+        using var merged = new GaussianFamily(computeDevice.Accelerator, kernels, d, replicates, 0, 3);
+        using var naive = new GaussianFamily(computeDevice.Accelerator, kernels, d, replicates, 0, 3);
+        var mergedMetrics = new MetricTable(replicates, merged.Metrics);
+        var naiveMetrics = new MetricTable(replicates, naive.Metrics);
+        using var accumulation = merged.BeginAccumulation((long)n * iterations);
         var all = new List<double[][][]>();
         for (var t = 1; t <= iterations; t++)
         {
             using var fromMerged = t == 1 ? merged.DrawReal(n) : merged.Sample(n, t);
             using var fromNaive = t == 1 ? naive.DrawReal(n) : naive.Sample(n, t);
-            merged.FitAccumulated(fromMerged);
-            merged.Evaluate(mergedMetrics);
+            accumulation.AddAndFit(fromMerged);
+            merged.Evaluate(mergedMetrics, null);
 
             // The naive way: concatenate every generation so far and fit all t·n points.
-            all.Add(Download(kernels, (PointsBatch)fromNaive, replicates, d));
+            all.Add(Download(kernels, fromNaive, replicates, d));
             using var union = Upload(computeDevice.Accelerator, all, replicates, d);
             naive.Fit(union);
-            naive.Evaluate(naiveMetrics);
+            naive.Evaluate(naiveMetrics, null);
             for (var r = 0; r < replicates; r++)
-                for (var k = 0; k < 4; k++)
+                for (var k = 0; k < GaussianMetrics.All.Count; k++)
                 {
-                    var (x, y) = (mergedMetrics[r, k], naiveMetrics[r, k]);
+                    var metric = GaussianMetrics.All[k];
+                    var (x, y) = (mergedMetrics[r, metric], naiveMetrics[r, metric]);
                     Assert.True(x == y || Math.Abs(x - y) <= 1e-9 * Math.Max(1, Math.Abs(y)),
-                        $"t={t} replicate {r} {GaussianFamily.Metrics[k]}: merged {x} vs refit {y}");
+                        $"t={t} replicate {r} {metric}: merged {x} vs refit {y}");
                 }
         }
     }

@@ -53,8 +53,9 @@ public class KdeScenarioTests
         var dim = family.Dim;
         var test = family.TestPoints();
         var checkedIterations = 0;
-        ScenarioRunner.Run(setting, family, n, iterations, (t, metrics) =>
+        ScenarioRunner.Run(setting, family, n, iterations, chain =>
         {
+            var t = chain.Iteration;
             var fitted = family.FittedPoints();
             var m = fitted.Length / (replicates * dim);
             Assert.Equal(setting == Setting.Accumulate ? t * n : n, m);
@@ -62,7 +63,7 @@ public class KdeScenarioTests
             for (var r = 0; r < replicates; r++)
             {
                 var expected = ReferenceKde.MeanNegativeLogLikelihood(Replicate(test, r, testSize, dim), Replicate(fitted, r, m, dim), family.CurrentBandwidth);
-                Assert.Equal(expected, metrics[r, 0], 1e-9 * Math.Max(1, Math.Abs(expected)));
+                Assert.Equal(expected, chain.Metrics[r, KdeFamily.NllTest], 1e-9 * Math.Max(1, Math.Abs(expected)));
             }
             checkedIterations++;
         }, TestContext.Current.CancellationToken);
@@ -79,8 +80,8 @@ public class KdeScenarioTests
             using var family = Family(device, path, ToyDataset.Blobs, Bandwidth.Of(0.5), replicates);
             // Generation t + 1 is what the model of iteration t samples: a pure function of (model, seed, iteration).
             var generations = new List<double[]>();
-            using (var real = (Engine.Families.Points.PointsBatch)family.DrawReal(n)) generations.Add(Download(real));
-            ScenarioRunner.Run(setting, family, n, iterations, (t, _) =>
+            using (var real = family.DrawReal(n)) generations.Add(Download(real));
+            ScenarioRunner.Run(setting, family, n, iterations, chain =>
             {
                 var fitted = family.FittedPoints();
                 for (var r = 0; r < replicates; r++)
@@ -95,9 +96,11 @@ public class KdeScenarioTests
                         Assert.All(model, p => Assert.Contains(p, pool));
                     }
                 }
-                using var next = (Engine.Families.Points.PointsBatch)family.Sample(n, t + 1);
-                generations.Add(Download(next));
-            }, TestContext.Current.CancellationToken);
+                // The chain's next generation is what the model of iteration t samples with t + 1's streams; check it is that.
+                using var again = family.Sample(n, chain.Iteration + 1);
+                Assert.Equal(Download(again), Download(chain.NextGeneration!));
+                generations.Add(Download(chain.NextGeneration!));
+            }, TestContext.Current.CancellationToken, sampleAfterLast: true);
         }
 
         static string Key(double[] p) => string.Join(',', p.Select(x => x.ToString("R")));
@@ -120,9 +123,9 @@ public class KdeScenarioTests
             using var all = new KdeSweep(TestDevices.Get("cpu"), config);
             using var one = new KdeSweep(TestDevices.Get("cpu"), config) { ReplicatesPerBatch = 1 };
             using var two = new KdeSweep(TestDevices.Get("cpu"), config) { ReplicatesPerBatch = 2 };
-            var expected = all.RunCell(cell, null, TestContext.Current.CancellationToken);
-            Assert.Equal(expected, one.RunCell(cell, null, TestContext.Current.CancellationToken));
-            Assert.Equal(expected, two.RunCell(cell, null, TestContext.Current.CancellationToken));
+            var expected = all.Rows(cell, null, TestContext.Current.CancellationToken);
+            Assert.Equal(expected, one.Rows(cell, null, TestContext.Current.CancellationToken));
+            Assert.Equal(expected, two.Rows(cell, null, TestContext.Current.CancellationToken));
         }
     }
 
@@ -135,7 +138,7 @@ public class KdeScenarioTests
             var cell = config.Cells().Single();
             using var simd = new KdeSweep(TestDevices.Get("cpu"), config);
             using var ilgpu = new KdeSweep(TestDevices.Get("cpu"), config, KernelPath.Ilgpu);
-            var (a, b) = (simd.RunCell(cell, null, TestContext.Current.CancellationToken), ilgpu.RunCell(cell, null, TestContext.Current.CancellationToken));
+            var (a, b) = (simd.Rows(cell, null, TestContext.Current.CancellationToken), ilgpu.Rows(cell, null, TestContext.Current.CancellationToken));
             Assert.Equal(a.Count, b.Count);
             for (var i = 0; i < a.Count; i++) Assert.Equal(a[i].NllTest, b[i].NllTest, 1e-9 * Math.Max(1, Math.Abs(a[i].NllTest)));
         }
@@ -159,7 +162,7 @@ public class KdeScenarioTests
                 Settings = [setting], Seed = 1,
             };
             using var sweep = new KdeSweep(TestDevices.Get("cpu"), config);
-            results[setting] = sweep.RunCell(config.Cells().Single(), null, TestContext.Current.CancellationToken);
+            results[setting] = sweep.Rows(config.Cells().Single(), null, TestContext.Current.CancellationToken);
         }
         var (replace, accumulate) = (results[Setting.Replace], results[Setting.Accumulate]);
         Assert.Equal(Mean(replace, 1), Mean(accumulate, 1), 1e-12); // iteration 1 is the same fit on the same real data

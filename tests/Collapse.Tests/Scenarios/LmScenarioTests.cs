@@ -1,3 +1,4 @@
+using Collapse.Engine.Families;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
@@ -18,7 +19,7 @@ public class LmScenarioTests
     {
         var corpus = LmCorpus.Names();
         return new LmFamily(LmTestKit.Kernels("cpu", KernelPath.Auto), corpus, Small.Config(corpus), Small.Training, replicates, firstReplicate,
-            seed: 7, syntheticCount: n, fixedSteps: steps, maxBatch: 64);
+            seed: 7, fixedSteps: steps, maxBatch: 64);
     }
 
     static string Key(int[] tokens) => string.Join('.', tokens);
@@ -42,20 +43,22 @@ public class LmScenarioTests
         using var family = Family(replicates: 2, n: 40);
         var initial = family.InitialParameters();
         using var real = family.DrawReal(40);
-        var (first, second) = (new double[2, 4], new double[2, 4]);
+        var (first, second) = (new MetricTable(2, family.Metrics), new MetricTable(2, family.Metrics));
         family.Fit(real);
         var trained = family.Model.GetParameters();
-        family.Evaluate(first);
+        family.Evaluate(first, null);
         Assert.NotEqual(initial, trained);
         // Another fit in between (other data) must leave no trace: no carried weights or optimizer state.
         using (var other = family.Sample(40, 2)) family.Fit(other);
         family.Fit(real);
         Assert.Equal(trained, family.Model.GetParameters());
-        family.Evaluate(second);
+        family.Evaluate(second, null);
         for (var r = 0; r < 2; r++)
         {
-            Assert.Equal(first[r, 0], second[r, 0]);
-            Assert.Equal(first[r, 1], second[r, 1]);
+            Assert.Equal(first[r, LmFamily.TestLoss], second[r, LmFamily.TestLoss]);
+            Assert.Equal(first[r, LmFamily.TrainLoss], second[r, LmFamily.TrainLoss]);
+            // No sample given: the sample's metrics are undefined, not guessed.
+            Assert.True(double.IsNaN(second[r, LmFamily.UniqueFraction]) && double.IsNaN(second[r, LmFamily.MeanLength]));
         }
         Assert.Equal(initial, family.InitialParameters());
         Assert.Equal((40, 5), (family.LastFitDocuments, family.LastFitSteps));
@@ -66,24 +69,27 @@ public class LmScenarioTests
     {
         const int replicates = 2, n = 20, iterations = 3;
         using var family = Family(replicates, n);
-        var generations = new List<NamesBatch> { (NamesBatch)family.DrawReal(n) };
-        ScenarioRunner.Run(Setting.Accumulate, family, n, iterations, (t, metrics) =>
+        var generations = new List<NamesBatch> { family.DrawReal(n) };
+        ScenarioRunner.Run(Setting.Accumulate, family, n, iterations, chain =>
         {
+            var (t, metrics) = (chain.Iteration, chain.Metrics);
             Assert.Equal(t * n, family.LastFitDocuments);
             Assert.Equal((t * n + Small.Batch - 1) / Small.Batch, family.LastFitSteps);
             for (var r = 0; r < replicates; r++)
                 Assert.Equal(generations.SelectMany(g => g.Names[r]).Select(Key), family.FittedDocuments(r).Select(Key));
             // The metrics of the sample the next iteration will train on.
-            var sample = family.LastSample!;
+            // The metrics of the sample the next iteration will train on: what this fit samples with t + 1's streams.
+            var sample = chain.NextGeneration!;
             Assert.Equal(n, sample.Count);
+            var again = family.Sample(n, t + 1);
             for (var r = 0; r < replicates; r++)
             {
-                Assert.Equal((double)sample.Names[r].Select(Key).Distinct().Count() / n, metrics[r, 2]);
-                Assert.Equal(sample.Names[r].Average(d => d.Length), metrics[r, 3], 1e-12);
-                Assert.InRange(metrics[r, 0], 1.0, 5.0);
+                Assert.Equal(again.Names[r].Select(Key), sample.Names[r].Select(Key));
+                Assert.Equal((double)sample.Names[r].Select(Key).Distinct().Count() / n, metrics[r, LmFamily.UniqueFraction]);
+                Assert.Equal(sample.Names[r].Average(d => d.Length), metrics[r, LmFamily.MeanLength], 1e-12);
+                Assert.InRange(metrics[r, LmFamily.TestLoss], 1.0, 5.0);
             }
-            generations.Add((NamesBatch)family.Sample(n, t + 1));
-            Assert.Same(sample, generations[^1]);
+            generations.Add(sample);
         }, TestContext.Current.CancellationToken);
     }
 
@@ -92,9 +98,10 @@ public class LmScenarioTests
     {
         const int replicates = 2, n = 16, iterations = 4;
         using var family = Family(replicates, n);
-        var generations = new List<NamesBatch> { (NamesBatch)family.DrawReal(n) };
-        ScenarioRunner.Run(Setting.AccumulateSubsample, family, n, iterations, (t, _) =>
+        var generations = new List<NamesBatch> { family.DrawReal(n) };
+        ScenarioRunner.Run(Setting.AccumulateSubsample, family, n, iterations, chain =>
         {
+            var t = chain.Iteration;
             Assert.Equal((n, (n + Small.Batch - 1) / Small.Batch), (family.LastFitDocuments, family.LastFitSteps));
             for (var r = 0; r < replicates; r++)
             {
@@ -107,7 +114,7 @@ public class LmScenarioTests
                 }
                 Assert.Equal(n, family.FittedDocuments(r).Count);
             }
-            generations.Add((NamesBatch)family.Sample(n, t + 1));
+            generations.Add(chain.NextGeneration!);
         }, TestContext.Current.CancellationToken);
     }
 
@@ -116,7 +123,7 @@ public class LmScenarioTests
     {
         using var pair = Family(replicates: 2, n: 30, firstReplicate: 4);
         using var single = Family(replicates: 1, n: 30, firstReplicate: 5);
-        var (a, b) = ((NamesBatch)pair.DrawReal(30), (NamesBatch)single.DrawReal(30));
+        var (a, b) = (pair.DrawReal(30), single.DrawReal(30));
         Assert.Equal(a.Names[1].Select(Key), b.Names[0].Select(Key));
         Assert.NotEqual(a.Names[0].Select(Key), a.Names[1].Select(Key));
         var train = LmCorpus.Names().Train.Select(Key).ToHashSet();
@@ -146,7 +153,7 @@ public class LmScenarioTests
             var cell = config.Cells().Single();
             using var all = new LmSweep(TestDevices.Get("cpu"), config) { ReplicatesPerBatch = 3 };
             using var one = new LmSweep(TestDevices.Get("cpu"), config) { ReplicatesPerBatch = 1 };
-            var (batched, single) = (all.RunCell(cell, cancellation: TestContext.Current.CancellationToken), one.RunCell(cell, cancellation: TestContext.Current.CancellationToken));
+            var (batched, single) = (all.Rows(cell, cancellation: TestContext.Current.CancellationToken), one.Rows(cell, cancellation: TestContext.Current.CancellationToken));
             Assert.Equal(3 * 2, batched.Count);
             Assert.Equal(batched.Select(r => r.ToCsv()), single.Select(r => r.ToCsv()));
             Assert.All(batched, r => Assert.Null(r.NonFinite()));
@@ -160,7 +167,7 @@ public class LmScenarioTests
         {
             var config = Config(s) with { Seeds = 2, Iterations = 1 };
             using var sweep = new LmSweep(TestDevices.Get("cpu"), config);
-            return string.Join('\n', sweep.RunCell(config.Cells().Single(), cancellation: TestContext.Current.CancellationToken).Select(r => r.ToCsv()[(r.Preset.Length + r.Setting.Name().Length + 2)..]));
+            return string.Join('\n', sweep.Rows(config.Cells().Single(), cancellation: TestContext.Current.CancellationToken).Select(r => r.ToCsv()[(r.Preset.Length + r.Setting.Name().Length + 2)..]));
         }).ToList();
         Assert.Equal(first[0], first[1]);
         Assert.Equal(first[0], first[2]);

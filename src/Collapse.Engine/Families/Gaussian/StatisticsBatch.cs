@@ -8,15 +8,18 @@ namespace Collapse.Engine.Families.Gaussian;
 /// a factor G of their covariance (Σ̂ = G·Gᵀ, stored transposed), its rank and
 /// log det Σ̂ − log det Σ of the model they came from.
 /// </summary>
-sealed class StatisticsBatch : IDataBatch
+public sealed class StatisticsBatch : IDataBatch
 {
-    public StatisticsBatch(Accelerator accelerator, Kernels.Gaussian.GaussianShape shape, int count)
+    /// <summary>Bytes per replicate the constructor allocates.</summary>
+    public static long BytesPerReplicate(int dim) => 8L * (dim + dim * (long)Kernels.Gaussian.GaussianShape.StrideOf(dim) + 1) + 4;
+
+    internal StatisticsBatch(DeviceMemory memory, Kernels.Gaussian.GaussianShape shape, int count)
     {
         Count = count;
-        Mean = accelerator.Allocate1D<double>(shape.MeanLength);
-        FactorT = accelerator.Allocate1D<double>(shape.FactorLength);
-        Rank = accelerator.Allocate1D<int>(shape.Replicates);
-        LogDetIncrement = accelerator.Allocate1D<double>(shape.Replicates);
+        Mean = memory.Allocate<double>(shape.MeanLength);
+        FactorT = memory.Allocate<double>(shape.FactorLength);
+        Rank = memory.Allocate<int>(shape.Replicates);
+        LogDetIncrement = memory.Allocate<double>(shape.Replicates);
     }
 
     public int Count { get; }

@@ -15,11 +15,13 @@ namespace Collapse.Engine.Families.Kde;
 /// points already scored, so when the bandwidth does not change with the pool (a fixed h),
 /// Accumulate scores only the newest generation: O(test × n) per iteration, not O(test × t·n).
 /// </summary>
-public sealed class KdeFamily : IModelFamily
+public sealed class KdeFamily : IModelFamily<PointsBatch>
 {
-    public static readonly IReadOnlyList<string> Metrics = ["nll_test"];
+    /// <summary>Mean negative log-likelihood of the seed's held-out real test points.</summary>
+    public static readonly Metric NllTest = new("nll_test", 0);
+    public static readonly MetricSet All = new(NllTest);
 
-    readonly Accelerator accelerator;
+    readonly DeviceMemory memory;
     readonly KdeKernels kernels;
     readonly PointKernels points;
     readonly Bandwidth bandwidth;
@@ -35,7 +37,6 @@ public sealed class KdeFamily : IModelFamily
     // The current models: fittedCount points per replicate, [replicate][capacity][dim].
     MemoryBuffer1D<double, Stride1D.Dense>? fitted;
     long capacity, fittedCount, scoredCount;
-    bool accumulating;
     double h, scoredH;
 
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
@@ -48,26 +49,38 @@ public sealed class KdeFamily : IModelFamily
         if (replicates < 1) throw new ArgumentOutOfRangeException(nameof(replicates), replicates, "at least one replicate");
         if (testSize < 1) throw new ArgumentOutOfRangeException(nameof(testSize), testSize, "at least one test point");
         if (bandwidth.Rule is null) throw new ArgumentException("no bandwidth given", nameof(bandwidth));
-        (this.accelerator, this.kernels, this.points, this.bandwidth) = (accelerator, kernels, points, bandwidth);
+        (this.kernels, this.points, this.bandwidth) = (kernels, points, bandwidth);
+        memory = poolBuffers?.Memory ?? new DeviceMemory(accelerator);
         (this.seed, this.firstReplicate, this.testSize, this.poolBuffers) = (seed, firstReplicate, testSize, poolBuffers);
         Replicates = replicates;
         Dataset = dataset;
         Dim = dataset.Dim();
-        buffers = new PointBuffers(accelerator);
+        buffers = new PointBuffers(memory);
         // One real distribution per seed (its blob centers), shared by the training data and the test set.
         distributions = [.. Enumerable.Range(0, replicates).Select(r =>
             ToyDistribution.ForSeed(dataset, Stream(r, 0, RandomStreams.Distribution)))];
-        test = accelerator.Allocate1D(HostPoints(testSize, 0, RandomStreams.TestData, RandomStreams.TestDataUniforms));
-        state = accelerator.Allocate1D<double>(2L * replicates * testSize);
+        test = memory.Allocate(HostPoints(testSize, 0, RandomStreams.TestData, RandomStreams.TestDataUniforms));
+        state = memory.Allocate<double>(2L * replicates * testSize);
         hostState = new double[state.Length];
         if (fittedCapacity > 0) Reserve(fittedCapacity, keep: false);
     }
+
+    /// <summary>
+    /// Estimated bytes per replicate: the test points and their running sums (the constructor), the
+    /// fitted set of <paramref name="fittedCapacity"/> points, two generations of n in flight (the
+    /// newest and the next one sampled), and an Accumulate-Subsample pool of
+    /// <paramref name="poolCapacity"/> points with its subsample (0: none).
+    /// </summary>
+    public static long BytesPerReplicate(int dim, int n, int testSize, long fittedCapacity, long poolCapacity) =>
+        8L * dim * (testSize + fittedCapacity + 2L * n) + 16L * testSize
+        + (poolCapacity > 0 ? PointPool.BytesPerReplicate(dim, poolCapacity, n) : 0);
 
     public int Replicates { get; }
     public ToyDataset Dataset { get; }
     public Bandwidth Bandwidth => bandwidth;
     public int Dim { get; }
-    public IReadOnlyList<string> MetricNames => Metrics;
+    public MetricSet Metrics => All;
+    public FamilyCapabilities Capabilities { get; } = new() { Pools = true };
 
     /// <summary>Test-point × fitted-point pairs scored so far, over all replicates (the work that dominates).</summary>
     public long ScoredPairs { get; private set; }
@@ -86,14 +99,14 @@ public sealed class KdeFamily : IModelFamily
         return all;
     }
 
-    public IDataBatch DrawReal(int count)
+    public PointsBatch DrawReal(int count)
     {
         var batch = buffers.Rent((long)Replicates * count * Dim);
         batch.View.CopyFromCPU(HostPoints(count, 1, RandomStreams.RealData, RandomStreams.RealDataUniforms));
         return new PointsBatch(batch, count, buffers);
     }
 
-    public IDataBatch Sample(int count, int iteration)
+    public PointsBatch Sample(int count, int iteration)
     {
         if (fitted is null || fittedCount == 0) throw new InvalidOperationException("sample after a fit");
         var output = buffers.Rent((long)Replicates * count * Dim);
@@ -103,33 +116,46 @@ public sealed class KdeFamily : IModelFamily
         return new PointsBatch(output, count, buffers);
     }
 
-    public void Fit(IDataBatch data)
+    public void Fit(PointsBatch batch)
     {
-        var batch = Points(data);
-        accumulating = false;
-        fittedCount = 0;
+        fittedCount = scoredCount = 0;
         Reserve(batch.Count, keep: false);
         Append(batch);
-        scoredCount = 0;
     }
 
-    public void FitAccumulated(IDataBatch newest)
+    /// <summary>
+    /// Accumulate's fitted set is the model itself: the accumulation starts it empty and each
+    /// addition appends a generation (the test points' running sums then score only what is new).
+    /// </summary>
+    public IAccumulation<PointsBatch> BeginAccumulation(long capacity)
     {
-        var batch = Points(newest);
-        if (!accumulating) fittedCount = scoredCount = 0;
-        accumulating = true;
-        Reserve(fittedCount + batch.Count, keep: true);
-        Append(batch);
+        fittedCount = scoredCount = 0;
+        Reserve(capacity, keep: false);
+        return new Accumulation(this);
     }
 
-    static PointsBatch Points(IDataBatch data) =>
-        data as PointsBatch ?? throw new ArgumentException($"not a batch of points: {data.GetType().Name}", nameof(data));
+    sealed class Accumulation(KdeFamily family) : IAccumulation<PointsBatch>
+    {
+        public long Count { get; private set; }
+
+        public void AddAndFit(PointsBatch newest)
+        {
+            if (family.fittedCount != Count) throw new InvalidOperationException("the KDE was refitted while an accumulation was open");
+            family.Reserve(Count + newest.Count, keep: true);
+            family.Append(newest);
+            Count += newest.Count;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     void Reserve(long needed, bool keep)
     {
         if (fitted is not null && capacity >= needed) return;
         var grown = Math.Max(needed, 2 * capacity);
-        var fresh = accelerator.Allocate1D<double>(Replicates * grown * Dim);
+        var fresh = memory.Allocate<double>(Replicates * grown * Dim);
         if (keep && fitted is not null && fittedCount > 0)
             for (var r = 0; r < Replicates; r++)
                 fitted.View.SubView(r * capacity * Dim, fittedCount * Dim).CopyTo(fresh.View.SubView(r * grown * Dim, fittedCount * Dim));
@@ -149,14 +175,14 @@ public sealed class KdeFamily : IModelFamily
         h = bandwidth.Value(fittedCount, Dim);
     }
 
-    public IDataPool CreatePool(long capacity) => new PointPool(points, Replicates, Dim, capacity, seed, firstReplicate, buffers, poolBuffers);
+    public IDataPool<PointsBatch> CreatePool(long capacity) => new PointPool(points, Replicates, Dim, capacity, seed, firstReplicate, buffers, poolBuffers);
 
     /// <summary>
     /// Scores the fitted points not yet in the test points' running sums: only the newest
     /// generation under Accumulate with a fixed bandwidth, all of them after a refit or a
     /// bandwidth change.
     /// </summary>
-    public void Evaluate(double[,] metrics)
+    public void Evaluate(MetricTable metrics, PointsBatch? nextGeneration)
     {
         if (fitted is null || fittedCount == 0) throw new InvalidOperationException("evaluate after a fit");
         if (scoredCount == 0 || scoredH != h)
@@ -168,10 +194,10 @@ public sealed class KdeFamily : IModelFamily
             (int)(fittedCount - scoredCount), h, state.View);
         ScoredPairs += (long)Replicates * testSize * (fittedCount - scoredCount);
         (scoredCount, scoredH) = (fittedCount, h);
-        accelerator.Synchronize();
+        memory.Accelerator.Synchronize();
         state.View.CopyToCPU(hostState);
         var nll = KdeKernels.MeanNegativeLogLikelihood(hostState, Replicates, testSize, fittedCount, Dim, h);
-        for (var r = 0; r < Replicates; r++) metrics[r, 0] = nll[r];
+        for (var r = 0; r < Replicates; r++) metrics[r, NllTest] = nll[r];
     }
 
     /// <summary>The fitted points of every replicate, [replicate][point][dim] (tests and pictures).</summary>

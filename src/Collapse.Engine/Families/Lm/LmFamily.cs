@@ -24,15 +24,17 @@ namespace Collapse.Engine.Families.Lm;
 /// <see cref="TrainLossDocuments"/> evenly spaced documents of the fit's own data (all when fewer);
 /// <c>unique_fraction</c> and <c>mean_length</c> of the n documents the fitted model samples —
 /// the next iteration's synthetic data (distinct token sequences / n, and characters per document,
-/// end token not counted). After the k-th fit (the runner fits once per iteration, so k = t) that
-/// sample is drawn with iteration k + 1's stream while evaluating and handed to the next
-/// <see cref="Sample"/> call asking for it (sampling is a pure function of the model and (seed,
-/// iteration), so this changes nothing); the last iteration's sample is drawn only for its metrics.</item>
+/// end token not counted). The scenario runner draws that sample (iteration t + 1's stream) right
+/// after the fit and hands it to <see cref="Evaluate"/>; the family declares
+/// <see cref="FamilyCapabilities.ScoresOwnSample"/>, so the last iteration's sample is drawn too, for
+/// its metrics only. Without a sample (the mix study fits models it never samples) those two are NaN.</item>
 /// </list>
 /// </summary>
-public sealed class LmFamily : IModelFamily
+public sealed class LmFamily : IModelFamily<NamesBatch>
 {
-    public static readonly IReadOnlyList<string> Metrics = ["test_loss", "train_loss", "unique_fraction", "mean_length"];
+    public static readonly Metric TestLoss = new("test_loss", 0), TrainLoss = new("train_loss", 1),
+        UniqueFraction = new("unique_fraction", 2), MeanLength = new("mean_length", 3);
+    public static readonly MetricSet All = new(TestLoss, TrainLoss, UniqueFraction, MeanLength);
 
     /// <summary>Documents of a fit's data its train_loss is measured on (at most).</summary>
     public const int TrainLossDocuments = 1000;
@@ -40,26 +42,20 @@ public sealed class LmFamily : IModelFamily
     readonly GptModel model;
     readonly LmCorpus corpus;
     readonly uint seed;
-    readonly int firstReplicate, syntheticCount;
+    readonly int firstReplicate;
     readonly int? fixedSteps;
     readonly float[] initial;
-    readonly Dictionary<int, NamesBatch> real = [];
-    List<int[]>[]? accumulated;
     IReadOnlyList<int[]>[]? fitted;
-    (int Count, int Iteration, NamesBatch Batch)? pending;
-    int fits;
 
-    /// <param name="syntheticCount">Documents per replicate each fitted model samples (n: the real training data's size).</param>
     /// <param name="fixedSteps">Steps per fit instead of one epoch (null: one epoch).</param>
     /// <param name="maxBatch">Sequences per replicate one forward may hold (evaluation and sampling chunks); at least the training batch.</param>
     public LmFamily(LmKernels kernels, LmCorpus corpus, GptConfig config, GptTraining training, int replicates, int firstReplicate,
-        uint seed, int syntheticCount, int? fixedSteps = null, int maxBatch = 256)
+        uint seed, int? fixedSteps = null, int maxBatch = 256)
     {
         if (config.BlockSize != corpus.BlockSize) throw new ArgumentException($"model block size {config.BlockSize} ≠ corpus block size {corpus.BlockSize}");
         if (config.Vocab != corpus.VocabularySize) throw new ArgumentException($"model vocabulary {config.Vocab} ≠ corpus vocabulary {corpus.VocabularySize}");
-        if (syntheticCount < 1) throw new ArgumentOutOfRangeException(nameof(syntheticCount), syntheticCount, "at least one document");
         if (fixedSteps is < 1) throw new ArgumentOutOfRangeException(nameof(fixedSteps), fixedSteps, "at least one step");
-        (this.corpus, this.seed, this.firstReplicate, this.syntheticCount, this.fixedSteps) = (corpus, seed, firstReplicate, syntheticCount, fixedSteps);
+        (this.corpus, this.seed, this.firstReplicate, this.fixedSteps) = (corpus, seed, firstReplicate, fixedSteps);
         model = new GptModel(kernels, config, training, replicates, Math.Max(maxBatch, training.Batch));
         // Iteration 0: the initial weights belong to the seed, not to any iteration or setting.
         model.Initialize(new RandomStream(seed, 0, 0, RandomStreams.ModelInitNormals), new RandomStream(seed, 0, 0, RandomStreams.ModelInitUniforms), firstReplicate);
@@ -67,23 +63,15 @@ public sealed class LmFamily : IModelFamily
     }
 
     public int Replicates => model.Replicates;
-    public IReadOnlyList<string> MetricNames => Metrics;
+    public MetricSet Metrics => All;
+    public FamilyCapabilities Capabilities { get; } = new() { Pools = true, ScoresOwnSample = true };
     public GptModel Model => model;
-
-    /// <summary>
-    /// Whether <see cref="Evaluate"/> samples the next generation for unique_fraction and mean_length
-    /// (false: those two metrics are NaN and nothing is sampled — the mix study fits models it never samples).
-    /// </summary>
-    public bool SampleOnEvaluate { get; init; } = true;
 
     /// <summary>Documents per replicate the last fit trained on (t·n under Accumulate).</summary>
     public int LastFitDocuments { get; private set; }
 
     /// <summary>AdamW steps the last fit took.</summary>
     public int LastFitSteps { get; private set; }
-
-    /// <summary>The documents the current models sampled for their metrics (the next iteration's synthetic data), or null before an evaluation.</summary>
-    public NamesBatch? LastSample => pending?.Batch;
 
     /// <summary>The documents replicate r's current model was fitted to, in the order given.</summary>
     public IReadOnlyList<int[]> FittedDocuments(int replicate) => fitted?[replicate] ?? [];
@@ -95,24 +83,22 @@ public sealed class LmFamily : IModelFamily
     /// The first <paramref name="count"/> documents of each seed's fixed random subset of the training
     /// split, drawn from (seed, seed index, iteration 1, <see cref="RandomStreams.RealData"/>).
     /// </summary>
-    public IDataBatch DrawReal(int count)
+    public NamesBatch DrawReal(int count)
     {
         if (count < 1 || count > corpus.Train.Count)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"1 … {corpus.Train.Count} real training documents");
-        if (real.TryGetValue(count, out var cached)) return cached;
         var names = new int[Replicates][][];
         Parallel.For(0, Replicates, r =>
         {
             var stream = new RandomStream(seed, (uint)(firstReplicate + r), 1, RandomStreams.RealData);
             names[r] = [.. HostSampling.WithoutReplacement(stream, corpus.Train.Count, count).Select(i => corpus.Train[i])];
         });
-        return real[count] = new NamesBatch(names);
+        return new NamesBatch(names);
     }
 
-    public IDataBatch Sample(int count, int iteration)
+    public NamesBatch Sample(int count, int iteration)
     {
-        if (fits == 0) throw new InvalidOperationException("sample after a fit");
-        if (pending is { } p && p.Count == count && p.Iteration == iteration) return p.Batch;
+        if (fitted is null) throw new InvalidOperationException("sample after a fit");
         var rows = model.Sample(count, 1.0f, new RandomStream(seed, 0, (uint)iteration, RandomStreams.Synthetic), firstReplicate);
         var T = model.Config.BlockSize;
         var names = new int[Replicates][][];
@@ -124,29 +110,33 @@ public sealed class LmFamily : IModelFamily
         return new NamesBatch(names);
     }
 
-    public void Fit(IDataBatch data)
+    public void Fit(NamesBatch data) => Train(Checked(data).Names);
+
+    /// <summary>Accumulate: every document added so far, per replicate; each addition retrains on all of them.</summary>
+    public IAccumulation<NamesBatch> BeginAccumulation(long capacity) => new Accumulation(this);
+
+    sealed class Accumulation(LmFamily family) : IAccumulation<NamesBatch>
     {
-        var names = Names(data);
-        accumulated = null;
-        Train(names.Names);
+        readonly List<int[]>[] documents = [.. Enumerable.Range(0, family.Replicates).Select(_ => new List<int[]>())];
+
+        public long Count => documents[0].Count;
+
+        public void AddAndFit(NamesBatch newest)
+        {
+            var names = family.Checked(newest);
+            for (var r = 0; r < documents.Length; r++) documents[r].AddRange(names.Names[r]);
+            family.Train(documents);
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
-    public void FitAccumulated(IDataBatch newest)
-    {
-        var names = Names(newest);
-        accumulated ??= [.. Enumerable.Range(0, Replicates).Select(_ => new List<int[]>())];
-        for (var r = 0; r < Replicates; r++) accumulated[r].AddRange(names.Names[r]);
-        Train(accumulated);
-    }
+    NamesBatch Checked(NamesBatch names) => names.Replicates == Replicates ? names
+        : throw new ArgumentException($"batch of {names.Replicates} replicates for a family of {Replicates}", nameof(names));
 
-    NamesBatch Names(IDataBatch data)
-    {
-        if (data is not NamesBatch names) throw new ArgumentException($"not a batch of names: {data.GetType().Name}", nameof(data));
-        if (names.Replicates != Replicates) throw new ArgumentException($"batch of {names.Replicates} replicates for a family of {Replicates}", nameof(data));
-        return names;
-    }
-
-    public IDataPool CreatePool(long capacity) => new NamesPool(Replicates, capacity, seed, firstReplicate);
+    public IDataPool<NamesBatch> CreatePool(long capacity) => new NamesPool(Replicates, capacity, seed, firstReplicate);
 
     /// <summary>Steps a fit of <paramref name="documents"/> documents takes.</summary>
     public int StepsFor(int documents) => fixedSteps ?? (documents + model.Training.Batch - 1) / model.Training.Batch;
@@ -154,8 +144,6 @@ public sealed class LmFamily : IModelFamily
     /// <summary>A fresh model from the initial weights, trained on every replicate's own documents.</summary>
     void Train(IReadOnlyList<int[]>[] sets)
     {
-        fits++;
-        pending = null;
         var m = sets[0].Count;
         if (m < 1 || sets.Any(s => s.Count != m)) throw new ArgumentException("every replicate must fit the same, nonzero number of documents");
         model.SetParameters(initial);
@@ -193,10 +181,11 @@ public sealed class LmFamily : IModelFamily
             model.ComputeGradients(rowsIn, rowsOut, size);
             model.Update();
         }
-        (fitted, LastFitDocuments, LastFitSteps) = (sets, m, steps);
+        // A snapshot: an accumulation's lists keep growing after this fit.
+        (fitted, LastFitDocuments, LastFitSteps) = ([.. sets.Select(s => (IReadOnlyList<int[]>)[.. s])], m, steps);
     }
 
-    public void Evaluate(double[,] metrics)
+    public void Evaluate(MetricTable metrics, NamesBatch? nextGeneration)
     {
         if (fitted is null) throw new InvalidOperationException("evaluate after a fit");
         var test = model.Evaluate(corpus.TestSet);
@@ -204,20 +193,13 @@ public sealed class LmFamily : IModelFamily
         var count = Math.Min(TrainLossDocuments, m);
         var spaced = fitted.Select(set => (IReadOnlyList<int[]>)[.. Enumerable.Range(0, count).Select(i => set[(int)((long)i * m / count)])]).ToArray();
         var train = model.Evaluate(TokenSet.Encode(spaced, model.Config.BlockSize));
-        if (!SampleOnEvaluate)
-        {
-            for (var r = 0; r < Replicates; r++) (metrics[r, 0], metrics[r, 1], metrics[r, 2], metrics[r, 3]) = (test[r], train[r], double.NaN, double.NaN);
-            return;
-        }
-        var sample = (NamesBatch)Sample(syntheticCount, fits + 1);
-        pending = (syntheticCount, fits + 1, sample);
         for (var r = 0; r < Replicates; r++)
         {
-            var names = sample.Names[r];
-            metrics[r, 0] = test[r];
-            metrics[r, 1] = train[r];
-            metrics[r, 2] = (double)names.Select(Key).Distinct().Count() / names.Length;
-            metrics[r, 3] = names.Average(n => (double)n.Length);
+            metrics[r, TestLoss] = test[r];
+            metrics[r, TrainLoss] = train[r];
+            var names = nextGeneration?.Names[r];
+            metrics[r, UniqueFraction] = names is null ? double.NaN : (double)names.Select(Key).Distinct().Count() / names.Length;
+            metrics[r, MeanLength] = names is null ? double.NaN : names.Average(n => (double)n.Length);
         }
     }
 

@@ -32,16 +32,16 @@ public sealed class NamesBatch(int[][][] names) : IDataBatch
 }
 
 /// <summary>Accumulate-Subsample's pool of documents: every generation so far, per replicate.</summary>
-public sealed class NamesPool(int replicates, long capacity, uint seed, int firstReplicate) : IDataPool
+public sealed class NamesPool(int replicates, long capacity, uint seed, int firstReplicate) : IDataPool<NamesBatch>
 {
     readonly List<int[]>[] pool = [.. Enumerable.Range(0, replicates).Select(_ => new List<int[]>())];
 
     public long Size => pool[0].Count;
 
-    public void Add(IDataBatch batch)
+    public void Add(NamesBatch names)
     {
-        if (batch is not NamesBatch names || names.Replicates != replicates)
-            throw new ArgumentException($"a names pool of {replicates} replicates holds names batches of as many", nameof(batch));
+        if (names.Replicates != replicates)
+            throw new ArgumentException($"a names pool of {replicates} replicates holds names batches of as many", nameof(names));
         if (Size + names.Count > capacity) throw new InvalidOperationException($"pool capacity {capacity} exceeded");
         for (var r = 0; r < replicates; r++) pool[r].AddRange(names.Names[r]);
     }
@@ -50,7 +50,7 @@ public sealed class NamesPool(int replicates, long capacity, uint seed, int firs
     /// count documents per replicate without replacement, replicate r drawing from
     /// (seed, firstReplicate + r, iteration, <see cref="RandomStreams.Subsample"/>) as the point pools do.
     /// </summary>
-    public IDataBatch Subsample(int count, int iteration)
+    public NamesBatch Subsample(int count, int iteration)
     {
         if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
         var names = new int[replicates][][];

@@ -1,4 +1,5 @@
 using ILGPU;
+using Collapse.Engine.Families;
 using ILGPU.Runtime;
 
 namespace Collapse.Engine.Families.Points;
@@ -56,8 +57,14 @@ public sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, i
 /// generation cost more than sampling into them. Buffers are zeroed once, when first made;
 /// kernels never write their padding columns, so it stays zero.
 /// </summary>
-public sealed class PointBuffers(Accelerator accelerator) : IDisposable
+public sealed class PointBuffers(DeviceMemory memory) : IDisposable
 {
+    public PointBuffers(Accelerator accelerator) : this(new DeviceMemory(accelerator))
+    {
+    }
+
+    public DeviceMemory Memory => memory;
+
     readonly List<MemoryBuffer1D<double, Stride1D.Dense>> free = [];
     bool disposed;
 
@@ -70,7 +77,7 @@ public sealed class PointBuffers(Accelerator accelerator) : IDisposable
             free.RemoveAt(index);
             return buffer;
         }
-        var fresh = accelerator.Allocate1D<double>(length);
+        var fresh = memory.Allocate<double>(length);
         fresh.MemSetToZero();
         return fresh;
     }
@@ -81,7 +88,7 @@ public sealed class PointBuffers(Accelerator accelerator) : IDisposable
         var best = -1;
         for (var i = 0; i < free.Count; i++)
             if (free[i].Length >= length && (best < 0 || free[i].Length < free[best].Length)) best = i;
-        if (best < 0) return accelerator.Allocate1D<double>(length);
+        if (best < 0) return memory.Allocate<double>(length);
         var buffer = free[best];
         free.RemoveAt(best);
         return buffer;

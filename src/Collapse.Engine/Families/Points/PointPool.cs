@@ -9,7 +9,7 @@ namespace Collapse.Engine.Families.Points;
 /// Accumulate-Subsample's pool for any family whose data are points: every generation's points,
 /// [replicate][capacity][stride]; a subsample is n rows per replicate drawn without replacement.
 /// </summary>
-public sealed class PointPool : IDataPool
+public sealed class PointPool : IDataPool<PointsBatch>
 {
     readonly PointKernels kernels;
     readonly int replicates, stride, firstReplicate;
@@ -33,9 +33,16 @@ public sealed class PointPool : IDataPool
 
     public long Size { get; private set; }
 
-    public void Add(IDataBatch batch)
+    /// <summary>
+    /// Estimated bytes per replicate of a pool of <paramref name="capacity"/> rows of
+    /// <paramref name="stride"/> doubles subsampled <paramref name="count"/> at a time: the pool,
+    /// one subsample and its index workspace (what the constructor and <see cref="Subsample"/> allocate).
+    /// </summary>
+    public static long BytesPerReplicate(int stride, long capacity, int count) =>
+        8L * stride * (capacity + count) + 4L * (count + RandomKernels.WorkspaceSize(count));
+
+    public void Add(PointsBatch points)
     {
-        if (batch is not PointsBatch points) throw new ArgumentException("a point pool holds points", nameof(batch));
         if (Size + points.Count > capacity) throw new InvalidOperationException($"pool capacity {capacity} exceeded");
         var rows = (long)points.Count * stride;
         for (var r = 0; r < replicates; r++)
@@ -43,17 +50,16 @@ public sealed class PointPool : IDataPool
         Size += points.Count;
     }
 
-    public IDataBatch Subsample(int count, int iteration)
+    public PointsBatch Subsample(int count, int iteration)
     {
         if (count > Size) throw new InvalidOperationException($"cannot subsample {count} of a pool of {Size}");
-        var accelerator = kernels.Accelerator;
-        using var index = accelerator.Allocate1D<int>((long)replicates * count);
-        using var workspace = accelerator.Allocate1D<int>((long)replicates * RandomKernels.WorkspaceSize(count));
+        using var index = buffers.Memory.Allocate<int>((long)replicates * count);
+        using var workspace = buffers.Memory.Allocate<int>((long)replicates * RandomKernels.WorkspaceSize(count));
         kernels.WithoutReplacement(new RandomStream(seed, 0, (uint)iteration, RandomStreams.Subsample), firstReplicate,
             replicates, (int)Size, count, index.View, workspace.View);
         var points = buffers.Rent((long)replicates * count * stride);
         kernels.Gather(replicates, stride, pool.View, capacity * stride, index.View, count, points.View);
-        accelerator.Synchronize();
+        kernels.Accelerator.Synchronize();
         return new PointsBatch(points, count, buffers);
     }
 

@@ -1,0 +1,52 @@
+using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Random;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Collapse.Engine.Families.Gaussian;
+
+/// <summary>
+/// The Gaussian family simulated exactly (method <c>wishart</c>): a generation is the sufficient
+/// statistics n points of the current model would have (mean ~ N(μ, Σ/n), scatter ~ Wishart),
+/// drawn in O(d³) whatever n is. There are no points, so there is nothing to pool.
+/// </summary>
+public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKernels kernels, int dim, int replicates, int firstReplicate, uint seed)
+    : GaussianModelFamily<StatisticsBatch>(new DeviceMemory(accelerator), kernels, dim, replicates, firstReplicate, seed)
+{
+    public override FamilyCapabilities Capabilities { get; } = new() { MergesAccumulated = true, ExactSimulation = true };
+
+    /// <summary>Estimated bytes per replicate of a chain: the model and two generations' statistics in flight (the newest and the next).</summary>
+    public static long BytesPerReplicate(int dim, bool accumulates) =>
+        ModelBytesPerReplicate(dim, accumulates) + 2 * StatisticsBatch.BytesPerReplicate(dim);
+
+    protected override StatisticsBatch Draw(int count, int iteration, uint stream)
+    {
+        var statistics = new StatisticsBatch(memory, shape, count);
+        kernels.DrawWishart(shape, Stream(iteration, RandomStreams.WishartNormals(stream)),
+            Stream(iteration, RandomStreams.WishartChiSquare(stream)), firstReplicate, count,
+            mean.View, factorT.View, rank.View, statistics.Mean.View, statistics.FactorT.View,
+            statistics.Rank.View, statistics.LogDetIncrement.View);
+        return statistics;
+    }
+
+    /// <summary>The fit of the drawn statistics: its factor is G itself, and log det moves by the exact increment.</summary>
+    public override void Fit(StatisticsBatch statistics)
+    {
+        kernels.Synchronize();
+        var increments = statistics.LogDetIncrement.GetAsArray1D();
+        var ranks = statistics.Rank.GetAsArray1D();
+        logDet.View.CopyToCPU(hostLogDet);
+        for (var r = 0; r < shape.Replicates; r++)
+            hostLogDet[r] = ranks[r] == shape.Dim ? hostLogDet[r] + increments[r] : double.NegativeInfinity;
+        logDet.View.CopyFromCPU(hostLogDet);
+        statistics.Mean.View.CopyTo(mean.View);
+        statistics.FactorT.View.CopyTo(factorT.View);
+        statistics.Rank.View.CopyTo(rank.View);
+    }
+
+    protected override void Moments(StatisticsBatch statistics, ArrayView<double> mean, ArrayView<double> m2)
+    {
+        statistics.Mean.View.CopyTo(mean);
+        kernels.ScatterFromFactor(shape, statistics.FactorT.View, statistics.Rank.View, statistics.Count, m2);
+    }
+}
