@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 using Collapse.Performance.Targets;
 using Collapse.Performance.Workloads;
 using ILGPU.Runtime;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Performance.Workloads;
 using ILGPU.Runtime;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Collapse.Benchmarks.Harness;
 using Collapse.Engine.Data;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
 using Collapse.Performance.Workloads;
 using ILGPU.Runtime;

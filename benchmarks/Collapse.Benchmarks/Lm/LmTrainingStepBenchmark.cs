@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Collapse.Engine.Data;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
 

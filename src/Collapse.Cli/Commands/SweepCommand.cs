@@ -5,7 +5,6 @@ using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 
 namespace Collapse.Cli.Commands;
 

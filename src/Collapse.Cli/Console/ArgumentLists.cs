@@ -2,7 +2,7 @@ using System.Globalization;
 using Collapse.Engine.Data;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Kde;
 
 namespace Collapse.Cli.Console;

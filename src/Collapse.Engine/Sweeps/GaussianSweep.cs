@@ -77,7 +77,7 @@ public sealed class GaussianSweep : Sweep<GaussianCell>
             var replicates = Math.Min(batch, config.Seeds - first);
             if (config.Method == GaussianMethod.Wishart)
             {
-                using var family = new WishartGaussianFamily(Device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed);
+                using var family = new WishartGaussianFamily(Device.Accelerator, kernels, cell.Dim, replicates, first, config.Seed, pools.Memory);
                 Run(family, cell, first, rows, onReplicateIterations, cancellation);
             }
             else

@@ -6,7 +6,6 @@ using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
 using Collapse.Kernels.Random;

@@ -2,7 +2,6 @@ using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Engine.Sweeps;

@@ -77,8 +77,11 @@ public sealed class MixSweep : Sweep<MixCell>
         long records = config.GeneratorReal + (long)config.Synthetic.Max() + 2 * largestFit;
         return config.Family switch
         {
-            MixFamily.Gaussian => 8L * GaussianShape.StrideOf(config.Dim!.Value) * (records + config.TestSize!.Value) + 64L * config.Dim.Value * config.Dim.Value,
-            MixFamily.Kde => 8L * config.Dataset!.Value.Dim() * (records + 2 * config.TestSize!.Value) + 16L * config.TestSize.Value,
+            // The records in flight beside the families' own estimates of their models.
+            MixFamily.Gaussian => 8L * GaussianShape.StrideOf(config.Dim!.Value) * (records + config.TestSize!.Value)
+                + GaussianFamily.ModelBytesPerReplicate(config.Dim.Value, accumulates: false),
+            MixFamily.Kde => 8L * config.Dataset!.Value.Dim() * records + KdeFamily.BytesPerReplicate(config.Dataset.Value.Dim(), 0,
+                config.TestSize!.Value, Math.Max(config.GeneratorReal, largestFit), poolCapacity: 0),
             _ => LmSweep.BytesPerReplicate(config.Preset!, config.Corpus!, records),
         };
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Collapse.Engine.Results;
+using Collapse.Kernels.Accelerators;
 
 namespace Collapse.Engine.Sweeps;
 

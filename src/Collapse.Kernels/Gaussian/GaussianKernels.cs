@@ -8,15 +8,6 @@ using ILGPU.Runtime;
 
 namespace Collapse.Kernels.Gaussian;
 
-/// <summary>Which implementation serves the Gaussian hot loops (sampling, moments, factorization).</summary>
-public enum KernelPath
-{
-    /// <summary>SIMD C# on a CPU accelerator when AVX2/FMA is present, ILGPU kernels otherwise.</summary>
-    Auto,
-    /// <summary>Always the ILGPU kernels (the GPU path; on the CPU accelerator, for comparison).</summary>
-    Ilgpu,
-}
-
 /// <summary>
 /// Launchers for the batched Gaussian kernels. Every method serves all replicates of a batch in
 /// one launch. On a CPU accelerator the GEMM-shaped loops run as SIMD C# (see <see cref="SimdGaussian"/>)

@@ -1,7 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Gaussian;
 using ILGPU;
 using ILGPU.Runtime;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Random;
 using ILGPU;
 using ILGPU.Runtime;

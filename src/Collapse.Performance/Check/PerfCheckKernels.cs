@@ -1,4 +1,4 @@
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Performance.Workloads;
 using ILGPU.Runtime;
 

@@ -1,5 +1,4 @@
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 
 namespace Collapse.Performance.Targets;
 

@@ -1,4 +1,4 @@
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Random;
 using Collapse.Performance.Reference;

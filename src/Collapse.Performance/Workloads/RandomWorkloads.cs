@@ -1,5 +1,5 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Random;
 using ILGPU;
 using ILGPU.Runtime;

@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Random;
 using ILGPU;

@@ -1,5 +1,4 @@
 using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
 using Collapse.Tests.Reference;
 using ILGPU;

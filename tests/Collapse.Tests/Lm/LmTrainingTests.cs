@@ -1,5 +1,5 @@
 using Collapse.Engine.Data;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
 

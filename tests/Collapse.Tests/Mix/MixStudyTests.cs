@@ -7,6 +7,7 @@ using Collapse.Engine.Families.Points;
 using Collapse.Engine.Reports;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;

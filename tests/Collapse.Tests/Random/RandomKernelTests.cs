@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Random;
 using Collapse.Tests.Reference;
 using ILGPU;
@@ -10,7 +11,7 @@ public class RandomKernelTests
     static RandomKernels Kernels(string device) => TestDevices.GaussianKernels(device, Kernels_.Path).Random;
 
     // Any GaussianKernels instance owns a RandomKernels; the ILGPU path exists on every device.
-    static class Kernels_ { public const Collapse.Kernels.Gaussian.KernelPath Path = Collapse.Kernels.Gaussian.KernelPath.Ilgpu; }
+    static class Kernels_ { public const Collapse.Kernels.Accelerators.KernelPath Path = Collapse.Kernels.Accelerators.KernelPath.Ilgpu; }
 
     [Theory]
     [MemberData(nameof(TestDevices.Present), MemberType = typeof(TestDevices))]

@@ -4,6 +4,7 @@ using Collapse.Engine.Families.Points;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 using Collapse.Tests.Reference;
 using ILGPU;

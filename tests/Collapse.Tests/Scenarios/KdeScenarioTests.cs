@@ -3,7 +3,7 @@ using Collapse.Engine.Families.Kde;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
 using Collapse.Tests.Reference;

@@ -3,7 +3,7 @@ using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Gaussian;
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
 using Collapse.Tests.Lm;
 

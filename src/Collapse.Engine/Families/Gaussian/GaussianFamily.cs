@@ -29,15 +29,15 @@ public sealed class GaussianFamily : GaussianModelFamily<PointsBatch>
 
     /// <summary>
     /// Estimated bytes per replicate of a chain with n points per generation: the model
-    /// (<see cref="GaussianModelFamily{TBatch}.ModelBytesPerReplicate"/>), the generations in
-    /// flight (the newest, the next one sampled, and a subsample or a recycled buffer), the float
-    /// normals the ILGPU sampler draws into, and an Accumulate-Subsample pool of
-    /// <paramref name="poolCapacity"/> points (0: none).
+    /// (<see cref="GaussianModelFamily{TBatch}.ModelBytesPerReplicate"/>), one generation of points
+    /// (the chain returns the newest to <see cref="PointBuffers"/> before the next is sampled into
+    /// it), the float normals the ILGPU sampler draws into, and an Accumulate-Subsample pool of
+    /// <paramref name="poolCapacity"/> points with its subsample (0: none).
     /// </summary>
     public static long BytesPerReplicate(int dim, int n, bool accumulates, bool simdSampling, long poolCapacity)
     {
         var ld = GaussianShape.StrideOf(dim);
-        return ModelBytesPerReplicate(dim, accumulates) + 3 * 8L * n * ld + (simdSampling ? 0 : 4L * n * dim)
+        return ModelBytesPerReplicate(dim, accumulates) + 8L * n * ld + (simdSampling ? 0 : 4L * n * dim)
             + (poolCapacity > 0 ? PointPool.BytesPerReplicate(ld, poolCapacity, n) : 0);
     }
 

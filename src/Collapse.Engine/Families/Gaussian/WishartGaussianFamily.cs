@@ -10,8 +10,10 @@ namespace Collapse.Engine.Families.Gaussian;
 /// statistics n points of the current model would have (mean ~ N(μ, Σ/n), scatter ~ Wishart),
 /// drawn in O(d³) whatever n is. There are no points, so there is nothing to pool.
 /// </summary>
-public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKernels kernels, int dim, int replicates, int firstReplicate, uint seed)
-    : GaussianModelFamily<StatisticsBatch>(new DeviceMemory(accelerator), kernels, dim, replicates, firstReplicate, seed)
+/// <param name="ledger">Where its buffers come from (a sweep passes its ledger; null: a fresh one).</param>
+public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKernels kernels, int dim, int replicates, int firstReplicate, uint seed,
+    DeviceMemory? ledger = null)
+    : GaussianModelFamily<StatisticsBatch>(ledger ?? new DeviceMemory(accelerator), kernels, dim, replicates, firstReplicate, seed)
 {
     public override FamilyCapabilities Capabilities { get; } = new() { MergesAccumulated = true, ExactSimulation = true };
 
