@@ -16,7 +16,7 @@ namespace Collapse.Engine.Families.Lm;
 /// or, with <c>fixedSteps</c>, that many full batches, the order redrawn every epoch. The order depends
 /// on the seed and m only, so a fit is a pure function of the seed and its data: fitting the same
 /// documents twice gives the same model (each iteration's data are new draws, so its batches are too).</item>
-/// <item>FitAccumulated: the same over every document passed to it so far (t·n at iteration t).</item>
+/// <item>Accumulation: the same over every document added to it so far (t·n at iteration t).</item>
 /// <item>Sample: documents generated at temperature 1 from the start token, each ending at its end
 /// token (or the block's end).</item>
 /// <item>Metrics: <c>test_loss</c>, nats per predicted character (the end token included, as makemore
