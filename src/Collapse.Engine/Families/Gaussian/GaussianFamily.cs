@@ -53,7 +53,7 @@ public sealed class GaussianFamily : GaussianModelFamily<PointsBatch>
         return new PointsBatch(points, count, buffers);
     }
 
-    public override void Fit(PointsBatch data) => FitMoments(data);
+    protected override void FitModel(PointsBatch data) => FitMoments(data);
 
     protected override void Moments(PointsBatch batch, ArrayView<double> mean, ArrayView<double> m2) =>
         kernels.Moments(shape, batch.Points.View, (long)batch.Count * shape.Stride, batch.Count, mean, m2);

@@ -30,6 +30,8 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
     readonly MemoryBuffer1D<double, Stride1D.Dense> summaries;
     readonly double[] hostSummaries;
     protected readonly double[] hostLogDet;
+    // Whether the model is the truth: real data are the truth's samples, whatever was fitted before.
+    bool modelIsTruth;
 
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
     /// <param name="firstReplicate">Global index of this batch's first replicate: replicate r draws as seed index firstReplicate + r.</param>
@@ -88,18 +90,34 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
         mean.MemSetToZero();
         logDet.MemSetToZero();
         rank.View.CopyFromCPU(Enumerable.Repeat(d, shape.Replicates).ToArray());
+        modelIsTruth = true;
     }
 
     protected RandomStream Stream(int iteration, uint stream) => new(seed, 0, (uint)iteration, stream);
 
-    public TBatch DrawReal(int count) => Draw(count, 1, RandomStreams.RealData);
+    /// <summary>
+    /// count points per replicate of the truth N(0, I) (stream RealData of iteration 1). A family that
+    /// has been fitted first restores the truth as its model: the chain fits the real data next.
+    /// </summary>
+    public TBatch DrawReal(int count)
+    {
+        if (!modelIsTruth) SetTruth();
+        return Draw(count, 1, RandomStreams.RealData);
+    }
 
     public TBatch Sample(int count, int iteration) => Draw(count, iteration, RandomStreams.Synthetic);
 
     /// <summary>count records per replicate of the current models from stream (seed, iteration, stream).</summary>
     protected abstract TBatch Draw(int count, int iteration, uint stream);
 
-    public abstract void Fit(TBatch data);
+    public void Fit(TBatch data)
+    {
+        modelIsTruth = false;
+        FitModel(data);
+    }
+
+    /// <summary>The maximum-likelihood fit of every replicate to its data.</summary>
+    protected abstract void FitModel(TBatch data);
 
     /// <summary>The mean and scatter Σ(x − x̄)(x − x̄)ᵀ of the batch, per replicate, into the views.</summary>
     protected abstract void Moments(TBatch batch, ArrayView<double> mean, ArrayView<double> m2);
@@ -139,6 +157,7 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
                 f.kernels.Merge(f.shape, mean.View, m2.View, Count, newestMean.View, newestM2.View, newest.Count);
             }
             Count += newest.Count;
+            f.modelIsTruth = false;
             mean.View.CopyTo(f.mean.View);
             f.Factorize(m2.View, Count);
         }

@@ -32,7 +32,7 @@ public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKerne
     }
 
     /// <summary>The fit of the drawn statistics: its factor is G itself, and log det moves by the exact increment.</summary>
-    public override void Fit(StatisticsBatch statistics)
+    protected override void FitModel(StatisticsBatch statistics)
     {
         kernels.Synchronize();
         var increments = statistics.LogDetIncrement.GetAsArray1D();
