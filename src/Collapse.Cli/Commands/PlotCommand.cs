@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Figures;
 
 namespace Collapse.Cli.Commands;
 

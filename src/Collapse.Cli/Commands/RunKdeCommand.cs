@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Figures;
 
 namespace Collapse.Cli.Commands;
 

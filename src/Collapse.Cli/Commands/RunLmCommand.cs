@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Figures;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Cli.Commands;

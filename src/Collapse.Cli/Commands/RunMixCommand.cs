@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Figures;
 
 namespace Collapse.Cli.Commands;
 

@@ -3,7 +3,7 @@ using System.Text;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>What every figure shares: fonts, titles, log-axis ticks, panel compositing, summaries over seeds.</summary>
 public static class FigureKit

@@ -6,7 +6,7 @@ using Collapse.Engine.Scenarios;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's Gaussian figures, drawn from <c>gaussian.csv</c> rows: for each metric and each d one PNG

@@ -7,7 +7,7 @@ using Collapse.Kernels.Kde;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's KDE figures, drawn from <c>kde.csv</c>: one PNG per bandwidth, rows = datasets,

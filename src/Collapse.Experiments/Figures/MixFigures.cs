@@ -4,7 +4,7 @@ using Collapse.Engine.Results;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's two figures of the value-of-synthetic-data study (docs/DESIGN.md, section D), drawn from

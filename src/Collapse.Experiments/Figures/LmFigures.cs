@@ -3,7 +3,7 @@ using Collapse.Engine.Scenarios;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's language-model figure, drawn from <c>lm.csv</c>: one panel per setting, x = model-fitting
