@@ -5,6 +5,7 @@ using Collapse.Engine.Reports;
 using Collapse.Engine.Reproduce;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Runs;
 using Collapse.Kernels.Accelerators;
 
 namespace Collapse.Cli.Commands;
@@ -84,7 +85,7 @@ static class ReproduceCommand
             }
             System.Console.WriteLine($"reproduce: {e.Name} ({i + 1}/{selected.Count}) → {folder}");
             var clock = Stopwatch.StartNew();
-            e.Run(preset, new SweepJob(e.Name, folder, force, accelerator), cancellation);
+            e.Run(preset, new SweepJob(e.Name, folder) { Force = force, Accelerator = accelerator, Command = CollapseApp.CommandLine() }, cancellation);
             state = ReproduceState.Load(directory);
             state.Preset = preset.Name;
             state.Experiments[e.Name] = new ReproduceState.ExperimentState

@@ -2,6 +2,8 @@ using Collapse.Engine.Reports;
 using Collapse.Engine.Reproduce;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Cli.Console;
+using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 
@@ -31,13 +33,13 @@ static class ReproduceExperiments
     public static readonly IReadOnlyList<ReproduceExperiment> All =
     [
         new("gaussian", p => p.Gaussian,
-            (p, job, cancel) => RunGaussianCommand.Execute(p.Gaussian, job, allowNonFinite: false, cancel),
+            (p, job, cancel) => ExperimentRuns.Gaussian(p.Gaussian, job, ProgressDisplay.Instance, cancel),
             dir => ExperimentClaims.Gaussian(GaussianRow.ReadAll(Path.Combine(dir, GaussianSweep.CsvFile)))),
         new("kde", p => p.Kde,
-            (p, job, cancel) => RunKdeCommand.Execute(p.Kde, job, allowNonFinite: false, cancel),
+            (p, job, cancel) => ExperimentRuns.Kde(p.Kde, job, ProgressDisplay.Instance, cancel),
             dir => ExperimentClaims.Kde(KdeRow.ReadAll(Path.Combine(dir, KdeSweep.CsvFile)))),
         new("lm", p => p.Lm,
-            (p, job, cancel) => RunLmCommand.Execute(p.Lm, job, allowNonFinite: false, cancel),
+            (p, job, cancel) => ExperimentRuns.Lm(p.Lm, job, ProgressDisplay.Instance, cancel),
             dir => ExperimentClaims.Lm(LmRow.ReadAll(Path.Combine(dir, LmSweep.CsvFile)))),
         Mix("mix-gaussian", p => p.MixGaussian),
         Mix("mix-kde", p => p.MixKde),
@@ -46,7 +48,7 @@ static class ReproduceExperiments
 
     /// <summary>One family's mix study; --only mix selects all three.</summary>
     static ReproduceExperiment Mix(string name, Func<ReproducePreset, MixSweepConfig> config) => new(name, p => config(p),
-        (p, job, cancel) => RunMixCommand.Execute(config(p), job, allowNonFinite: false, cancel),
+        (p, job, cancel) => ExperimentRuns.Mix(config(p), job, ProgressDisplay.Instance, cancel),
         dir =>
         {
             var (header, rows) = MixRow.ReadAll(Path.Combine(dir, MixRow.FileName));

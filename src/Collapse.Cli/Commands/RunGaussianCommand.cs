@@ -1,11 +1,8 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
 using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Figures;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
+using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 
@@ -31,17 +28,10 @@ static class RunGaussianCommand
                 Seed = parse.GetValue(sweep.Seed),
             };
             config.Validate();
-            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
+            return sweep.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Gaussian(config, job, reporter, cancellation));
         });
         return command;
     }
-
-    /// <summary>The sweep and its figures into <see cref="SweepJob.Directory"/>, as <c>collapse run gaussian</c> writes them.</summary>
-    public static RunManifest Execute(GaussianSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation) =>
-        SweepCommand.Execute<GaussianCell, GaussianSweep>(job,
-            (device, path) => new GaussianSweep(device, config, path) { AllowNonFinite = allowNonFinite },
-            (_, figures, _) => GaussianFigures.DrawAll(GaussianRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, GaussianSweep.CsvFile)), figures).Count,
-            cancellation);
 
     static GaussianMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
     {

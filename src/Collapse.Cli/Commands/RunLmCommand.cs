@@ -1,9 +1,8 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Figures;
+using Collapse.Experiments.Runs;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Cli.Commands;
@@ -54,19 +53,9 @@ static class RunLmCommand
                 Seed = parse.GetValue(sweep.Seed),
             };
             config.Validate();
-            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
+            return sweep.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Lm(config, job, reporter, cancellation));
         });
         return command;
-    }
-
-    /// <summary>The sweep, its figure and sampled names into <see cref="SweepJob.Directory"/>, as <c>collapse run lm</c> writes them.</summary>
-    public static RunManifest Execute(LmSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation)
-    {
-        var names = Path.Combine(job.Directory, LmSweep.NamesFolder);
-        return SweepCommand.Execute<LmCell, LmSweep>(job,
-            (device, path) => new LmSweep(device, config, path) { AllowNonFinite = allowNonFinite, NamesDirectory = names },
-            (_, figures, _) => LmFigures.DrawAll(LmRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, LmSweep.CsvFile)), figures).Count,
-            cancellation);
     }
 
     /// <summary>A named preset (case-insensitive), or a usage error listing the valid names.</summary>

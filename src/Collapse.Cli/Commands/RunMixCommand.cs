@@ -2,9 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Collapse.Cli.Console;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Figures;
+using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 
@@ -87,20 +86,11 @@ static class RunMixCommand
                 Steps = parse.GetValue(steps),
             };
             config.Validate();
-            return sweep.Run<MixCell, MixSweep>(parse, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse) },
-                (first, figures, _) => MixOutputs(Path.GetDirectoryName(figures)!, figures));
+            return sweep.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Mix(config, job, reporter, cancellation));
         });
         return command;
     }
 
     static T Single<T>(IReadOnlyList<T> values, string option) => values.Count == 1 ? values[0]
         : throw new UsageException($"{option} takes one value here, not {values.Count.ToString(CultureInfo.InvariantCulture)}: run the study once per value");
-
-    /// <summary>Runs a mix study into <paramref name="job"/>'s directory (reproduce runs each family's this way).</summary>
-    public static RunManifest Execute(MixSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation) =>
-        SweepCommand.Execute<MixCell, MixSweep>(job, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = allowNonFinite },
-            (_, figures, _) => MixOutputs(Path.GetDirectoryName(figures)!, figures), cancellation);
-
-    /// <summary>The figures and summary.md drawn from <c>DIR/mix.csv</c>; returns the number of figures.</summary>
-    public static int MixOutputs(string directory, string figures) => MixFigures.Redraw(Path.Combine(directory, MixRow.FileName), figures).Figures.Count;
 }
