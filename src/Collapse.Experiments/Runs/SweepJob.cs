@@ -23,7 +23,10 @@ public sealed record SweepJob(string Experiment, string Directory)
     /// <summary>Record NaN or infinite metrics instead of stopping at them.</summary>
     public bool AllowNonFinite { get; init; }
     /// <summary>What the manifest records as the command (the CLI records its command line).</summary>
-    public string Command { get; init; } = "Collapse.Experiments";
+    public string Command { get; init; } = LibraryCommand;
+
+    /// <summary>The command a manifest records for a run started from code, not the CLI.</summary>
+    public const string LibraryCommand = "Collapse.Experiments";
 
     /// <summary>The accelerators the sweep runs on: those <see cref="Devices"/> lists, else the one <see cref="Accelerator"/> names.</summary>
     public List<ComputeDevice> OpenDevices()
