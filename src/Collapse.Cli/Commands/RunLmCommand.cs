@@ -22,10 +22,11 @@ static class RunLmCommand
         var trainSize = new Option<int?>("--train-size") { Description = "n: real training documents per seed (a fixed random subset of the training split) and synthetic documents sampled per iteration (default: the whole training split)" };
         var corpus = new Option<string?>("--corpus") { Description = "A one-document-per-line UTF-8 file instead of the embedded names.txt (vocabulary from the data; min(1,000, 10%) of its lines held out for testing)" };
         var blockSize = new Option<int?>("--block-size") { Description = "Block size (default: longest document + 1); a longer document is an error naming its line" };
-        var sweep = new SweepCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere",
-            defaultSeeds: 3, defaultIterations: 5, samples: false);
-        var command = sweep.Command("A character-level transformer refitted on its own samples (paper's setting C)",
-            presets, layers, width, heads, batch, lr, steps, trainSize, corpus, blockSize);
+        var seeds = GridOptions.Seeds(3);
+        var chain = new ChainOptions(defaultIterations: 5);
+        var run = new RunCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere");
+        var command = run.Command("A character-level transformer refitted on its own samples (paper's setting C)",
+            [presets, layers, width, heads, batch, lr, steps, trainSize, corpus, blockSize, seeds, .. chain.Options]);
         command.SetAction(parse =>
         {
             var data = parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
@@ -45,15 +46,15 @@ static class RunLmCommand
             {
                 Corpus = data,
                 Presets = models,
-                Settings = SweepCommand.SettingList(parse, sweep.Settings),
-                Seeds = parse.GetValue(sweep.Seeds),
-                Iterations = parse.GetValue(sweep.Iterations),
+                Settings = chain.SettingList(parse),
+                Seeds = parse.GetValue(seeds),
+                Iterations = parse.GetValue(chain.Iterations),
                 TrainSize = parse.GetValue(trainSize),
                 Steps = parse.GetValue(steps),
-                Seed = parse.GetValue(sweep.Seed),
+                Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return sweep.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Lm(config, job, reporter, cancellation));
+            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Lm(config, job, reporter, cancellation));
         });
         return command;
     }

@@ -31,8 +31,8 @@ static class RunMixCommand
         var corpus = new Option<string?>("--corpus") { Description = "lm: a one-document-per-line UTF-8 file instead of the embedded names.txt" };
         var blockSize = new Option<int?>("--block-size") { Description = "lm: block size (default: longest document + 1)" };
         var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
-        var sweep = new SweepCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere", chains: false, seeds: false, samples: false);
-        var command = sweep.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
+        var run = new RunCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere");
+        var command = run.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
             family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize, steps);
         command.SetAction(parse =>
         {
@@ -77,7 +77,7 @@ static class RunMixCommand
                 },
                 GeneratorShift = parse.GetValue(shift),
                 Seeds = parse.GetValue(seeds) ?? defaults.Seeds,
-                Seed = parse.GetValue(sweep.Seed),
+                Seed = parse.GetValue(run.Seed),
                 TestSize = parse.GetValue(testSize) ?? defaults.TestSize,
                 Dim = parse.GetValue(dim) ?? defaults.Dim,
                 Dataset = parse.GetValue(dataset) is { } d ? Single(ArgumentLists.DatasetList("--dataset", d), "--dataset") : defaults.Dataset,
@@ -86,7 +86,7 @@ static class RunMixCommand
                 Steps = parse.GetValue(steps),
             };
             config.Validate();
-            return sweep.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Mix(config, job, reporter, cancellation));
+            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Mix(config, job, reporter, cancellation));
         });
         return command;
     }
