@@ -32,8 +32,8 @@ sealed class RunCommand(string experiment, string kernelsHelp)
         return command;
     }
 
-    /// <summary>The shared options as a <see cref="SweepJob"/>, run by <paramref name="execute"/> (the family's run) until done or Ctrl-C.</summary>
-    public int Run(ParseResult parse, Func<SweepJob, IRunReporter, CancellationToken, RunManifest> execute)
+    /// <summary>The shared options as a <see cref="SweepJob"/> for <paramref name="execute"/> (the family's <see cref="ExperimentRuns"/> method) to run <paramref name="config"/> until done or Ctrl-C.</summary>
+    public int Run<TConfig>(ParseResult parse, TConfig config, Func<TConfig, SweepJob, IRunReporter, CancellationToken, RunManifest> execute)
     {
         var job = new SweepJob(experiment, parse.GetValue(output)!)
         {
@@ -47,7 +47,7 @@ sealed class RunCommand(string experiment, string kernelsHelp)
             Command = CollapseApp.CommandLine(),
         };
         using var cancel = CollapseApp.CancelOnCtrlC();
-        execute(job, ProgressDisplay.Instance, cancel.Token);
+        execute(config, job, ProgressDisplay.Instance, cancel.Token);
         return 0;
     }
 }

@@ -31,7 +31,7 @@ static class RunGaussianCommand
                 Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Gaussian(config, job, reporter, cancellation));
+            return run.Run(parse, config, ExperimentRuns.Gaussian);
         });
         return command;
     }

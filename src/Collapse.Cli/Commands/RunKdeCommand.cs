@@ -33,7 +33,7 @@ static class RunKdeCommand
                 Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Kde(config, job, reporter, cancellation));
+            return run.Run(parse, config, ExperimentRuns.Kde);
         });
         return command;
     }

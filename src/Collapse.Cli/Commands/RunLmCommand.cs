@@ -54,7 +54,7 @@ static class RunLmCommand
                 Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Lm(config, job, reporter, cancellation));
+            return run.Run(parse, config, ExperimentRuns.Lm);
         });
         return command;
     }

@@ -86,7 +86,7 @@ static class RunMixCommand
                 Steps = parse.GetValue(steps),
             };
             config.Validate();
-            return run.Run(parse, (job, reporter, cancellation) => ExperimentRuns.Mix(config, job, reporter, cancellation));
+            return run.Run(parse, config, ExperimentRuns.Mix);
         });
         return command;
     }
