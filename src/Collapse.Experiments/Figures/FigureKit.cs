@@ -33,6 +33,15 @@ public static class FigureKit
         canvas.DrawText(text, centre, baseline, SKTextAlign.Center, font, paint);
     }
 
+    /// <summary>A blank white figure of this size with its <see cref="DrawTitle"/> title: how every figure starts.</summary>
+    public static SKSurface Page(int width, int height, string title, float centre, float maxWidth = float.PositiveInfinity)
+    {
+        var surface = SKSurface.Create(new SKImageInfo(width, height));
+        surface.Canvas.Clear(SKColors.White);
+        DrawTitle(surface.Canvas, title, centre, maxWidth);
+        return surface;
+    }
+
     /// <summary>The figure's bold title; a title wider than <paramref name="maxWidth"/> is set smaller to fit (down to 13 px).</summary>
     public static void DrawTitle(SKCanvas canvas, string title, float centre, float maxWidth = float.PositiveInfinity)
     {

@@ -60,10 +60,8 @@ public static class GaussianFigures
         (yMin, yMax) = (yMin - pad, yMax + pad);
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
 
-        using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
+        using var surface = FigureKit.Page(Width, Height, $"{Symbol(metric)}, d = {d}", (Width - LegendWidth) / 2f);
         var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
-        FigureKit.DrawTitle(canvas, $"{Symbol(metric)}, d = {d}", (Width - LegendWidth) / 2f);
 
         // The first panel is wider by the y label so that every data area has the same width.
         var panelWidth = (Width - LegendWidth - YLabelPad - PanelGap * (panels.Count - 1)) / (float)Math.Max(1, panels.Count);
