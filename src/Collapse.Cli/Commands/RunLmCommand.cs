@@ -20,16 +20,15 @@ static class RunLmCommand
         var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (overrides every preset's)" };
         var steps = new Option<int?>("--steps") { Description = "AdamW steps per fit (default: one epoch over the fit's documents, ⌈documents / batch⌉)" };
         var trainSize = new Option<int?>("--train-size") { Description = "n: real training documents per seed (a fixed random subset of the training split) and synthetic documents sampled per iteration (default: the whole training split)" };
-        var corpus = new Option<string?>("--corpus") { Description = "A one-document-per-line UTF-8 file instead of the embedded names.txt (vocabulary from the data; min(1,000, 10%) of its lines held out for testing)" };
-        var blockSize = new Option<int?>("--block-size") { Description = "Block size (default: longest document + 1); a longer document is an error naming its line" };
+        var corpus = new CorpusOptions();
         var seeds = GridOptions.Seeds(3);
         var chain = new ChainOptions(defaultIterations: 5);
         var run = new RunCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere");
         var command = run.Command("A character-level transformer refitted on its own samples (paper's setting C)",
-            [presets, layers, width, heads, batch, lr, steps, trainSize, corpus, blockSize, seeds, .. chain.Options]);
+            [presets, layers, width, heads, batch, lr, steps, trainSize, .. corpus.Options, seeds, .. chain.Options]);
         command.SetAction(parse =>
         {
-            var data = parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+            var data = corpus.Load(parse);
             var models = ArgumentLists.Names("--preset", parse.GetValue(presets)!).Select(name =>
             {
                 var model = Preset(name);

@@ -28,12 +28,11 @@ static class RunMixCommand
         var dataset = new Option<string?>("--dataset") { Description = "kde: blobs, circles, moons or swiss-roll (default moons)" };
         var bandwidth = new Option<string?>("--bandwidth") { Description = "kde: bandwidth h, a positive number or scott/silverman (default 0.1)" };
         var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
-        var corpus = new Option<string?>("--corpus") { Description = "lm: a one-document-per-line UTF-8 file instead of the embedded names.txt" };
-        var blockSize = new Option<int?>("--block-size") { Description = "lm: block size (default: longest document + 1)" };
+        var corpus = new CorpusOptions(scope: "lm");
         var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
         var run = new RunCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere");
         var command = run.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
-            family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize, steps);
+            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, .. corpus.Options, steps]);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
@@ -55,14 +54,13 @@ static class RunMixCommand
             Only(dataset, MixFamily.Kde);
             Only(bandwidth, MixFamily.Kde);
             Only(preset, MixFamily.Lm);
-            Only(corpus, MixFamily.Lm);
-            Only(blockSize, MixFamily.Lm);
+            foreach (var option in corpus.Options) Only(option, MixFamily.Lm);
             Only(steps, MixFamily.Lm);
             if (kind == MixFamily.Lm && parse.GetResult(testSize) is { Implicit: false })
                 throw new UsageException("--test-size does not apply to --family lm: its test set is the corpus's held-out split");
 
             var lmCorpus = kind != MixFamily.Lm ? null
-                : parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+                : corpus.Load(parse);
             var defaults = MixSweepConfig.Defaults(kind, lmCorpus);
             var config = defaults with
             {

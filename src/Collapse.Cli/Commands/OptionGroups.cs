@@ -1,10 +1,11 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
+using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Scenarios;
 
 namespace Collapse.Cli.Commands;
 
-/// <summary>Grid options several families take; each family's command adds those its grid has.</summary>
+/// <summary>Grid options several families take; each family's command adds those its grid has (the groups below likewise).</summary>
 static class GridOptions
 {
     /// <summary>--samples: points per generation (the language model's n comes from its corpus instead).</summary>
@@ -23,4 +24,21 @@ sealed class ChainOptions(int defaultIterations)
     public Option[] Options => [Iterations, Settings];
 
     public IReadOnlyList<Setting> SettingList(ParseResult parse) => ArgumentLists.SettingList(Settings.Name, parse.GetValue(Settings)!);
+}
+
+/// <summary>--corpus and --block-size: the language model's data (run lm; run mix, where <paramref name="scope"/> "lm" heads each description).</summary>
+sealed class CorpusOptions(string? scope = null)
+{
+    public readonly Option<string?> Corpus = new("--corpus")
+    {
+        Description = Scoped(scope, "A one-document-per-line UTF-8 file instead of the embedded names.txt (vocabulary from the data; min(1,000, 10%) of its lines held out for testing)"),
+    };
+    public readonly Option<int?> BlockSize = new("--block-size") { Description = Scoped(scope, "Block size (default: longest document + 1); a longer document is an error naming its line") };
+
+    public Option[] Options => [Corpus, BlockSize];
+
+    /// <summary>The file --corpus names, else the embedded names.txt.</summary>
+    public LmCorpus Load(ParseResult parse) => parse.GetValue(Corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(BlockSize)) : LmCorpus.Names(parse.GetValue(BlockSize));
+
+    static string Scoped(string? scope, string text) => scope is null ? text : $"{scope}: {char.ToLowerInvariant(text[0])}{text[1..]}";
 }
