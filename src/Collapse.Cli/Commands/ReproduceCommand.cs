@@ -19,7 +19,7 @@ static class ReproduceCommand
             DefaultValueFactory = _ => "quick",
         };
         var only = new Option<string?>("--only") { Description = $"Run only these experiments, comma-separated: {ReproduceExperiments.ValidNames} (default: all)" };
-        var output = new Option<string?>("--out") { Description = "Output directory (default: results/reproduce/<preset>)" };
+        var output = new Option<string?>("--out") { Description = "Output directory (default: out/reproduce/<preset>; --out results/reproduce/<preset> rewrites the committed report)" };
         var force = new Option<bool>("--force", "--overwrite") { Description = "Run every selected experiment again from the start, even if finished there" };
         var accelerator = CollapseApp.AcceleratorOption();
         var command = new Command("reproduce", "Run the paper's experiments for a preset and write DIR/REPORT.md with a computed verdict on each claim")
@@ -29,7 +29,8 @@ static class ReproduceCommand
         command.SetAction(parse =>
         {
             var chosen = ReproducePreset.Named(parse.GetValue(preset)!);
-            var reproduction = new Reproduction(chosen, parse.GetValue(output) ?? Path.Combine("results", "reproduce", chosen.Name))
+            // Not results/: a user's run must not rewrite the committed report; regenerating it is a deliberate --out.
+            var reproduction = new Reproduction(chosen, parse.GetValue(output) ?? Path.Combine("out", "reproduce", chosen.Name))
             {
                 Experiments = ReproduceExperiments.Select(parse.GetValue(only)),
                 Accelerator = parse.GetValue(accelerator)!,
