@@ -78,38 +78,6 @@ public static class CollapseApp
         Description = "Spread the cells over several accelerators: all (every usable one), or a list such as cuda:0,cuda:1,cpu. Overrides --accelerator",
     };
 
-    /// <summary>The accelerators a sweep runs on: those --devices lists, else the one --accelerator names.</summary>
-    public static List<ComputeDevice> OpenDevices(string? devices, string accelerator)
-    {
-        if (devices is null) return [AcceleratorCatalog.Open(AcceleratorSpec.Parse(accelerator))];
-        var specs = new List<AcceleratorSpec>();
-        if (devices.Trim().Equals("all", StringComparison.OrdinalIgnoreCase))
-            specs.AddRange(AcceleratorCatalog.List().Where(d => d.Usable).Select(d => new AcceleratorSpec(d.Kind, d.Index)));
-        else
-            foreach (var item in devices.Split(','))
-            {
-                if (!AcceleratorSpec.TryParse(item, out var spec, out var error) || spec.Kind == AcceleratorKind.Auto)
-                    throw new UsageException($"--devices '{item}' is not valid: expected all, or a comma-separated list of cuda[:i], opencl[:i] or cpu[:i]");
-                specs.Add(spec);
-            }
-        var opened = new List<ComputeDevice>();
-        try
-        {
-            foreach (var spec in specs) opened.Add(AcceleratorCatalog.Open(spec));
-        }
-        catch (AcceleratorUnavailableException e)
-        {
-            foreach (var d in opened) d.Dispose();
-            throw new AcceleratorUnavailableException(e.Message.Replace("--accelerator", "--devices"));
-        }
-        catch
-        {
-            foreach (var d in opened) d.Dispose();
-            throw;
-        }
-        return opened;
-    }
-
     /// <summary>The --shard option every sweep takes.</summary>
     public static Option<string?> ShardOption() => new("--shard")
     {

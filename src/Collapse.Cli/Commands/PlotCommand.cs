@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Collapse.Cli.Figures;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Figures;
 
 namespace Collapse.Cli.Commands;
 
@@ -18,30 +17,16 @@ static class PlotCommand
             var path = parse.GetValue(csv)!;
             if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv, lm.csv or mix.csv of a run");
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
-            IReadOnlyList<string> figures;
+            (IReadOnlyList<string> Figures, string? Summary) drawn;
             try
             {
-                var header = File.ReadLines(path).FirstOrDefault();
-                if (header == KdeRow.Header)
-                {
-                    // The sample pictures need the points a run writes beside its CSV (a merge has none).
-                    var samples = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, KdeSweep.SamplesFile);
-                    figures = KdeFigures.DrawAll(KdeRow.ReadAll(path), File.Exists(samples) ? KdeFigures.ReadSamples(samples) : [], directory);
-                }
-                else if (header == LmRow.Header) figures = LmFigures.DrawAll(LmRow.ReadAll(path), directory);
-                // A mix.csv by its header, or by its name (so a damaged header gets mix.csv's error, not gaussian.csv's).
-                else if (header is not null && header.StartsWith("family,", StringComparison.Ordinal) || Path.GetFileName(path) == MixRow.FileName)
-                {
-                    var (drawn, summary) = MixFigures.Redraw(path, directory);
-                    figures = [.. drawn, summary];
-                }
-                else figures = GaussianFigures.DrawAll(GaussianRow.ReadAll(path), directory);
+                drawn = RunFigures.Draw(path, directory);
             }
             catch (FormatException e)
             {
                 throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv, lm.csv or mix.csv: {e.Message}");
             }
-            foreach (var f in figures) System.Console.WriteLine($"wrote {f}");
+            foreach (var f in drawn.Figures.Append(drawn.Summary).OfType<string>()) System.Console.WriteLine($"wrote {f}");
             return 0;
         });
         return command;

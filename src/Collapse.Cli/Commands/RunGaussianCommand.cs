@@ -1,11 +1,8 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
+using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 
@@ -16,32 +13,28 @@ static class RunGaussianCommand
     {
         var dims = new Option<string>("--dims") { Description = "Dimensions d, comma-separated", DefaultValueFactory = _ => "1,3,10,31,100" };
         var method = new Option<string>("--method") { Description = "data: draw the points and fit them; wishart: draw each fit from its exact distribution (replace, accumulate)", DefaultValueFactory = _ => "data" };
-        var sweep = new SweepCommand("gaussian", "auto: SIMD C# for the CPU's hot loops; ilgpu: ILGPU kernels everywhere");
-        var command = sweep.Command("Multivariate Gaussian: MLE refitted on its own samples (paper's setting A)", dims, method);
+        var samples = GridOptions.Samples();
+        var seeds = GridOptions.Seeds(100);
+        var chain = new ChainOptions(defaultIterations: 100);
+        var run = new RunCommand("gaussian", "auto: SIMD C# for the CPU's hot loops; ilgpu: ILGPU kernels everywhere");
+        var command = run.Command("Multivariate Gaussian: MLE refitted on its own samples (paper's setting A)", [dims, method, samples, seeds, .. chain.Options]);
         command.SetAction(parse =>
         {
             var config = new GaussianSweepConfig
             {
                 Dims = ArgumentLists.Integers("--dims", parse.GetValue(dims)!),
-                Samples = ArgumentLists.Integers("--samples", parse.GetValue(sweep.Samples)!),
-                Seeds = parse.GetValue(sweep.Seeds),
-                Iterations = parse.GetValue(sweep.Iterations),
-                Settings = SweepCommand.SettingList(parse, sweep.Settings),
+                Samples = ArgumentLists.Integers("--samples", parse.GetValue(samples)!),
+                Seeds = parse.GetValue(seeds),
+                Iterations = parse.GetValue(chain.Iterations),
+                Settings = chain.SettingList(parse),
                 Method = ParseMethod(parse.GetValue(method)!),
-                Seed = parse.GetValue(sweep.Seed),
+                Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
+            return run.Run(parse, config, ExperimentRuns.Gaussian);
         });
         return command;
     }
-
-    /// <summary>The sweep and its figures into <see cref="SweepJob.Directory"/>, as <c>collapse run gaussian</c> writes them.</summary>
-    public static RunManifest Execute(GaussianSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation) =>
-        SweepCommand.Execute<GaussianCell, GaussianSweep>(job,
-            (device, path) => new GaussianSweep(device, config, path) { AllowNonFinite = allowNonFinite },
-            (_, figures, _) => GaussianFigures.DrawAll(GaussianRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, GaussianSweep.CsvFile)), figures).Count,
-            cancellation);
 
     static GaussianMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
     {

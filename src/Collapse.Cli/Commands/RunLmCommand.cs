@@ -1,9 +1,8 @@
 using System.CommandLine;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Runs;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Cli.Commands;
@@ -21,15 +20,15 @@ static class RunLmCommand
         var lr = new Option<double?>("--lr") { Description = "AdamW learning rate (overrides every preset's)" };
         var steps = new Option<int?>("--steps") { Description = "AdamW steps per fit (default: one epoch over the fit's documents, ⌈documents / batch⌉)" };
         var trainSize = new Option<int?>("--train-size") { Description = "n: real training documents per seed (a fixed random subset of the training split) and synthetic documents sampled per iteration (default: the whole training split)" };
-        var corpus = new Option<string?>("--corpus") { Description = "A one-document-per-line UTF-8 file instead of the embedded names.txt (vocabulary from the data; min(1,000, 10%) of its lines held out for testing)" };
-        var blockSize = new Option<int?>("--block-size") { Description = "Block size (default: longest document + 1); a longer document is an error naming its line" };
-        var sweep = new SweepCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere",
-            defaultSeeds: 3, defaultIterations: 5, samples: false);
-        var command = sweep.Command("A character-level transformer refitted on its own samples (paper's setting C)",
-            presets, layers, width, heads, batch, lr, steps, trainSize, corpus, blockSize);
+        var corpus = new CorpusOptions();
+        var seeds = GridOptions.Seeds(3);
+        var chain = new ChainOptions(defaultIterations: 5);
+        var run = new RunCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere");
+        var command = run.Command("A character-level transformer refitted on its own samples (paper's setting C)",
+            [presets, layers, width, heads, batch, lr, steps, trainSize, .. corpus.Options, seeds, .. chain.Options]);
         command.SetAction(parse =>
         {
-            var data = parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+            var data = corpus.Load(parse);
             var models = ArgumentLists.Names("--preset", parse.GetValue(presets)!).Select(name =>
             {
                 var model = Preset(name);
@@ -46,27 +45,17 @@ static class RunLmCommand
             {
                 Corpus = data,
                 Presets = models,
-                Settings = SweepCommand.SettingList(parse, sweep.Settings),
-                Seeds = parse.GetValue(sweep.Seeds),
-                Iterations = parse.GetValue(sweep.Iterations),
+                Settings = chain.SettingList(parse),
+                Seeds = parse.GetValue(seeds),
+                Iterations = parse.GetValue(chain.Iterations),
                 TrainSize = parse.GetValue(trainSize),
                 Steps = parse.GetValue(steps),
-                Seed = parse.GetValue(sweep.Seed),
+                Seed = parse.GetValue(run.Seed),
             };
             config.Validate();
-            return sweep.Run(parse, (job, cancellation) => Execute(config, job, sweep.AllowNonFinite(parse), cancellation));
+            return run.Run(parse, config, ExperimentRuns.Lm);
         });
         return command;
-    }
-
-    /// <summary>The sweep, its figure and sampled names into <see cref="SweepJob.Directory"/>, as <c>collapse run lm</c> writes them.</summary>
-    public static RunManifest Execute(LmSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation)
-    {
-        var names = Path.Combine(job.Directory, LmSweep.NamesFolder);
-        return SweepCommand.Execute<LmCell, LmSweep>(job,
-            (device, path) => new LmSweep(device, config, path) { AllowNonFinite = allowNonFinite, NamesDirectory = names },
-            (_, figures, _) => LmFigures.DrawAll(LmRow.ReadAll(Path.Combine(Path.GetDirectoryName(figures)!, LmSweep.CsvFile)), figures).Count,
-            cancellation);
     }
 
     /// <summary>A named preset (case-insensitive), or a usage error listing the valid names.</summary>

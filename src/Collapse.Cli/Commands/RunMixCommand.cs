@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Collapse.Cli.Console;
-using Collapse.Cli.Figures;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
+using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 
@@ -29,12 +28,11 @@ static class RunMixCommand
         var dataset = new Option<string?>("--dataset") { Description = "kde: blobs, circles, moons or swiss-roll (default moons)" };
         var bandwidth = new Option<string?>("--bandwidth") { Description = "kde: bandwidth h, a positive number or scott/silverman (default 0.1)" };
         var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
-        var corpus = new Option<string?>("--corpus") { Description = "lm: a one-document-per-line UTF-8 file instead of the embedded names.txt" };
-        var blockSize = new Option<int?>("--block-size") { Description = "lm: block size (default: longest document + 1)" };
+        var corpus = new CorpusOptions(scope: "lm");
         var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
-        var sweep = new SweepCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere", chains: false, seeds: false, samples: false);
-        var command = sweep.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
-            family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, corpus, blockSize, steps);
+        var run = new RunCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere");
+        var command = run.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
+            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, .. corpus.Options, steps]);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
@@ -56,14 +54,13 @@ static class RunMixCommand
             Only(dataset, MixFamily.Kde);
             Only(bandwidth, MixFamily.Kde);
             Only(preset, MixFamily.Lm);
-            Only(corpus, MixFamily.Lm);
-            Only(blockSize, MixFamily.Lm);
+            foreach (var option in corpus.Options) Only(option, MixFamily.Lm);
             Only(steps, MixFamily.Lm);
             if (kind == MixFamily.Lm && parse.GetResult(testSize) is { Implicit: false })
                 throw new UsageException("--test-size does not apply to --family lm: its test set is the corpus's held-out split");
 
             var lmCorpus = kind != MixFamily.Lm ? null
-                : parse.GetValue(corpus) is { } file ? LmCorpus.Load(file, parse.GetValue(blockSize)) : LmCorpus.Names(parse.GetValue(blockSize));
+                : corpus.Load(parse);
             var defaults = MixSweepConfig.Defaults(kind, lmCorpus);
             var config = defaults with
             {
@@ -78,7 +75,7 @@ static class RunMixCommand
                 },
                 GeneratorShift = parse.GetValue(shift),
                 Seeds = parse.GetValue(seeds) ?? defaults.Seeds,
-                Seed = parse.GetValue(sweep.Seed),
+                Seed = parse.GetValue(run.Seed),
                 TestSize = parse.GetValue(testSize) ?? defaults.TestSize,
                 Dim = parse.GetValue(dim) ?? defaults.Dim,
                 Dataset = parse.GetValue(dataset) is { } d ? Single(ArgumentLists.DatasetList("--dataset", d), "--dataset") : defaults.Dataset,
@@ -87,20 +84,11 @@ static class RunMixCommand
                 Steps = parse.GetValue(steps),
             };
             config.Validate();
-            return sweep.Run<MixCell, MixSweep>(parse, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = sweep.AllowNonFinite(parse) },
-                (first, figures, _) => MixOutputs(Path.GetDirectoryName(figures)!, figures));
+            return run.Run(parse, config, ExperimentRuns.Mix);
         });
         return command;
     }
 
     static T Single<T>(IReadOnlyList<T> values, string option) => values.Count == 1 ? values[0]
         : throw new UsageException($"{option} takes one value here, not {values.Count.ToString(CultureInfo.InvariantCulture)}: run the study once per value");
-
-    /// <summary>Runs a mix study into <paramref name="job"/>'s directory (reproduce runs each family's this way).</summary>
-    public static RunManifest Execute(MixSweepConfig config, SweepJob job, bool allowNonFinite, CancellationToken cancellation) =>
-        SweepCommand.Execute<MixCell, MixSweep>(job, (device, path) => new MixSweep(device, config, path) { AllowNonFinite = allowNonFinite },
-            (_, figures, _) => MixOutputs(Path.GetDirectoryName(figures)!, figures), cancellation);
-
-    /// <summary>The figures and summary.md drawn from <c>DIR/mix.csv</c>; returns the number of figures.</summary>
-    public static int MixOutputs(string directory, string figures) => MixFigures.Redraw(Path.Combine(directory, MixRow.FileName), figures).Figures.Count;
 }

@@ -48,7 +48,13 @@ public static class CliRunner
         List<string> args = ["run", experiment, .. bad, "--out", directory];
         foreach (var (name, value) in small)
             if (!bad.Contains(name)) args.AddRange([name, value]);
-        var result = Run([.. args]);
+        AssertRefused([.. args], named, directory);
+    }
+
+    /// <summary>Runs <paramref name="args"/> and asserts the refusal: exit 2, one <c>error:</c> line naming <paramref name="named"/>, nothing in <paramref name="directory"/>.</summary>
+    public static void AssertRefused(string[] args, string named, string directory)
+    {
+        var result = Run(args);
         Assert.Equal(2, result.ExitCode);
         var lines = result.Error.Trim().Split('\n');
         Assert.Single(lines);

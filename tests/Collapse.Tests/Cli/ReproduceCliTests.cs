@@ -130,13 +130,7 @@ public class ReproduceCliTests
         List<string> args = ["reproduce", .. bad, "--out", directory];
         if (!bad.Contains("--preset")) args.AddRange(["--preset", "test"]);
         if (!bad.Contains("--only")) args.AddRange(["--only", "gaussian"]);
-        var result = CliRunner.Run([.. args]);
-        Assert.Equal(2, result.ExitCode);
-        var lines = result.Error.Trim().Split('\n');
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(named, lines[0]);
-        Assert.False(Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any(), "bad input must leave nothing in --out");
+        CliRunner.AssertRefused([.. args], named, directory);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Collapse.Engine.Scenarios;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's language-model figure, drawn from <c>lm.csv</c>: one panel per setting, x = model-fitting
@@ -37,12 +37,10 @@ public static class LmFigures
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
         var width = LegendWidth + settings.Count * PanelWidth;
         var height = TitleHeight + HeadingHeight + PanelHeight;
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
-        var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         var examples = rows.Where(r => r.Iteration == 1).Select(r => r.TrainExamples).Distinct().ToList();
-        FigureKit.DrawTitle(canvas, "Language model: test cross-entropy on real names" +
+        using var surface = FigureKit.Page(width, height, "Language model: test cross-entropy on real names" +
             (examples.Count == 1 ? $" (n = {examples[0]:N0})" : ""), settings.Count * PanelWidth / 2f);
+        var canvas = surface.Canvas;
         var panels = settings.Select(s => Curves(rows.Where(r => r.Setting == s), presets)).ToList();
         var ys = panels.SelectMany(p => p.SelectMany(c => c.Lo.Concat(c.Hi))).Where(double.IsFinite).ToList();
         var (yMin, yMax) = ys.Count > 0 ? (ys.Min(), ys.Max()) : (0.0, 1.0);

@@ -6,7 +6,7 @@ using Collapse.Engine.Scenarios;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's Gaussian figures, drawn from <c>gaussian.csv</c> rows: for each metric and each d one PNG
@@ -60,10 +60,8 @@ public static class GaussianFigures
         (yMin, yMax) = (yMin - pad, yMax + pad);
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
 
-        using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
+        using var surface = FigureKit.Page(Width, Height, $"{Symbol(metric)}, d = {d}", (Width - LegendWidth) / 2f);
         var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
-        FigureKit.DrawTitle(canvas, $"{Symbol(metric)}, d = {d}", (Width - LegendWidth) / 2f);
 
         // The first panel is wider by the y label so that every data area has the same width.
         var panelWidth = (Width - LegendWidth - YLabelPad - PanelGap * (panels.Count - 1)) / (float)Math.Max(1, panels.Count);

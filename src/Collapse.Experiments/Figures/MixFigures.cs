@@ -4,7 +4,7 @@ using Collapse.Engine.Results;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's two figures of the value-of-synthetic-data study (docs/DESIGN.md, section D), drawn from
@@ -115,11 +115,9 @@ public static class MixFigures
         var plotHeight = Math.Max(PanelHeight, 110 + reals.Count * 40);
         var width = plotWidth;
         var height = TitleHeight + plotHeight;
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
-        var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         var family = rows[0].Family;
-        FigureKit.DrawTitle(canvas, $"{MixSummary.Title(header, rows)}: mean {MixSummary.MetricName(family)} over {Seeds(rows)}", width / 2f, width - 20);
+        using var surface = FigureKit.Page(width, height, $"{MixSummary.Title(header, rows)}: mean {MixSummary.MetricName(family)} over {Seeds(rows)}", width / 2f, width - 20);
+        var canvas = surface.Canvas;
 
         using var plot = new Plot();
         // One rectangle per grid point, cell (j, i) centred on (j, i): ScottPlot's Heatmap draws nothing for a
@@ -226,11 +224,9 @@ public static class MixFigures
         if (log) curves = curves.Select(c => c with { Mean = Log10(c.Mean), Lo = Log10(c.Lo), Hi = Log10(c.Hi) }).ToList();
         var width = PanelWidth + LegendWidth;
         var height = TitleHeight + PanelHeight;
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
-        var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         var family = rows[0].Family;
-        FigureKit.DrawTitle(canvas, $"{MixSummary.Title(header, rows)}: {MixSummary.MetricName(family)} against proportion of real data", width / 2f, width - 20);
+        using var surface = FigureKit.Page(width, height, $"{MixSummary.Title(header, rows)}: {MixSummary.MetricName(family)} against proportion of real data", width / 2f, width - 20);
+        var canvas = surface.Canvas;
 
         using var plot = new Plot();
         foreach (var c in curves)

@@ -7,7 +7,7 @@ using Collapse.Kernels.Kde;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>
 /// The paper's KDE figures, drawn from <c>kde.csv</c>: one PNG per bandwidth, rows = datasets,
@@ -65,10 +65,8 @@ public static class KdeFigures
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
         var width = LegendWidth + settings.Count * PanelWidth;
         var height = TitleHeight + HeadingHeight + datasets.Count * PanelHeight;
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
+        using var surface = FigureKit.Page(width, height, $"KDE test NLL, h = {bandwidth}" + (log ? "" : " (linear axis: some NLL ≤ 0)"), settings.Count * PanelWidth / 2f);
         var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
-        FigureKit.DrawTitle(canvas, $"KDE test NLL, h = {bandwidth}" + (log ? "" : " (linear axis: some NLL ≤ 0)"), settings.Count * PanelWidth / 2f);
         for (var j = 0; j < settings.Count; j++)
             FigureKit.DrawLabel(canvas, settings[j].Name(), (j + 0.5f) * PanelWidth + 36, TitleHeight + 20, 16);
         for (var i = 0; i < datasets.Count; i++)
@@ -146,11 +144,9 @@ public static class KdeFigures
         const int cell = 260;
         var width = cell * (1 + iterations.Count);
         var height = TitleHeight + cell * Math.Max(1, settings.Count);
-        using var surface = SKSurface.Create(new SKImageInfo(width, height));
-        var canvas = surface.Canvas;
-        canvas.Clear(SKColors.White);
         var n = points.First().N;
-        FigureKit.DrawTitle(canvas, $"{dataset.Name()}, h = {bandwidth}, n = {n}, seed 0{(swiss ? " (x, z plane)" : "")}", width / 2f);
+        using var surface = FigureKit.Page(width, height, $"{dataset.Name()}, h = {bandwidth}, n = {n}, seed 0{(swiss ? " (x, z plane)" : "")}", width / 2f);
+        var canvas = surface.Canvas;
         for (var i = 0; i < settings.Count; i++)
             for (var j = 0; j <= iterations.Count; j++)
             {

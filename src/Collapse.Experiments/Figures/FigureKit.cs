@@ -3,7 +3,7 @@ using System.Text;
 using ScottPlot;
 using SkiaSharp;
 
-namespace Collapse.Cli.Figures;
+namespace Collapse.Experiments.Figures;
 
 /// <summary>What every figure shares: fonts, titles, log-axis ticks, panel compositing, summaries over seeds.</summary>
 public static class FigureKit
@@ -31,6 +31,15 @@ public static class FigureKit
         using var font = new SKFont(typeface, size);
         using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         canvas.DrawText(text, centre, baseline, SKTextAlign.Center, font, paint);
+    }
+
+    /// <summary>A blank white figure of this size with its <see cref="DrawTitle"/> title: how every figure starts.</summary>
+    public static SKSurface Page(int width, int height, string title, float centre, float maxWidth = float.PositiveInfinity)
+    {
+        var surface = SKSurface.Create(new SKImageInfo(width, height));
+        surface.Canvas.Clear(SKColors.White);
+        DrawTitle(surface.Canvas, title, centre, maxWidth);
+        return surface;
     }
 
     /// <summary>The figure's bold title; a title wider than <paramref name="maxWidth"/> is set smaller to fit (down to 13 px).</summary>

@@ -1,9 +1,10 @@
-using Collapse.Cli.Figures;
 using Collapse.Engine.Results;
+using Collapse.Experiments.Figures;
+using Collapse.Tests.Cli;
 using Collapse.Tests.Reports;
 using SkiaSharp;
 
-namespace Collapse.Tests.Cli;
+namespace Collapse.Tests.Experiments;
 
 public class MixFigureTests
 {

@@ -1,0 +1,47 @@
+using Collapse.Engine.Reproduce;
+using Collapse.Engine.Results;
+using Collapse.Experiments.Reproduce;
+using Collapse.Experiments.Runs;
+
+namespace Collapse.Tests.Experiments;
+
+/// <summary>Reproduce as a notebook would call it: the library alone (no CLI types), a plain reporter, the seconds-long test preset.</summary>
+public class ReproductionTests
+{
+    [Fact]
+    public void The_test_preset_writes_every_experiments_csv_and_figures_and_a_report_of_their_claims()
+    {
+        var directory = Directory.CreateTempSubdirectory("collapse-tests-").FullName;
+        var lines = new List<string>();
+        var report = new Reproduction(ReproducePreset.Test(), directory) { Accelerator = "cpu" }
+            .Run(new PlainReporter(lines.Add), TestContext.Current.CancellationToken);
+
+        Assert.Equal(ReproduceExperiments.All.Select(e => e.Name), report.Experiments.Select(e => e.Name));
+        // Each experiment's CSV and its figures, as `collapse run NAME` writes them.
+        (string Experiment, string Csv, int Figures)[] expected =
+        [
+            ("gaussian", "gaussian.csv", 3 * 2), // 3 metrics × 2 dimensions
+            ("kde", "kde.csv", 2), // the NLL figure and one sample picture
+            ("lm", "lm.csv", 1),
+            ("mix-gaussian", MixRow.FileName, 2), ("mix-kde", MixRow.FileName, 2), ("mix-lm", MixRow.FileName, 2),
+        ];
+        foreach (var (experiment, csv, figures) in expected)
+        {
+            var folder = Path.Combine(directory, experiment);
+            Assert.True(File.ReadLines(Path.Combine(folder, csv)).Skip(1).Any(), $"{experiment}: {csv} has no rows");
+            Assert.Equal(figures, Directory.GetFiles(Path.Combine(folder, "figures"), "*.png").Length);
+            var manifest = RunManifest.TryLoad(Path.Combine(folder, "manifest.json"))!;
+            Assert.Equal(("complete", SweepJob.LibraryCommand), (manifest.Status, manifest.Command));
+            Assert.Contains($"reproduce: {experiment} finished in", string.Join('\n', lines));
+        }
+        Assert.True(File.Exists(Path.Combine(directory, "kde", "kde-samples.csv")));
+        Assert.True(File.Exists(Path.Combine(directory, "mix-kde", "summary.md")));
+
+        Assert.Equal(Path.Combine(directory, "REPORT.md"), report.Path);
+        var markdown = File.ReadAllText(report.Path);
+        Assert.Contains("`test`", markdown);
+        Assert.NotEmpty(report.Claims);
+        foreach (var claim in report.Claims) Assert.Contains($"[{claim.Id}](#{claim.Id})", markdown);
+        Assert.StartsWith($"wrote {report.Path}: {report.Claims.Count} claims", lines[^1]);
+    }
+}
