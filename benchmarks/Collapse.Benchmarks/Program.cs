@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
-using Collapse.Benchmarks.Harness;
 using Collapse.Performance.Targets;
 
 namespace Collapse.Benchmarks;

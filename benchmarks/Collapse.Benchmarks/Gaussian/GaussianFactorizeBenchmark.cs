@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Gaussian;
 
 [BenchmarkQuestion("How fast is the pivoted Cholesky factorization of 100 fitted covariances (full rank) at the paper's dimensions? " +

@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Gaussian;
 
 [BenchmarkQuestion("How fast is the Gaussian fit's mean and scatter matrix of n points, for 100 replicates at the paper's sizes? " +

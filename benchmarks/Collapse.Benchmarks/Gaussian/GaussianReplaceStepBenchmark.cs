@@ -1,7 +1,5 @@
-using BenchmarkDotNet.Attributes;
 using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 
 namespace Collapse.Benchmarks.Gaussian;

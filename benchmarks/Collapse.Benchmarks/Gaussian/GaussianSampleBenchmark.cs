@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Gaussian;
 
 [BenchmarkQuestion("How many points per second does sampling draw from 100 fitted full-rank Gaussians (normals, then x = μ + F·z) " +

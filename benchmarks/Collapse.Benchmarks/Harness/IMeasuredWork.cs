@@ -1,5 +1,3 @@
-using Collapse.Performance.Workloads;
-
 namespace Collapse.Benchmarks.Harness;
 
 /// <summary>

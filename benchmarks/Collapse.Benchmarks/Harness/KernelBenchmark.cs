@@ -1,8 +1,4 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Kernels.Accelerators;
 using Collapse.Performance.Targets;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
 
 namespace Collapse.Benchmarks.Harness;
 

@@ -4,7 +4,6 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Collapse.Performance.Probes;
 using Collapse.Performance.Targets;
-using Collapse.Performance.Workloads;
 
 namespace Collapse.Benchmarks.Harness;
 

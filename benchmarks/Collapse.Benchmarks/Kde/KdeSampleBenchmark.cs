@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Kde;
 
 [BenchmarkQuestion("How many points per second does KDE sampling draw (a uniformly chosen fitted point plus N(0, h²I)), " +

@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Kde;
 
 [BenchmarkQuestion("How many (test, fitted) kernel evaluations per second does KDE scoring make: 500 test points against " +

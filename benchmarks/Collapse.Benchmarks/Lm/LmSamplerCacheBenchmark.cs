@@ -1,6 +1,4 @@
-using BenchmarkDotNet.Attributes;
 using Collapse.Engine.Data;
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
 

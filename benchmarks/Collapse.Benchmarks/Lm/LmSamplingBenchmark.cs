@@ -1,10 +1,5 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
 using Collapse.Engine.Data;
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
 
 namespace Collapse.Benchmarks.Lm;
 

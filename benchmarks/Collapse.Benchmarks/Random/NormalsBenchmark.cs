@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Random;
 
 [BenchmarkQuestion("How many standard normals per second does each accelerator draw for a batch of 100 replicates " +

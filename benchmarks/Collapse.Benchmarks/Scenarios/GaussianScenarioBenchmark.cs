@@ -1,9 +1,3 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
-
 namespace Collapse.Benchmarks.Scenarios;
 
 [BenchmarkQuestion("How many replicate-iterations per second does one Gaussian iteration of each setting run, one replicate " +

@@ -1,9 +1,4 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
 using Collapse.Engine.Data;
-using Collapse.Kernels.Accelerators;
-using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
 
 namespace Collapse.Benchmarks.Scenarios;
 

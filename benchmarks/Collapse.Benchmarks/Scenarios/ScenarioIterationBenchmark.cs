@@ -1,7 +1,4 @@
-using BenchmarkDotNet.Attributes;
-using Collapse.Benchmarks.Harness;
 using Collapse.Engine.Scenarios;
-using Collapse.Performance.Workloads;
 
 namespace Collapse.Benchmarks.Scenarios;
 
