@@ -1,5 +1,4 @@
 using Collapse.Engine.Families;
-using Collapse.Engine.Families.Lm;
 using Collapse.Kernels.Random;
 
 namespace Collapse.Engine.Mix;

@@ -1,5 +1,4 @@
 using Collapse.Engine.Families;
-using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Engine.Sweeps;

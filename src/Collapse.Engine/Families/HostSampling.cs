@@ -1,9 +1,9 @@
 using Collapse.Kernels.Random;
 
-namespace Collapse.Engine.Families.Lm;
+namespace Collapse.Engine.Families;
 
 /// <summary>
-/// Counter-based draws over host-side lists (the language model keeps its names on the host):
+/// Counter-based draws over host-side lists (the language model's names, the mix study's orders, host pools):
 /// every number is a pure function of the stream and its index, as on the device.
 /// </summary>
 public static class HostSampling
