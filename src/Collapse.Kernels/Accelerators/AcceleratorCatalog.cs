@@ -6,6 +6,7 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using System.Runtime.InteropServices;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Kernels.Accelerators;
 
@@ -26,7 +27,8 @@ public sealed record OpenClFacts(string DeviceVersion, string OpenClC, string Co
 }
 
 /// <summary>Raised when the accelerator asked for is absent or unusable. Never a silent fallback.</summary>
-public sealed class AcceleratorUnavailableException(string message) : Exception(message);
+public sealed class AcceleratorUnavailableException(AcceleratorSpec spec, ParameterText valid, ParameterText text, ParameterText? advice = null)
+    : InvalidParameterException(ParameterProblem.Unavailable, AcceleratorSpec.Parameter, spec.ToString(), valid, text, advice: advice);
 
 /// <summary>
 /// Discovers CUDA, OpenCL and CPU accelerators through ILGPU and opens the one a spec names.
@@ -205,14 +207,14 @@ public static class AcceleratorCatalog
             {
                 var devices = DevicesOf(context, spec.Kind);
                 var index = spec.Index ?? 0;
+                var accelerator = InvalidParameterException.Param(AcceleratorSpec.Parameter);
                 if (devices.Count == 0)
-                    throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: no usable {KindName(spec.Kind)} device is present" +
-                        (spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "") +
-                        "; run 'collapse devices' to see what is available, or use --accelerator auto|cpu");
+                    throw new AcceleratorUnavailableException(spec, $"auto, cpu, or a kind of device that is present",
+                        $"{accelerator} {spec}: no usable {KindName(spec.Kind)} device is present{(spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "")}",
+                        $"use {accelerator} auto|cpu");
                 if (index >= devices.Count)
-                    throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: there are only {devices.Count} {spec.Kind} device(s) (valid indices 0..{devices.Count - 1})");
+                    throw new AcceleratorUnavailableException(spec, $"indices 0..{devices.Count - 1}",
+                        $"{accelerator} {spec}: there are only {devices.Count} {spec.Kind} device(s) (valid indices 0..{devices.Count - 1})");
                 device = devices[index];
             }
             return new ComputeDevice(context, device.CreateAccelerator(context));
