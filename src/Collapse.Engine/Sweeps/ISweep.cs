@@ -37,7 +37,7 @@ public interface ISweep<TCell> : IDisposable where TCell : notnull
     /// <summary>The setting a cell belongs to (the manifest sums wall time per setting).</summary>
     string SettingName(TCell cell);
 
-    /// <summary>Throws <see cref="UsageException"/> before anything is written if a cell cannot run (e.g. memory).</summary>
+    /// <summary>Throws <see cref="Kernels.Validation.InvalidParameterException"/> before anything is written if a cell cannot run (e.g. memory).</summary>
     void CheckFits(TCell cell);
 
     /// <summary>
