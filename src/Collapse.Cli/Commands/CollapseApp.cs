@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Cli.Commands;
 
@@ -60,10 +61,47 @@ public static class CollapseApp
     /// <summary>The one-line message for errors that are the user's input, not the program's fault.</summary>
     static string? Usage(Exception e) => e switch
     {
-        UsageException or AcceleratorUnavailableException => e.Message,
+        InvalidParameterException invalid => Describe(invalid),
+        UsageException => e.Message,
+        // Collapse.Performance's option errors, worded with flags already.
         ArgumentException when e.Message.StartsWith("--", StringComparison.Ordinal) => e.Message,
         _ => null,
     };
+
+    /// <summary>
+    /// The flag of each engine parameter, by the name <see cref="InvalidParameterException.Parameter"/> and
+    /// <see cref="ParameterText"/> give it (a configuration's property or a method's parameter, any case).
+    /// The engine and the kernels name parameters, never flags: this is where they become flags.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        // The sweeps' grids (GaussianSweepConfig, KdeSweepConfig, LmSweepConfig and its LmModel, MixSweepConfig).
+        ["Dims"] = "--dims", ["Samples"] = "--samples", ["Seeds"] = "--seeds", ["Iterations"] = "--iterations", ["Settings"] = "--settings",
+        ["Method"] = "--method", ["Seed"] = "--seed", ["Datasets"] = "--datasets", ["Bandwidths"] = "--bandwidths", ["TestSize"] = "--test-size",
+        ["Presets"] = "--preset", ["Preset"] = "--preset", ["Layers"] = "--layers", ["Width"] = "--width", ["Heads"] = "--heads",
+        ["Batch"] = "--batch", ["LearningRate"] = "--lr", ["TrainSize"] = "--train-size", ["Steps"] = "--steps",
+        ["Corpus"] = "--corpus", ["BlockSize"] = "--block-size", ["Family"] = "--family", ["Real"] = "--real", ["Synthetic"] = "--synthetic",
+        ["GeneratorReal"] = "--generator-real", ["Generator"] = "--generator", ["GeneratorShift"] = "--generator-shift",
+        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth",
+        // Where and how a run goes (SweepRun, ShardMerge, Shard, AcceleratorSpec).
+        ["Directory"] = "--out", ["Output"] = "--out", ["Overwrite"] = "--force", ["Force"] = "--force",
+        [Shard.Parameter] = "--shard", [AcceleratorSpec.Parameter] = "--accelerator",
+        // The library's runs (SweepJob, Reproduction).
+        ["Devices"] = "--devices", ["Only"] = "--only",
+    };
+
+    /// <summary>The flag of an engine parameter; one without a flag (merge's positional directories) in the engine's words.</summary>
+    public static string Flag(string parameter) => Flags.TryGetValue(parameter, out var flag) ? flag : ParameterText.Words(parameter);
+
+    /// <summary>An engine or kernels error as the CLI words it: the engine's sentence with flags (by <paramref name="flag"/>, else <see cref="Flag"/>).</summary>
+    public static string Describe(InvalidParameterException e, Func<string, string>? flag = null)
+    {
+        flag ??= Flag;
+        // An absent accelerator: the CLI can point at the command that lists what is there.
+        if (e is AcceleratorUnavailableException { AdviceText: { } advice })
+            return $"{e.Text.Render(flag)}; run 'collapse devices' to see what is available, or {advice.Render(flag)}";
+        return e.Describe(flag);
+    }
 
     /// <summary>The --accelerator option every command that computes takes.</summary>
     public static Option<string> AcceleratorOption() => new("--accelerator")

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
 using Collapse.Performance.Check;
 
 namespace Collapse.Cli.Commands;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Collapse.Engine.Data;
 using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Kde;
 

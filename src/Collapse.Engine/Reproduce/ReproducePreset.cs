@@ -3,6 +3,7 @@ using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Lm;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Engine.Reproduce;
 
@@ -29,13 +30,13 @@ public sealed record ReproducePreset
     public static readonly IReadOnlyList<string> Names = ["quick", "paper"];
     public const string TestName = "test";
 
-    /// <summary>The named preset (case-insensitive), or a usage error listing the valid names.</summary>
+    /// <summary>The named preset (case-insensitive), or an <see cref="InvalidParameterException"/> listing the valid names.</summary>
     public static ReproducePreset Named(string name) => name.Trim().ToLowerInvariant() switch
     {
         "quick" => Quick(),
         "paper" => Paper(),
         TestName => Test(),
-        _ => throw new UsageException($"--preset '{name}' is not valid: expected {string.Join(" or ", Names)}"),
+        _ => throw InvalidParameterException.BadValue("Preset", name, $"expected {string.Join(" or ", Names)}"),
     };
 
     /// <summary>

@@ -1,5 +1,7 @@
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Scenarios;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -18,25 +20,34 @@ public sealed record GaussianSweepConfig
     /// <summary>A cell's rows are held in memory until the cell is written.</summary>
     public const long MaxRowsPerCell = 50_000_000;
 
-    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    /// <summary>Throws <see cref="InvalidParameterException"/> naming the first bad value.</summary>
     public void Validate()
     {
-        if (Dims.Count == 0) throw new UsageException("--dims is empty: give at least one dimension, e.g. --dims 1,3,10");
+        if (Dims.Count == 0) throw Empty(nameof(Dims), $"give at least one dimension, e.g. {Param(nameof(Dims))} 1,3,10");
         foreach (var d in Dims)
-            if (d < 1 || d > 1024) throw new UsageException($"--dims {d} is not valid: a dimension must be an integer from 1 to 1024");
-        if (Samples.Count == 0) throw new UsageException("--samples is empty: give at least one sample size, e.g. --samples 10,100");
+            if (d < 1 || d > 1024) throw BadValue(nameof(Dims), d, $"a dimension must be an integer from 1 to 1024");
+        if (Samples.Count == 0) throw Empty(nameof(Samples), $"give at least one sample size, e.g. {Param(nameof(Samples))} 10,100");
         foreach (var n in Samples)
-            if (n < 2) throw new UsageException($"--samples {n} is not valid: a fit needs at least 2 points (n ≥ 2) for a covariance");
-        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
-        if (Iterations < 1) throw new UsageException($"--iterations {Iterations} is not valid: give at least 1 iteration (iteration 1 is the fit on real data)");
-        if ((long)Seeds * Iterations > MaxRowsPerCell)
-            throw new UsageException($"--seeds {Seeds} × --iterations {Iterations} is {(long)Seeds * Iterations:N0} rows per cell: at most {MaxRowsPerCell:N0} are supported");
-        if (Settings.Count == 0) throw new UsageException("--settings is empty: expected some of replace, accumulate, accumulate-subsample");
+            if (n < 2) throw BadValue(nameof(Samples), n, $"a fit needs at least 2 points (n ≥ 2) for a covariance");
+        if (Seeds < 1) throw BadValue(nameof(Seeds), Seeds, $"give at least 1 seed");
+        if (Iterations < 1) throw BadValue(nameof(Iterations), Iterations, $"give at least 1 iteration (iteration 1 is the fit on real data)");
+        RefuseTooManyRows(Seeds, Iterations);
+        if (Settings.Count == 0) throw Empty(nameof(Settings), $"expected some of replace, accumulate, accumulate-subsample");
         if (Method == GaussianMethod.Wishart && Settings.Contains(Setting.AccumulateSubsample))
-            throw new UsageException("--method wishart does not support accumulate-subsample (it draws no points to subsample): use --method data, or --settings replace,accumulate");
-        if (Dims.Distinct().Count() != Dims.Count) throw new UsageException("--dims lists a dimension twice");
-        if (Samples.Distinct().Count() != Samples.Count) throw new UsageException("--samples lists a sample size twice");
-        if (Settings.Distinct().Count() != Settings.Count) throw new UsageException("--settings lists a setting twice");
+            throw Conflict(nameof(Method), "wishart", nameof(Settings), $"the data method, or the settings replace and accumulate",
+                $"{Param(nameof(Method))} wishart does not support accumulate-subsample (it draws no points to subsample): " +
+                $"use {Param(nameof(Method))} data, or {Param(nameof(Settings))} replace,accumulate");
+        RefuseRepeats(nameof(Dims), Dims, "dimension");
+        RefuseRepeats(nameof(Samples), Samples, "sample size");
+        RefuseRepeats(nameof(Settings), Settings, "setting", s => s.Name());
+    }
+
+    /// <summary>Seeds × iterations rows are held per cell: refused above <see cref="MaxRowsPerCell"/> (every chained sweep's check).</summary>
+    public static void RefuseTooManyRows(int seeds, int iterations)
+    {
+        if ((long)seeds * iterations > MaxRowsPerCell)
+            throw Conflict(nameof(Seeds), seeds, nameof(Iterations), $"{Param(nameof(Seeds))} × {Param(nameof(Iterations))} at most {MaxRowsPerCell:N0} rows per cell",
+                $"{Param(nameof(Seeds))} {seeds} × {Param(nameof(Iterations))} {iterations} is {(long)seeds * iterations:N0} rows per cell: at most {MaxRowsPerCell:N0} are supported");
     }
 
     /// <summary>Cells in run order: setting, then d, then n.</summary>

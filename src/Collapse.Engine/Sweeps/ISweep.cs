@@ -42,7 +42,7 @@ public interface ISweep<TCell> : IDisposable where TCell : ISweepCell
     /// <summary>Cells in run order.</summary>
     IReadOnlyList<TCell> Cells { get; }
 
-    /// <summary>Throws before anything is written if a cell cannot run (e.g. memory).</summary>
+    /// <summary>Throws <see cref="Kernels.Validation.InvalidParameterException"/> before anything is written if a cell cannot run (e.g. memory).</summary>
     void CheckFits(TCell cell);
 
     /// <summary>

@@ -1,6 +1,8 @@
 using Collapse.Engine.Data;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Kde;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -19,27 +21,33 @@ public sealed record KdeSweepConfig
 
     public const int MaxTestSize = 1_000_000;
 
-    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    /// <summary>Throws <see cref="InvalidParameterException"/> naming the first bad value.</summary>
     public void Validate()
     {
-        if (Datasets.Count == 0) throw new UsageException($"--datasets is empty: expected some of {string.Join(", ", ToyDatasets.All.Select(d => d.Name()))}");
-        if (Bandwidths.Count == 0) throw new UsageException("--bandwidths is empty: give positive numbers or scott/silverman, e.g. --bandwidths 0.1,0.5");
-        if (Samples.Count == 0) throw new UsageException("--samples is empty: give at least one sample size, e.g. --samples 10,100");
+        if (Datasets.Count == 0) throw Empty(nameof(Datasets), $"expected some of {string.Join(", ", ToyDatasets.All.Select(d => d.Name()))}");
+        if (Bandwidths.Count == 0) throw Empty(nameof(Bandwidths), $"give positive numbers or scott/silverman, e.g. {Param(nameof(Bandwidths))} 0.1,0.5");
+        if (Samples.Count == 0) throw Empty(nameof(Samples), $"give at least one sample size, e.g. {Param(nameof(Samples))} 10,100");
         foreach (var n in Samples)
-            if (n < 1) throw new UsageException($"--samples {n} is not valid: a KDE needs at least 1 point (n ≥ 1)");
-        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
-        if (Iterations < 1) throw new UsageException($"--iterations {Iterations} is not valid: give at least 1 iteration (iteration 1 is the fit on real data)");
-        if ((long)Seeds * Iterations > GaussianSweepConfig.MaxRowsPerCell)
-            throw new UsageException($"--seeds {Seeds} × --iterations {Iterations} is {(long)Seeds * Iterations:N0} rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
-        if (TestSize < 1 || TestSize > MaxTestSize) throw new UsageException($"--test-size {TestSize} is not valid: give 1 to {MaxTestSize:N0} test points");
-        if (Settings.Count == 0) throw new UsageException("--settings is empty: expected some of replace, accumulate, accumulate-subsample");
-        if (Datasets.Distinct().Count() != Datasets.Count) throw new UsageException("--datasets lists a dataset twice");
-        if (Bandwidths.Distinct().Count() != Bandwidths.Count) throw new UsageException("--bandwidths lists a bandwidth twice");
-        if (Samples.Distinct().Count() != Samples.Count) throw new UsageException("--samples lists a sample size twice");
-        if (Settings.Distinct().Count() != Settings.Count) throw new UsageException("--settings lists a setting twice");
+            if (n < 1) throw BadValue(nameof(Samples), n, $"a KDE needs at least 1 point (n ≥ 1)");
+        if (Seeds < 1) throw BadValue(nameof(Seeds), Seeds, $"give at least 1 seed");
+        if (Iterations < 1) throw BadValue(nameof(Iterations), Iterations, $"give at least 1 iteration (iteration 1 is the fit on real data)");
+        GaussianSweepConfig.RefuseTooManyRows(Seeds, Iterations);
+        RefuseBadTestSize(TestSize);
+        if (Settings.Count == 0) throw Empty(nameof(Settings), $"expected some of replace, accumulate, accumulate-subsample");
+        RefuseRepeats(nameof(Datasets), Datasets, "dataset", d => d.Name());
+        RefuseRepeats(nameof(Bandwidths), Bandwidths, "bandwidth");
+        RefuseRepeats(nameof(Samples), Samples, "sample size");
+        RefuseRepeats(nameof(Settings), Settings, "setting", s => s.Name());
         foreach (var n in Samples)
             if ((long)n * Iterations > int.MaxValue)
-                throw new UsageException($"--samples {n} × --iterations {Iterations} exceeds {int.MaxValue:N0} points per seed in Accumulate's pool");
+                throw Conflict(nameof(Samples), n, nameof(Iterations), $"{Param(nameof(Samples))} × {Param(nameof(Iterations))} at most {int.MaxValue:N0}",
+                    $"{Param(nameof(Samples))} {n} × {Param(nameof(Iterations))} {Iterations} exceeds {int.MaxValue:N0} points per seed in Accumulate's pool");
+    }
+
+    /// <summary>Real test points per seed: 1 to <see cref="MaxTestSize"/> (the mix study's too).</summary>
+    public static void RefuseBadTestSize(int? testSize)
+    {
+        if (testSize is not (>= 1 and <= MaxTestSize)) throw BadValue(nameof(TestSize), testSize, $"give 1 to {MaxTestSize:N0} test points");
     }
 
     /// <summary>Cells in run order: setting, dataset, bandwidth, then n.</summary>

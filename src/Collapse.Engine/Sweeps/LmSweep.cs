@@ -1,8 +1,11 @@
+using System.Globalization;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -67,8 +70,12 @@ public sealed class LmSweep : Sweep<LmCell>
         var perReplicate = BytesPerReplicate(cell);
         var usable = MemoryBudget.Usable(Device);
         if (perReplicate > usable)
-            throw new UsageException($"cell {cell} needs an estimated {perReplicate / 1e9:F1} GB for a single seed, more than " +
-                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower --train-size, --iterations or the model's size");
+            throw new InvalidParameterException(ParameterProblem.Unavailable, nameof(config.TrainSize), config.N.ToString(CultureInfo.InvariantCulture),
+                $"a lower {Param(nameof(config.TrainSize))}, fewer {Param(nameof(config.Iterations))} or a smaller model",
+                $"cell {cell} needs an estimated {perReplicate / 1e9:F1} GB for a single seed, more than " +
+                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable)",
+                subject: cell.ToString(),
+                advice: $"lower {Param(nameof(config.TrainSize))}, {Param(nameof(config.Iterations))} or the model's size");
         return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
     }
 

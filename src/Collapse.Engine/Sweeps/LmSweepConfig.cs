@@ -2,6 +2,8 @@ using System.Text.Json.Serialization;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Scenarios;
 using Collapse.Kernels.Lm;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -52,32 +54,35 @@ public sealed record LmSweepConfig
     /// <summary>n as run: <see cref="TrainSize"/>, or the training split's size.</summary>
     public int N => TrainSize ?? Corpus.Train.Count;
 
-    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    /// <summary>Throws <see cref="InvalidParameterException"/> naming the first bad value.</summary>
     public void Validate()
     {
         if (Corpus is null) throw new InvalidOperationException("an LM sweep needs a corpus");
-        if (Presets.Count == 0) throw new UsageException($"--preset is empty: expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
-        if (Presets.Select(p => p.Name).Distinct().Count() != Presets.Count) throw new UsageException("--preset lists a preset twice");
+        if (Presets.Count == 0) throw Empty(nameof(Presets), $"expected some of {string.Join(", ", GptPreset.All.Select(p => p.Name))}");
+        RefuseRepeats(nameof(Presets), Presets.Select(p => p.Name), "preset");
         foreach (var p in Presets)
         {
-            if (p.Layers < 1 || p.Layers > 64) throw new UsageException($"--layers {p.Layers} is not valid: give 1 to 64 blocks");
-            if (p.Width < 1 || p.Width > 4096) throw new UsageException($"--width {p.Width} is not valid: give 1 to 4096");
-            if (p.Heads < 1) throw new UsageException($"--heads {p.Heads} is not valid: give at least 1 head");
-            if (p.Width % p.Heads != 0) throw new UsageException($"--width {p.Width} is not divisible by --heads {p.Heads} (preset {p.Name}): each head takes width / heads dimensions");
-            if (p.Batch < 1 || p.Batch > 65536) throw new UsageException($"--batch {p.Batch} is not valid: give 1 to 65,536 documents per step");
-            if (!(p.LearningRate > 0) || !double.IsFinite(p.LearningRate)) throw new UsageException($"--lr {p.LearningRate} is not valid: give a positive learning rate, e.g. --lr 5e-4");
+            if (p.Layers < 1 || p.Layers > 64) throw BadValue(nameof(p.Layers), p.Layers, $"give 1 to 64 blocks");
+            if (p.Width < 1 || p.Width > 4096) throw BadValue(nameof(p.Width), p.Width, $"give 1 to 4096");
+            if (p.Heads < 1) throw BadValue(nameof(p.Heads), p.Heads, $"give at least 1 head");
+            if (p.Width % p.Heads != 0)
+                throw Conflict(nameof(p.Width), p.Width, nameof(p.Heads), $"a multiple of {Param(nameof(p.Heads))}",
+                    $"{Param(nameof(p.Width))} {p.Width} is not divisible by {Param(nameof(p.Heads))} {p.Heads} (preset {p.Name}): each head takes width / heads dimensions");
+            if (p.Batch < 1 || p.Batch > 65536) throw BadValue(nameof(p.Batch), p.Batch, $"give 1 to 65,536 documents per step");
+            if (!(p.LearningRate > 0) || !double.IsFinite(p.LearningRate))
+                throw BadValue(nameof(p.LearningRate), p.LearningRate, $"give a positive learning rate, e.g. {Param(nameof(p.LearningRate))} 5e-4");
         }
-        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
-        if (Iterations < 1) throw new UsageException($"--iterations {Iterations} is not valid: give at least 1 iteration (iteration 1 is the fit on real data)");
-        if ((long)Seeds * Iterations > GaussianSweepConfig.MaxRowsPerCell)
-            throw new UsageException($"--seeds {Seeds} × --iterations {Iterations} is {(long)Seeds * Iterations:N0} rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
+        if (Seeds < 1) throw BadValue(nameof(Seeds), Seeds, $"give at least 1 seed");
+        if (Iterations < 1) throw BadValue(nameof(Iterations), Iterations, $"give at least 1 iteration (iteration 1 is the fit on real data)");
+        GaussianSweepConfig.RefuseTooManyRows(Seeds, Iterations);
         if (TrainSize is { } n && (n < 1 || n > Corpus.Train.Count))
-            throw new UsageException($"--train-size {n} is not valid: the corpus's training split holds {Corpus.Train.Count:N0} documents (give 1 to {Corpus.Train.Count:N0})");
-        if (Steps is < 1) throw new UsageException($"--steps {Steps} is not valid: give at least 1 step per fit (or leave it out: one epoch)");
-        if (Settings.Count == 0) throw new UsageException("--settings is empty: expected some of replace, accumulate, accumulate-subsample");
-        if (Settings.Distinct().Count() != Settings.Count) throw new UsageException("--settings lists a setting twice");
+            throw BadValue(nameof(TrainSize), n, $"the corpus's training split holds {Corpus.Train.Count:N0} documents (give 1 to {Corpus.Train.Count:N0})");
+        if (Steps is < 1) throw BadValue(nameof(Steps), Steps, $"give at least 1 step per fit (or leave it out: one epoch)");
+        if (Settings.Count == 0) throw Empty(nameof(Settings), $"expected some of replace, accumulate, accumulate-subsample");
+        RefuseRepeats(nameof(Settings), Settings, "setting", s => s.Name());
         if ((long)N * Iterations > int.MaxValue / Math.Max(1, BlockSize))
-            throw new UsageException($"--train-size {N} × --iterations {Iterations} is too many documents for Accumulate's last fit");
+            throw Conflict(nameof(TrainSize), N, nameof(Iterations), $"{Param(nameof(TrainSize))} × {Param(nameof(Iterations))} × block size at most {int.MaxValue:N0} tokens",
+                $"{Param(nameof(TrainSize))} {N} × {Param(nameof(Iterations))} {Iterations} is too many documents for Accumulate's last fit");
     }
 
     /// <summary>Cells in run order: setting, then preset.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Collapse.Engine.Data;
 using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
@@ -12,6 +13,8 @@ using Collapse.Kernels.Kde;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Points;
 using Collapse.Kernels.Random;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -93,9 +96,14 @@ public sealed class MixSweep : Sweep<MixCell>
         var perReplicate = BytesPerReplicate();
         var usable = MemoryBudget.Usable(Device);
         if (perReplicate > usable)
-            throw new UsageException($"the {config.FamilyName} mix needs an estimated {perReplicate / 1e9:F1} GB for a single seed " +
-                $"(--generator-real {config.GeneratorReal}, largest --synthetic {config.Synthetic.Max()}, largest --real {config.Real.Max()}), more than " +
-                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable): lower those counts");
+            throw new InvalidParameterException(ParameterProblem.Unavailable, nameof(config.GeneratorReal), config.GeneratorReal.ToString(CultureInfo.InvariantCulture),
+                $"lower {Param(nameof(config.GeneratorReal))}, {Param(nameof(config.Synthetic))} and {Param(nameof(config.Real))} counts",
+                $"the {config.FamilyName} mix needs an estimated {perReplicate / 1e9:F1} GB for a single seed " +
+                $"({Param(nameof(config.GeneratorReal))} {config.GeneratorReal}, largest {Param(nameof(config.Synthetic))} {config.Synthetic.Max()}, " +
+                $"largest {Param(nameof(config.Real))} {config.Real.Max()}), more than " +
+                $"{(Device.IsCpu ? "this machine" : Device.Accelerator.Name)} can give ({usable / 1e9:F1} GB usable)",
+                subject: $"the {config.FamilyName} mix",
+                advice: $"lower those counts");
         return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
     }
 

@@ -2,6 +2,8 @@ using System.Text.Json.Serialization;
 using Collapse.Engine.Data;
 using Collapse.Engine.Families.Lm;
 using Collapse.Kernels.Kde;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -85,45 +87,53 @@ public sealed record MixSweepConfig
         };
     }
 
-    /// <summary>Throws <see cref="UsageException"/> naming the first bad value.</summary>
+    /// <summary>Throws <see cref="InvalidParameterException"/> naming the first bad value.</summary>
     public void Validate()
     {
-        if (Real.Count == 0) throw new UsageException("--real is empty: give at least one count of real records, e.g. --real 100,1000");
-        if (Synthetic.Count == 0) throw new UsageException("--synthetic is empty: give at least one count of synthetic records, e.g. --synthetic 0,1000");
+        if (Real.Count == 0) throw Empty(nameof(Real), $"give at least one count of real records, e.g. {Param(nameof(Real))} 100,1000");
+        if (Synthetic.Count == 0) throw Empty(nameof(Synthetic), $"give at least one count of synthetic records, e.g. {Param(nameof(Synthetic))} 0,1000");
         var minimumReal = Family == MixFamily.Gaussian ? 2 : 1;
         foreach (var n in Real)
-            if (n < minimumReal) throw new UsageException($"--real {n} is not valid: each fit needs at least {minimumReal} real record{(minimumReal > 1 ? "s" : "")} (num_real ≥ {minimumReal})");
+            if (n < minimumReal) throw BadValue(nameof(Real), n, $"each fit needs at least {minimumReal} real record{(minimumReal > 1 ? "s" : "")} (num_real ≥ {minimumReal})");
         foreach (var n in Synthetic)
-            if (n < 0) throw new UsageException($"--synthetic {n} is not valid: a count of synthetic records is 0 or more");
-        if (Real.Distinct().Count() != Real.Count) throw new UsageException("--real lists a count twice");
-        if (Synthetic.Distinct().Count() != Synthetic.Count) throw new UsageException("--synthetic lists a count twice");
-        if (Seeds < 1) throw new UsageException($"--seeds {Seeds} is not valid: give at least 1 seed");
+            if (n < 0) throw BadValue(nameof(Synthetic), n, $"a count of synthetic records is 0 or more");
+        RefuseRepeats(nameof(Real), Real, "count");
+        RefuseRepeats(nameof(Synthetic), Synthetic, "count");
+        if (Seeds < 1) throw BadValue(nameof(Seeds), Seeds, $"give at least 1 seed");
         if ((long)Seeds * Synthetic.Count > GaussianSweepConfig.MaxRowsPerCell)
-            throw new UsageException($"--seeds {Seeds} × {Synthetic.Count} synthetic counts is too many rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
+            throw Conflict(nameof(Seeds), Seeds, nameof(Synthetic), $"{Param(nameof(Seeds))} × synthetic counts at most {GaussianSweepConfig.MaxRowsPerCell:N0} rows per cell",
+                $"{Param(nameof(Seeds))} {Seeds} × {Synthetic.Count} synthetic counts is too many rows per cell: at most {GaussianSweepConfig.MaxRowsPerCell:N0} are supported");
         var available = Family == MixFamily.Lm ? Corpus!.Train.Count : int.MaxValue;
         if (GeneratorReal < minimumReal || GeneratorReal > available)
-            throw new UsageException($"--generator-real {GeneratorReal} is not valid: give {minimumReal} to {(Family == MixFamily.Lm ? $"{available:N0} (the corpus's training split)" : $"{int.MaxValue:N0}")} real records");
+            throw BadValue(nameof(GeneratorReal), GeneratorReal,
+                $"give {minimumReal} to {(Family == MixFamily.Lm ? $"{available:N0} (the corpus's training split)" : $"{int.MaxValue:N0}")} real records");
         foreach (var n in Real)
             if (n > GeneratorReal)
-                throw new UsageException($"--real {n} is more than the real data available: every num_real is drawn from the generator's {GeneratorReal:N0} real records (--generator-real" +
-                    (Family == MixFamily.Lm ? $"; the corpus's training split holds {Corpus!.Train.Count:N0})" : ")"));
+                throw Conflict(nameof(Real), n, nameof(GeneratorReal), $"at most {Param(nameof(GeneratorReal))} ({GeneratorReal:N0})",
+                    $"{Param(nameof(Real))} {n} is more than the real data available: every num_real is drawn from the generator's {GeneratorReal:N0} real records " +
+                    $"({Param(nameof(GeneratorReal))}{(Family == MixFamily.Lm ? $"; the corpus's training split holds {Corpus!.Train.Count:N0}" : "")})");
         if ((long)Real.Max() + Synthetic.Max() > int.MaxValue / 16)
-            throw new UsageException($"--real {Real.Max()} + --synthetic {Synthetic.Max()} is too many records for one fit");
+            throw Conflict(nameof(Real), Real.Max(), nameof(Synthetic), $"{Param(nameof(Real))} + {Param(nameof(Synthetic))} at most {int.MaxValue / 16:N0} records",
+                $"{Param(nameof(Real))} {Real.Max()} + {Param(nameof(Synthetic))} {Synthetic.Max()} is too many records for one fit");
         if (Generator == MixGenerator.Truth && Family != MixFamily.Gaussian)
-            throw new UsageException("--generator truth is only defined for --family gaussian (the other families' true distributions are not models of the family)");
-        if (!double.IsFinite(GeneratorShift)) throw new UsageException($"--generator-shift {GeneratorShift} is not valid: give a finite number");
-        if (GeneratorShift != 0 && Family != MixFamily.Gaussian) throw new UsageException("--generator-shift applies to --family gaussian only");
-        if (Steps is not null && Family != MixFamily.Lm) throw new UsageException("--steps applies to --family lm only");
+            throw Conflict(nameof(Generator), "truth", nameof(Family), $"{Param(nameof(Generator))} fitted, or {Param(nameof(Family))} gaussian",
+                $"{Param(nameof(Generator))} truth is only defined for {Param(nameof(Family))} gaussian (the other families' true distributions are not models of the family)");
+        if (!double.IsFinite(GeneratorShift)) throw BadValue(nameof(GeneratorShift), GeneratorShift, $"give a finite number");
+        if (GeneratorShift != 0 && Family != MixFamily.Gaussian)
+            throw Conflict(nameof(GeneratorShift), GeneratorShift, nameof(Family), $"{Param(nameof(Family))} gaussian",
+                $"{Param(nameof(GeneratorShift))} applies to {Param(nameof(Family))} gaussian only");
+        if (Steps is not null && Family != MixFamily.Lm)
+            throw Conflict(nameof(Steps), Steps, nameof(Family), $"{Param(nameof(Family))} lm", $"{Param(nameof(Steps))} applies to {Param(nameof(Family))} lm only");
         switch (Family)
         {
             case MixFamily.Gaussian:
-                if (Dim is not (>= 1 and <= 1024)) throw new UsageException($"--dim {Dim} is not valid: a dimension must be an integer from 1 to 1024");
-                if (TestSize is not (>= 1 and <= KdeSweepConfig.MaxTestSize)) throw new UsageException($"--test-size {TestSize} is not valid: give 1 to {KdeSweepConfig.MaxTestSize:N0} test points");
+                if (Dim is not (>= 1 and <= 1024)) throw BadValue(nameof(Dim), Dim, $"a dimension must be an integer from 1 to 1024");
+                KdeSweepConfig.RefuseBadTestSize(TestSize);
                 break;
             case MixFamily.Kde:
-                if (Dataset is null) throw new UsageException("--dataset is missing: give one of blobs, circles, moons, swiss-roll");
-                if (Bandwidth is null) throw new UsageException("--bandwidth is missing: give a positive number or scott/silverman");
-                if (TestSize is not (>= 1 and <= KdeSweepConfig.MaxTestSize)) throw new UsageException($"--test-size {TestSize} is not valid: give 1 to {KdeSweepConfig.MaxTestSize:N0} test points");
+                if (Dataset is null) throw Missing(nameof(Dataset), $"give one of blobs, circles, moons, swiss-roll");
+                if (Bandwidth is null) throw Missing(nameof(Bandwidth), $"give a positive number or scott/silverman");
+                KdeSweepConfig.RefuseBadTestSize(TestSize);
                 break;
             case MixFamily.Lm:
                 if (Corpus is null || Preset is null) throw new InvalidOperationException("an LM mix needs a corpus and a preset");

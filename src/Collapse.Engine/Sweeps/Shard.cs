@@ -1,4 +1,6 @@
 using System.Globalization;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -13,6 +15,9 @@ public readonly record struct Shard(int Index, int Count)
 
     public override string ToString() => $"{Index}/{Count}";
 
+    /// <summary>The engine's name for the parameter a shard is chosen by.</summary>
+    public const string Parameter = "Shard";
+
     /// <summary>Parses "K/N" with 0 ≤ K &lt; N.</summary>
     public static Shard Parse(string text)
     {
@@ -20,7 +25,7 @@ public readonly record struct Shard(int Index, int Count)
         if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var k)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && k < n)
             return new Shard(k, n);
-        throw new UsageException($"--shard '{text}' is not valid: expected K/N with 0 ≤ K < N, e.g. --shard 0/4 for the first of four shards");
+        throw BadValue(Parameter, text, $"expected K/N with 0 ≤ K < N, e.g. {Param(Parameter)} 0/4 for the first of four shards");
     }
 
     /// <summary>
@@ -34,8 +39,13 @@ public readonly record struct Shard(int Index, int Count)
         if (!int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var k)
             || !int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             || !int.TryParse(min ?? "0", NumberStyles.None, CultureInfo.InvariantCulture, out var first) || k - first < 0 || k - first >= n)
-            throw new UsageException($"SLURM_ARRAY_TASK_ID={id}, SLURM_ARRAY_TASK_MIN={min ?? "(unset)"}, SLURM_ARRAY_TASK_COUNT={count} do not name one task of the array: " +
-                "submit with a contiguous --array=0-(N-1), or pass --shard K/N");
+        {
+            // Slurm's variables, not a parameter, are at fault; the remedy names Slurm's own --array and this parameter.
+            var variables = $"SLURM_ARRAY_TASK_ID={id}, SLURM_ARRAY_TASK_MIN={min ?? "(unset)"}, SLURM_ARRAY_TASK_COUNT={count}";
+            throw new InvalidParameterException(ParameterProblem.BadValue, Parameter, null, $"a task of a contiguous job array, or an explicit K/N",
+                $"{variables} do not name one task of the array", subject: variables,
+                advice: $"submit with a contiguous --array=0-(N-1), or pass {Param(Parameter)} K/N");
+        }
         return new Shard(k - first, n);
     }
 }

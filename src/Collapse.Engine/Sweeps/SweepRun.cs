@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Collapse.Engine.Results;
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;
 
@@ -26,7 +28,8 @@ public static class SweepRun
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new UsageException($"--out '{directory}' is not writable ({e.Message}): choose a directory you can write to");
+            throw new InvalidParameterException(ParameterProblem.Unavailable, nameof(directory), directory, $"a directory you can write to",
+                $"{Param(nameof(directory))} '{directory}' is not writable ({e.Message})", advice: $"choose a directory you can write to");
         }
     }
 
@@ -56,8 +59,10 @@ public static class SweepRun
             && previous.Shard == shard?.ToString();
         var resume = sameRun && !overwrite;
         if (previous is not null && !sameRun && !overwrite)
-            throw new UsageException($"--out '{directory}' already holds a run with a different configuration ({Differences(previous, configuration, shard)}): " +
-                "choose another --out, or add --force to start over there");
+            throw new InvalidParameterException(ParameterProblem.Conflict, nameof(directory), directory,
+                $"a directory without another run, or {Param(nameof(overwrite))} to start over",
+                $"{Param(nameof(directory))} '{directory}' already holds a run with a different configuration ({Differences(previous, configuration, shard)})",
+                other: nameof(overwrite), advice: $"choose another {Param(nameof(directory))}, or add {Param(nameof(overwrite))} to start over there");
         if (sameRun && previous!.Status == "complete" && File.Exists(csvPath) && !overwrite)
         {
             log?.Invoke($"{csvPath} is already complete for this configuration; nothing to run (add --overwrite to run again)");

@@ -3,6 +3,7 @@ using Collapse.Engine.Reproduce;
 using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Runs;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Experiments.Reproduce;
 
@@ -62,10 +63,10 @@ public static class ReproduceExperiments
     {
         if (only is null) return All;
         var names = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (names.Length == 0) throw new UsageException($"--only is empty: expected some of {ValidNames}");
+        if (names.Length == 0) throw InvalidParameterException.Empty("Only", $"expected some of {ValidNames}");
         foreach (var name in names)
             if (!All.Any(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)) && Group(name).Count == 0)
-                throw new UsageException($"--only '{name}' is not valid: expected some of {ValidNames}");
+                throw InvalidParameterException.BadValue("Only", name, $"expected some of {ValidNames}");
         var chosen = names.SelectMany(n => Group(n).Select(e => e.Name).DefaultIfEmpty(n)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         return [.. All.Where(e => chosen.Contains(e.Name))];
     }

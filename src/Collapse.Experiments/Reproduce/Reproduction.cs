@@ -6,6 +6,8 @@ using Collapse.Engine.Results;
 using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Runs;
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Experiments.Reproduce;
 
@@ -36,8 +38,10 @@ public sealed record Reproduction(ReproducePreset Preset, string Directory)
         {
             var there = RunManifest.TryLoad(Path.Combine(Directory, e.Name, SweepRun.ManifestName));
             if (!Force && there?.Configuration is not null && !JsonNode.DeepEquals(there.Configuration, RunManifest.ConfigurationNode(e.Configuration(Preset))))
-                throw new UsageException($"--out '{Directory}' already holds a {e.Name} run with a different configuration than preset {Preset.Name}'s: " +
-                                         "choose another --out, or add --force to start over there");
+                throw new InvalidParameterException(ParameterProblem.Conflict, nameof(Directory), Directory,
+                    $"a directory without another run, or {Param(nameof(Force))} to start over",
+                    $"{Param(nameof(Directory))} '{Directory}' already holds a {e.Name} run with a different configuration than preset {Preset.Name}'s",
+                    other: nameof(Force), advice: $"choose another {Param(nameof(Directory))}, or add {Param(nameof(Force))} to start over there");
         }
 
         var state = ReproduceState.Load(Directory);

@@ -1,5 +1,6 @@
 using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Experiments.Runs;
 
@@ -38,18 +39,14 @@ public sealed record SweepJob(string Experiment, string Directory)
             foreach (var item in Devices.Split(','))
             {
                 if (!AcceleratorSpec.TryParse(item, out var spec, out _) || spec.Kind == AcceleratorKind.Auto)
-                    throw new UsageException($"--devices '{item}' is not valid: expected all, or a comma-separated list of cuda[:i], opencl[:i] or cpu[:i]");
+                    throw InvalidParameterException.BadValue(nameof(Devices), item, $"expected all, or a comma-separated list of cuda[:i], opencl[:i] or cpu[:i]");
                 specs.Add(spec);
             }
         var opened = new List<ComputeDevice>();
         try
         {
-            foreach (var spec in specs) opened.Add(AcceleratorCatalog.Open(spec));
-        }
-        catch (AcceleratorUnavailableException e)
-        {
-            foreach (var d in opened) d.Dispose();
-            throw new AcceleratorUnavailableException(e.Message.Replace("--accelerator", "--devices"));
+            // An absent device is reported as the device list's, not the accelerator's.
+            foreach (var spec in specs) opened.Add(AcceleratorCatalog.Open(spec, nameof(Devices)));
         }
         catch
         {

@@ -6,6 +6,7 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using System.Runtime.InteropServices;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Kernels.Accelerators;
 
@@ -26,7 +27,8 @@ public sealed record OpenClFacts(string DeviceVersion, string OpenClC, string Co
 }
 
 /// <summary>Raised when the accelerator asked for is absent or unusable. Never a silent fallback.</summary>
-public sealed class AcceleratorUnavailableException(string message) : Exception(message);
+public sealed class AcceleratorUnavailableException(AcceleratorSpec spec, string parameter, ParameterText valid, ParameterText text, ParameterText? advice = null)
+    : InvalidParameterException(ParameterProblem.Unavailable, parameter, spec.ToString(), valid, text, advice: advice);
 
 /// <summary>
 /// Discovers CUDA, OpenCL and CPU accelerators through ILGPU and opens the one a spec names.
@@ -187,9 +189,10 @@ public static class AcceleratorCatalog
 
     /// <summary>
     /// Opens the accelerator the spec names. <c>auto</c> prefers CUDA, then a capable OpenCL device,
-    /// then the CPU. A named kind or index that is absent throws <see cref="AcceleratorUnavailableException"/>.
+    /// then the CPU. A named kind or index that is absent throws <see cref="AcceleratorUnavailableException"/>
+    /// naming <paramref name="parameter"/>, the parameter the spec came from.
     /// </summary>
-    public static ComputeDevice Open(AcceleratorSpec spec)
+    public static ComputeDevice Open(AcceleratorSpec spec, string parameter = AcceleratorSpec.Parameter)
     {
         var context = CreateContext();
         try
@@ -205,14 +208,16 @@ public static class AcceleratorCatalog
             {
                 var devices = DevicesOf(context, spec.Kind);
                 var index = spec.Index ?? 0;
+                var accelerator = InvalidParameterException.Param(parameter);
+                // A list of devices takes no auto: the CPU is the one kind always there.
+                var fallback = parameter == AcceleratorSpec.Parameter ? "auto|cpu" : "cpu";
                 if (devices.Count == 0)
-                    throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: no usable {KindName(spec.Kind)} device is present" +
-                        (spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "") +
-                        "; run 'collapse devices' to see what is available, or use --accelerator auto|cpu");
+                    throw new AcceleratorUnavailableException(spec, parameter, $"auto, cpu, or a kind of device that is present",
+                        $"{accelerator} {spec}: no usable {KindName(spec.Kind)} device is present{(spec.Kind == AcceleratorKind.OpenCL ? RefusedSummary() : "")}",
+                        $"use {accelerator} {fallback}");
                 if (index >= devices.Count)
-                    throw new AcceleratorUnavailableException(
-                        $"--accelerator {spec}: there are only {devices.Count} {spec.Kind} device(s) (valid indices 0..{devices.Count - 1})");
+                    throw new AcceleratorUnavailableException(spec, parameter, $"indices 0..{devices.Count - 1}",
+                        $"{accelerator} {spec}: there are only {devices.Count} {spec.Kind} device(s) (valid indices 0..{devices.Count - 1})");
                 device = devices[index];
             }
             return new ComputeDevice(context, device.CreateAccelerator(context));

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using Collapse.Kernels.Validation;
+
 namespace Collapse.Kernels.Accelerators;
 
 /// <summary>Which accelerator family a user asked for.</summary>
@@ -13,16 +16,19 @@ public readonly record struct AcceleratorSpec(AcceleratorKind Kind, int? Index)
 
     public static AcceleratorSpec Auto => new(AcceleratorKind.Auto, null);
 
+    /// <summary>The engine's name for the parameter an accelerator is chosen by.</summary>
+    public const string Parameter = "Accelerator";
+
     public static AcceleratorSpec Parse(string text)
     {
-        if (!TryParse(text, out var spec, out var error)) throw new ArgumentException(error);
+        if (!TryParse(text, out var spec, out var error)) throw error;
         return spec;
     }
 
-    public static bool TryParse(string? text, out AcceleratorSpec spec, out string error)
+    public static bool TryParse(string? text, out AcceleratorSpec spec, [NotNullWhen(false)] out InvalidParameterException? error)
     {
         spec = Auto;
-        error = "";
+        error = null;
         var raw = (text ?? "").Trim();
         var parts = raw.Split(':');
         AcceleratorKind kind;
@@ -33,7 +39,7 @@ public readonly record struct AcceleratorSpec(AcceleratorKind Kind, int? Index)
             case "cuda": kind = AcceleratorKind.Cuda; break;
             case "opencl": case "cl": kind = AcceleratorKind.OpenCL; break;
             default:
-                error = $"--accelerator '{raw}' is not valid: expected {ValidForms}";
+                error = InvalidParameterException.BadValue(Parameter, raw, $"expected {ValidForms}");
                 return false;
         }
         int? index = null;
@@ -41,14 +47,14 @@ public readonly record struct AcceleratorSpec(AcceleratorKind Kind, int? Index)
         {
             if (kind == AcceleratorKind.Auto || !int.TryParse(parts[1], out var i) || i < 0)
             {
-                error = $"--accelerator '{raw}' is not valid: the index must be a non-negative integer after cpu, cuda or opencl ({ValidForms})";
+                error = InvalidParameterException.BadValue(Parameter, raw, $"the index must be a non-negative integer after cpu, cuda or opencl ({ValidForms})");
                 return false;
             }
             index = i;
         }
         else if (parts.Length > 2)
         {
-            error = $"--accelerator '{raw}' is not valid: expected {ValidForms}";
+            error = InvalidParameterException.BadValue(Parameter, raw, $"expected {ValidForms}");
             return false;
         }
         spec = new AcceleratorSpec(kind, index);

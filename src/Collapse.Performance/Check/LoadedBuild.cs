@@ -52,7 +52,10 @@ public sealed class LoadedBuild
     {
         try
         {
-            return type.GetMethod(method, BindingFlags.Public | BindingFlags.Static)!.Invoke(null, arguments)!;
+            // Optional parameters a later build added (e.g. AcceleratorCatalog.Open's parameter name) take their defaults.
+            var info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Static)!;
+            var all = info.GetParameters().Select((p, i) => i < arguments.Length ? arguments[i] : p.DefaultValue).ToArray();
+            return info.Invoke(null, all)!;
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

@@ -1,4 +1,5 @@
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Validation;
 
 namespace Collapse.Tests.Accelerators;
 
@@ -24,9 +25,10 @@ public class AcceleratorSpecTests
     [InlineData("cpu:0:1")]
     public void Rejects_invalid_forms_naming_the_value(string text)
     {
-        var error = Assert.Throws<ArgumentException>(() => AcceleratorSpec.Parse(text));
-        Assert.Contains(text, error.Message);
-        Assert.Contains("auto, cpu, cuda, opencl", error.Message);
+        var error = Assert.Throws<InvalidParameterException>(() => AcceleratorSpec.Parse(text));
+        Assert.Equal((ParameterProblem.BadValue, AcceleratorSpec.Parameter, text), (error.Problem, error.Parameter, error.Value));
+        Assert.Contains("auto, cpu, cuda, opencl", error.Valid);
+        Assert.StartsWith($"accelerator '{text}' is not valid", error.Message);
     }
 
     [Fact]
@@ -45,7 +47,8 @@ public class AcceleratorSpecTests
         else
         {
             var error = Assert.Throws<AcceleratorUnavailableException>(() => AcceleratorCatalog.Open(AcceleratorSpec.Parse("cuda")));
-            Assert.Contains("cuda", error.Message);
+            Assert.Equal((ParameterProblem.Unavailable, AcceleratorSpec.Parameter, "cuda"), (error.Problem, error.Parameter, error.Value));
+            Assert.DoesNotContain("--", error.Message);
         }
         Assert.Throws<AcceleratorUnavailableException>(() => AcceleratorCatalog.Open(AcceleratorSpec.Parse("cpu:7")));
     }

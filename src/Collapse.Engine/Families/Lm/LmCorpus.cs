@@ -4,6 +4,8 @@ using Collapse.Engine.Data;
 using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
+using Collapse.Kernels.Validation;
+using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Families.Lm;
 
@@ -40,10 +42,14 @@ public sealed class LmCorpus
     /// <summary>The test documents encoded once, shared by every replicate.</summary>
     public TokenSet TestSet { get; }
 
+    // The sweep configurations' names for the corpus and the block size.
+    const string CorpusParameter = nameof(LmSweepConfig.Corpus), BlockSizeParameter = nameof(LmSweepConfig.BlockSize);
+
     public LmCorpus(CharCorpus corpus, string source, int? blockSize = null)
     {
         if (corpus.Documents.Count < 2)
-            throw new UsageException($"--corpus {source} holds {corpus.Documents.Count} document: need at least 2 (one to test on, one to train on)");
+            throw new InvalidParameterException(ParameterProblem.BadValue, CorpusParameter, source, $"a corpus of at least 2 documents",
+                $"{Param(CorpusParameter)} {source} holds {corpus.Documents.Count} document: need at least 2 (one to test on, one to train on)");
         Corpus = corpus;
         Source = source;
         BlockSize = blockSize ?? corpus.BlockSize;
@@ -72,7 +78,7 @@ public sealed class LmCorpus
 
     /// <summary>
     /// A one-document-per-line UTF-8 file (lines trimmed, empty lines skipped). An empty corpus, or a
-    /// line longer than the block size allows (block size − 1 characters), is a <see cref="UsageException"/>
+    /// line longer than the block size allows (block size − 1 characters), is an <see cref="InvalidParameterException"/>
     /// naming the file and the line.
     /// </summary>
     public static LmCorpus Load(string path, int? blockSize = null)
@@ -84,10 +90,13 @@ public sealed class LmCorpus
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or DecoderFallbackException)
         {
-            throw new UsageException($"--corpus '{path}' cannot be read as UTF-8 text ({e.Message}): give a one-document-per-line UTF-8 file");
+            throw new InvalidParameterException(ParameterProblem.Unavailable, CorpusParameter, path, $"a readable one-document-per-line UTF-8 file",
+                $"{Param(CorpusParameter)} '{path}' cannot be read as UTF-8 text ({e.Message})", advice: $"give a one-document-per-line UTF-8 file");
         }
         var numbered = lines.Select((l, i) => (Text: l.Trim(), Line: i + 1)).Where(l => l.Text.Length > 0).ToList();
-        if (numbered.Count == 0) throw new UsageException($"--corpus '{path}' is empty (no non-blank line): give one document per line");
+        if (numbered.Count == 0)
+            throw new InvalidParameterException(ParameterProblem.BadValue, CorpusParameter, path, $"a file of one document per line",
+                $"{Param(CorpusParameter)} '{path}' is empty (no non-blank line)", advice: $"give one document per line");
         CheckBlockSize(numbered, blockSize, $"'{path}'");
         return new LmCorpus(new CharCorpus(numbered.Select(l => l.Text)), path, blockSize);
     }
@@ -95,11 +104,13 @@ public sealed class LmCorpus
     static void CheckBlockSize(IEnumerable<(string Text, int Line)> documents, int? blockSize, string source)
     {
         if (blockSize is < 2 or > MaxBlockSize)
-            throw new UsageException($"--block-size {blockSize} is not valid: give 2 to {MaxBlockSize} (the start token and up to block size − 1 characters)");
+            throw BadValue(BlockSizeParameter, blockSize, $"give 2 to {MaxBlockSize} (the start token and up to block size − 1 characters)");
         var limit = (blockSize ?? MaxBlockSize) - 1;
         foreach (var (text, line) in documents)
             if (text.Length > limit)
-                throw new UsageException($"--corpus {source} line {line} has {text.Length} characters, longer than the block size allows ({limit}): " +
-                    (blockSize is null ? $"documents may have at most {limit} characters" : $"raise --block-size to {text.Length + 1} or shorten the line"));
+                throw new InvalidParameterException(ParameterProblem.Conflict, CorpusParameter, source, $"documents of at most {limit} characters",
+                    $"{Param(CorpusParameter)} {source} line {line} has {text.Length} characters, longer than the block size allows ({limit})",
+                    other: BlockSizeParameter, subject: $"line {line}",
+                    advice: blockSize is null ? (ParameterText)$"documents may have at most {limit} characters" : $"raise {Param(BlockSizeParameter)} to {text.Length + 1} or shorten the line");
     }
 }
