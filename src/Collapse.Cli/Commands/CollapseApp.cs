@@ -48,7 +48,7 @@ public static class CollapseApp
         }
         catch (NonFiniteResultException e)
         {
-            System.Console.Error.WriteLine($"error: {e.Message}");
+            System.Console.Error.WriteLine($"error: {e.Message}; rerun with --allow-nonfinite to record such values instead");
             return ExitNonFinite;
         }
         catch (OperationCanceledException)

@@ -65,7 +65,7 @@ public static class SweepRun
                 other: nameof(overwrite), advice: $"choose another {Param(nameof(directory))}, or add {Param(nameof(overwrite))} to start over there");
         if (sameRun && previous!.Status == "complete" && File.Exists(csvPath) && !overwrite)
         {
-            log?.Invoke($"{csvPath} is already complete for this configuration; nothing to run (add --overwrite to run again)");
+            log?.Invoke($"{csvPath} is already complete for this configuration; nothing to run (force a start over to run it again)");
             return previous;
         }
 
