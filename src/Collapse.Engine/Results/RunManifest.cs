@@ -35,6 +35,9 @@ public sealed class RunManifest
     public double WallSeconds { get; set; }
     public int CellsCompleted { get; set; }
     public int CellsTotal { get; set; }
+    /// <summary>Every cell key of the whole grid in run order, and the rows each has: what merging shards needs, whatever the family.</summary>
+    public List<string>? GridCells { get; set; }
+    public int? RowsPerCell { get; set; }
     public List<string> Files { get; set; } = [];
 
     static readonly JsonSerializerOptions Options = new()

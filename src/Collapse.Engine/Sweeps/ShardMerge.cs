@@ -14,8 +14,11 @@ namespace Collapse.Engine.Sweeps;
 /// </summary>
 public static class ShardMerge
 {
-    /// <summary>The cell keys, in run order, of an experiment's configuration, and the rows each cell has.</summary>
-    static (IReadOnlyList<string> Keys, int RowsPerCell) Grid(string experiment, JsonNode configuration, string directory) => experiment switch
+    /// <summary>
+    /// The cell keys, in run order, of an experiment's configuration, and the rows each cell has, for
+    /// manifests written before they recorded their grid (a new family needs no entry here).
+    /// </summary>
+    static (IReadOnlyList<string> Keys, int RowsPerCell) LegacyGrid(string experiment, JsonNode configuration, string directory) => experiment switch
     {
         "gaussian" when RunManifest.ConfigurationAs<GaussianSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
         "kde" when RunManifest.ConfigurationAs<KdeSweepConfig>(configuration) is { } c => ([.. c.Cells().Select(x => x.Key)], c.Seeds * c.Iterations),
@@ -84,7 +87,9 @@ public static class ShardMerge
             throw Refusal(ParameterProblem.Repeated, repeated.First().Shard?.ToString() ?? "whole grid", $"each shard once",
                 $"shard {repeated.First().Shard?.ToString() ?? "whole grid"} is given twice ({string.Join(", ", repeated.Select(s => $"'{s.Directory}'"))})");
 
-        var (keys, rowsPerCell) = Grid(first.Experiment, first.Configuration!, directories[0]);
+        // A manifest names its grid; manifests from before it did are read through their experiment's configuration.
+        var (keys, rowsPerCell) = first.GridCells is { Count: > 0 } cells && first.RowsPerCell is int rows
+            ? (cells, rows) : LegacyGrid(first.Experiment, first.Configuration!, directories[0]);
         var csvName = first.Experiment + ".csv";
         // Every key of an experiment spans the same leading columns (gaussian: setting,dim,n).
         var keyColumns = keys[0].Count(c => c == ',') + 1;
@@ -152,6 +157,8 @@ public static class ShardMerge
             WallSecondsPerSetting = manifests.SelectMany(m => m.WallSecondsPerSetting).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value)),
             CellsCompleted = keys.Count,
             CellsTotal = keys.Count,
+            GridCells = [.. keys],
+            RowsPerCell = rowsPerCell,
             Files = [csvName],
         };
         merged.Save(manifestPath);

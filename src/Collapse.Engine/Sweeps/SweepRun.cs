@@ -79,6 +79,8 @@ public static class SweepRun
             Shard = shard?.ToString(),
             KernelPath = sweep.KernelDescription,
             CellsTotal = cells.Count,
+            GridCells = [.. sweep.Cells.Select(c => c.Key)],
+            RowsPerCell = sweep.RowsPerCell,
         };
         using var csv = new ResumableCsv(csvPath, sweep.Header, resume, cells.Select(c => c.Key).ToHashSet());
         var completed = cells.Where(c => csv.CompletedCells.Contains(c.Key)).ToHashSet();

@@ -202,4 +202,29 @@ public class NewFamilyTests
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>Its shards merge into the unsharded run's CSV with no entry for it in the merge: the manifests name their grid.</summary>
+    [Fact]
+    public void Its_shards_merge_without_registering_it()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"coin-shards-{Guid.NewGuid():N}");
+        try
+        {
+            var cpu = TestDevices.Get("cpu");
+            string Run(string name, Shard? shard)
+            {
+                using var sweep = new CoinSweep(cpu, seeds: 3, iterations: 4);
+                SweepRun.Execute(cpu, sweep, Path.Combine(root, name), overwrite: false, "test", null, TestContext.Current.CancellationToken, shard: shard);
+                return Path.Combine(root, name);
+            }
+            var whole = Run("whole", null);
+            var shards = new[] { Run("shard-0", Shard.Parse("0/2")), Run("shard-1", Shard.Parse("1/2")) };
+            ShardMerge.Merge(shards, Path.Combine(root, "merged"), force: false, "test");
+            Assert.Equal(File.ReadAllText(Path.Combine(whole, "coin.csv")), File.ReadAllText(Path.Combine(root, "merged", "coin.csv")));
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }
