@@ -33,7 +33,9 @@ public sealed record GaussianSweepConfig
         if (Iterations < 1) throw BadValue(nameof(Iterations), Iterations, $"give at least 1 iteration (iteration 1 is the fit on real data)");
         RefuseTooManyRows(Seeds, Iterations);
         if (Settings.Count == 0) throw Empty(nameof(Settings), $"expected some of replace, accumulate, accumulate-subsample");
-        if (Method == GaussianMethod.Wishart && Settings.Contains(Setting.AccumulateSubsample))
+        // The method's declared capabilities decide which settings it runs (wishart has no pool to subsample).
+        var capabilities = Method == GaussianMethod.Wishart ? WishartGaussianFamily.Declared : GaussianFamily.Declared;
+        if (Settings.Any(s => ScenarioPolicy.For(s).Refusal(capabilities) is not null))
             throw Conflict(nameof(Method), "wishart", nameof(Settings), $"the data method, or the settings replace and accumulate",
                 $"{Param(nameof(Method))} wishart does not support accumulate-subsample (it draws no points to subsample): " +
                 $"use {Param(nameof(Method))} data, or {Param(nameof(Settings))} replace,accumulate");

@@ -25,7 +25,10 @@ public sealed class GaussianFamily : GaussianModelFamily<PointsBatch>
         buffers = new PointBuffers(memory);
     }
 
-    public override FamilyCapabilities Capabilities { get; } = new() { MergesAccumulated = true, Pools = true };
+    /// <summary>What the data method supports (every setting), known before any family is made.</summary>
+    public static readonly FamilyCapabilities Declared = new() { MergesAccumulated = true, Pools = true };
+
+    public override FamilyCapabilities Capabilities => Declared;
 
     /// <summary>
     /// Estimated bytes per replicate of a chain with n points per generation: the model

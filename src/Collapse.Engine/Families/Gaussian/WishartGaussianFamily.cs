@@ -15,7 +15,10 @@ public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKerne
     DeviceMemory? ledger = null)
     : GaussianModelFamily<StatisticsBatch>(ledger ?? new DeviceMemory(accelerator), kernels, dim, replicates, firstReplicate, seed)
 {
-    public override FamilyCapabilities Capabilities { get; } = new() { MergesAccumulated = true, ExactSimulation = true };
+    /// <summary>What exact simulation supports: no pool, so no Accumulate-Subsample; known before any family is made.</summary>
+    public static readonly FamilyCapabilities Declared = new() { MergesAccumulated = true, ExactSimulation = true };
+
+    public override FamilyCapabilities Capabilities => Declared;
 
     /// <summary>Estimated bytes per replicate of a chain: the model and two generations' statistics in flight (the newest and the next).</summary>
     public static long BytesPerReplicate(int dim, bool accumulates) =>
