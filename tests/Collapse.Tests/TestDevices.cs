@@ -1,6 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-
 namespace Collapse.Tests;
 
 /// <summary>

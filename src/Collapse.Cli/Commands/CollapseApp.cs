@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Validation;
 

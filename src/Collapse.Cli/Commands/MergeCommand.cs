@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Collapse.Engine.Sweeps;
-
 namespace Collapse.Cli.Commands;
 
 /// <summary><c>collapse merge DIR... --out DIR</c>: one CSV and manifest from the shards of a sweep.</summary>

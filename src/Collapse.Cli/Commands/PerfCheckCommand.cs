@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Collapse.Engine.Results;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Figures;
 
 namespace Collapse.Cli.Commands;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Collapse.Cli.Console;
 using Collapse.Engine.Reproduce;
 using Collapse.Experiments.Reproduce;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using Collapse.Cli.Console;
 using Collapse.Engine.Results;
-using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 

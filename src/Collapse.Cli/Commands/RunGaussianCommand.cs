@@ -1,8 +1,4 @@
-using System.CommandLine;
-using Collapse.Cli.Console;
 using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using Collapse.Cli.Console;
-using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Runs;
-
 namespace Collapse.Cli.Commands;
 
 /// <summary><c>collapse run kde</c>: the kernel density estimation setting over the paper's grid.</summary>

@@ -1,8 +1,4 @@
-using System.CommandLine;
-using Collapse.Cli.Console;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Runs;
 using Collapse.Kernels.Lm;
 
 namespace Collapse.Cli.Commands;

@@ -1,9 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using Collapse.Cli.Console;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Runs;
 
 namespace Collapse.Cli.Commands;
 

@@ -1,5 +1,3 @@
-using Collapse.Engine.Sweeps;
-using Collapse.Experiments.Runs;
 using Spectre.Console;
 
 namespace Collapse.Cli.Console;

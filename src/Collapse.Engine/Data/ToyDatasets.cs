@@ -1,5 +1,3 @@
-using Collapse.Kernels.Random;
-
 namespace Collapse.Engine.Data;
 
 /// <summary>The KDE setting's datasets (docs/DESIGN.md, section B), as scikit-learn's <c>make_*</c> functions define them.</summary>

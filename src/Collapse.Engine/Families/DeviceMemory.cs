@@ -1,6 +1,3 @@
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Engine.Families;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using Collapse.Engine.Families;
-using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Families.Points;
-using Collapse.Engine.Results;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Random;
-using ILGPU.Runtime;
-
 namespace Collapse.Engine.Mix;
 
 /// <summary>

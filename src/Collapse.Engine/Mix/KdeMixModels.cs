@@ -1,9 +1,4 @@
-using Collapse.Engine.Data;
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Families.Points;
-using Collapse.Engine.Results;
-using ILGPU.Runtime;
 
 namespace Collapse.Engine.Mix;
 

@@ -1,8 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Families;
-using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
-
 namespace Collapse.Engine.Mix;
 
 /// <summary>

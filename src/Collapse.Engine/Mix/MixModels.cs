@@ -1,6 +1,3 @@
-using Collapse.Engine.Families;
-using Collapse.Kernels.Random;
-
 namespace Collapse.Engine.Mix;
 
 /// <summary>One grid fit's scores for one replicate: the test metric, the family's extra columns (formatted), and the first value the model does not define.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Collapse.Engine.Reports;
 
 public enum Verdict

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Data;
-using Collapse.Engine.Families;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-
 namespace Collapse.Engine.Reports;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Collapse.Engine.Results;
-
 namespace Collapse.Engine.Reports;
 
 /// <summary>What adding synthetic data did to the test metric at one grid point (lower metric = better).</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Collapse.Engine.Results;
 
 namespace Collapse.Engine.Reports;
 

@@ -1,9 +1,4 @@
-using Collapse.Engine.Data;
-using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Kde;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Validation;
 
 namespace Collapse.Engine.Reproduce;
 

@@ -1,8 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Families;
-using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Scenarios;
-
 namespace Collapse.Engine.Results;
 
 /// <summary>

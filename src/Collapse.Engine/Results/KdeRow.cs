@@ -1,8 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Data;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Kde;
-
 namespace Collapse.Engine.Results;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Scenarios;
-
 namespace Collapse.Engine.Results;
 
 /// <summary>

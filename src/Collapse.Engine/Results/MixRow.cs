@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Collapse.Engine.Results;
 
 /// <summary>

@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Collapse.Kernels.Accelerators;
 
 namespace Collapse.Engine.Results;
 

@@ -1,11 +1,3 @@
-using Collapse.Engine.Families;
-using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Families.Points;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>

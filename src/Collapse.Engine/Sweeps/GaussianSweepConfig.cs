@@ -1,6 +1,3 @@
-using Collapse.Engine.Families.Gaussian;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

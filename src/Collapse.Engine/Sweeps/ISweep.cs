@@ -1,5 +1,3 @@
-using Collapse.Kernels.Accelerators;
-
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>One cell of a sweep's grid: every seed of one configuration.</summary>

@@ -1,15 +1,5 @@
-using System.Globalization;
-using Collapse.Engine.Data;
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Families.Points;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using ILGPU.Runtime;
 
 namespace Collapse.Engine.Sweeps;
 

@@ -1,7 +1,3 @@
-using Collapse.Engine.Data;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Kde;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

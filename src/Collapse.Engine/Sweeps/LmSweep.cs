@@ -1,10 +1,3 @@
-using System.Globalization;
-using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

@@ -1,8 +1,4 @@
 using System.Text.Json.Serialization;
-using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

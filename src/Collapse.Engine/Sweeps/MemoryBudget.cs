@@ -1,6 +1,3 @@
-using System.Globalization;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

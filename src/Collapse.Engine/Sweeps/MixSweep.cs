@@ -1,19 +1,6 @@
-using System.Globalization;
-using Collapse.Engine.Data;
-using Collapse.Engine.Families;
-using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Families.Points;
 using Collapse.Engine.Mix;
-using Collapse.Engine.Results;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Kde;
-using Collapse.Kernels.Lm;
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

@@ -1,8 +1,4 @@
 using System.Text.Json.Serialization;
-using Collapse.Engine.Data;
-using Collapse.Engine.Families.Lm;
-using Collapse.Kernels.Kde;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

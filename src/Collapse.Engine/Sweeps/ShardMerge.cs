@@ -1,7 +1,4 @@
 using System.Text.Json.Nodes;
-using Collapse.Engine.Results;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

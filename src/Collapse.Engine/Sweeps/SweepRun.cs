@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Collapse.Engine.Results;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Sweeps;

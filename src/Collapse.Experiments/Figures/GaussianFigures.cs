@@ -1,10 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Collapse.Engine.Families;
-using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
-using ScottPlot;
-using SkiaSharp;
 
 namespace Collapse.Experiments.Figures;
 

@@ -1,11 +1,6 @@
-using System.Globalization;
 using Collapse.Engine.Data;
-using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Kde;
-using ScottPlot;
-using SkiaSharp;
 
 namespace Collapse.Experiments.Figures;
 

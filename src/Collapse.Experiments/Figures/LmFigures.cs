@@ -1,7 +1,4 @@
-using Collapse.Engine.Results;
 using Collapse.Engine.Scenarios;
-using ScottPlot;
-using SkiaSharp;
 
 namespace Collapse.Experiments.Figures;
 

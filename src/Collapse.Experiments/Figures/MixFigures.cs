@@ -1,8 +1,4 @@
-using System.Globalization;
 using Collapse.Engine.Reports;
-using Collapse.Engine.Results;
-using ScottPlot;
-using SkiaSharp;
 
 namespace Collapse.Experiments.Figures;
 

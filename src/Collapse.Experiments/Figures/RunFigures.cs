@@ -1,6 +1,3 @@
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
-
 namespace Collapse.Experiments.Figures;
 
 /// <summary>A run's figures from its CSV, whichever experiment wrote it (told by the header): what every run and <c>collapse plot</c> draw.</summary>

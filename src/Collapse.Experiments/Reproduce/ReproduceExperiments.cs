@@ -1,7 +1,5 @@
 using Collapse.Engine.Reports;
 using Collapse.Engine.Reproduce;
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Runs;
 using Collapse.Kernels.Validation;
 

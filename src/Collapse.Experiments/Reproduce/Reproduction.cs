@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Collapse.Engine.Reports;
 using Collapse.Engine.Reproduce;
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Runs;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Validation;

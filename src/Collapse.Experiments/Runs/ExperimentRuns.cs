@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
 using Collapse.Experiments.Figures;
 using Collapse.Kernels.Accelerators;
 

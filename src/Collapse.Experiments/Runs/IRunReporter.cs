@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Collapse.Engine.Sweeps;
 
 namespace Collapse.Experiments.Runs;
 

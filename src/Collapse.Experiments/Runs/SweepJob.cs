@@ -1,4 +1,3 @@
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Validation;
 

@@ -1,4 +1,3 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Performance.Workloads;
 
 namespace Collapse.Performance.Check;

@@ -1,6 +1,4 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Performance.Workloads;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Check;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Collapse.Performance.Check;
 
 /// <summary>Why the reference build could not be had (a bad revision, a shallow clone, a failed build); the message says what to do.</summary>

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using Collapse.Performance.Targets;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Probes;
 

@@ -1,5 +1,3 @@
-using Collapse.Kernels.Random;
-
 namespace Collapse.Performance.Reference;
 
 /// <summary>

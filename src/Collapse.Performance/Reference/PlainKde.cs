@@ -1,5 +1,3 @@
-using Collapse.Kernels.Random;
-
 namespace Collapse.Performance.Reference;
 
 /// <summary>Plain float64 peers of the KDE kernels, one replicate per call, written for clarity.</summary>

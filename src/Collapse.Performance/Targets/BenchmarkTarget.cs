@@ -1,5 +1,3 @@
-using Collapse.Kernels.Accelerators;
-
 namespace Collapse.Performance.Targets;
 
 /// <summary>

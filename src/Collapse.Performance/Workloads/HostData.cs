@@ -1,5 +1,4 @@
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Random;
 
 namespace Collapse.Performance.Workloads;
 

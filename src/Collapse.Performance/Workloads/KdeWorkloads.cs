@@ -1,9 +1,4 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Kde;
-using Collapse.Kernels.Random;
-using Collapse.Performance.Reference;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Workloads;
 

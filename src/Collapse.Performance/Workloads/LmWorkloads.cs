@@ -1,8 +1,4 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Lm;
-using Collapse.Performance.Reference;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Workloads;
 

@@ -1,8 +1,4 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Workloads;
 

@@ -4,12 +4,9 @@ using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
 using Collapse.Engine.Families.Points;
 using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Gaussian;
 using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using ILGPU.Runtime;
 
 namespace Collapse.Performance.Workloads;
 

@@ -1,4 +1,3 @@
-using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Validation;
 
 namespace Collapse.Tests.Accelerators;

@@ -1,13 +1,8 @@
 using System.Reflection;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Random;
-using ILGPU;
 using ILGPU.Backends;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.OpenCL;
 using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 

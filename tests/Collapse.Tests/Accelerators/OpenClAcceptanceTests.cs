@@ -1,5 +1,3 @@
-using Collapse.Kernels.Accelerators;
-
 namespace Collapse.Tests.Accelerators;
 
 /// <summary>

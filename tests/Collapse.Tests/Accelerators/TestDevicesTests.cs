@@ -1,6 +1,3 @@
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Accelerators;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Tests.Cli;
 

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Collapse.Cli.Commands;
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Validation;
 
 namespace Collapse.Tests.Cli;

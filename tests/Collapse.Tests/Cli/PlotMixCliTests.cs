@@ -1,5 +1,3 @@
-using Collapse.Engine.Reports;
-
 namespace Collapse.Tests.Cli;
 
 public class PlotMixCliTests

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Collapse.Engine.Reports;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
 
 namespace Collapse.Tests.Cli;
 

@@ -1,8 +1,3 @@
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-
 namespace Collapse.Tests.Cli;
 
 public class RunGaussianCliTests

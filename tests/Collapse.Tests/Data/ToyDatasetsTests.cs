@@ -1,6 +1,3 @@
-using Collapse.Engine.Data;
-using Collapse.Kernels.Random;
-
 namespace Collapse.Tests.Data;
 
 /// <summary>The toy datasets against the shapes scikit-learn's make_* functions define.</summary>

@@ -1,4 +1,3 @@
-using Collapse.Engine.Results;
 using Collapse.Experiments.Figures;
 using Collapse.Tests.Cli;
 using Collapse.Tests.Reports;

@@ -1,5 +1,4 @@
 using Collapse.Engine.Reproduce;
-using Collapse.Engine.Results;
 using Collapse.Experiments.Reproduce;
 using Collapse.Experiments.Runs;
 

@@ -1,5 +1,3 @@
-using Collapse.Engine.Families;
-
 namespace Collapse.Tests.Families;
 
 public class GaussianTheoryTests

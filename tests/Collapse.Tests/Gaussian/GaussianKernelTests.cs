@@ -1,10 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Random;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Gaussian;
 
 /// <summary>Each Gaussian kernel against the plain float64 reference, on every accelerator and kernel path.</summary>

@@ -1,9 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Gaussian;
 
 public class WishartTests

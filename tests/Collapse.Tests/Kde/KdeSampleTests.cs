@@ -1,8 +1,3 @@
-using Collapse.Kernels.Kde;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Kde;
 
 public class KdeSampleTests

@@ -1,9 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Kde;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Kde;
 
 /// <summary>KDE scoring against the float64 reference, on every accelerator and kernel path.</summary>

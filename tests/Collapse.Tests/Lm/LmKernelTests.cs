@@ -1,9 +1,4 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
 using Collapse.Performance.Reference;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Tests.Lm;
 

@@ -1,6 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
-
 namespace Collapse.Tests.Lm;
 
 /// <summary>Shared pieces of the language-model tests: kernels per (device, path), random data, tolerant comparison.</summary>

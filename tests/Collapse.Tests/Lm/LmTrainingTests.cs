@@ -1,8 +1,3 @@
-using Collapse.Engine.Data;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Random;
-
 namespace Collapse.Tests.Lm;
 
 /// <summary>The model learns: a short training run on the real names, at a fixed seed.</summary>

@@ -1,6 +1,4 @@
-using Collapse.Kernels.Lm;
 using Collapse.Performance.Reference;
-using Collapse.Tests.Reference;
 
 namespace Collapse.Tests.Lm;
 

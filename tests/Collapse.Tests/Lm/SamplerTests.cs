@@ -1,8 +1,4 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Random;
 using Collapse.Performance.Reference;
-using Collapse.Tests.Reference;
 
 namespace Collapse.Tests.Lm;
 

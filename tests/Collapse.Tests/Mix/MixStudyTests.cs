@@ -1,20 +1,8 @@
-using Collapse.Engine.Data;
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
 using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Families.Points;
-using Collapse.Engine.Reports;
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Tests.Mix;
 

@@ -1,6 +1,4 @@
 using Collapse.Kernels.Cpu;
-using Collapse.Kernels.Random;
-using Collapse.Tests.Reference;
 
 namespace Collapse.Tests.Random;
 

@@ -1,9 +1,3 @@
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Random;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Tests.Random;
 
 public class RandomKernelTests

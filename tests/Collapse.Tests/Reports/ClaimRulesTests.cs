@@ -1,7 +1,3 @@
-using Collapse.Engine.Reports;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-
 namespace Collapse.Tests.Reports;
 
 /// <summary>The verdict rules fed synthetic curves: those that show the paper's effects hold, those that do not are refused, one seed decides nothing.</summary>

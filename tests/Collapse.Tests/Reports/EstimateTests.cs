@@ -1,5 +1,3 @@
-using Collapse.Engine.Reports;
-
 namespace Collapse.Tests.Reports;
 
 /// <summary>Mean ± standard error over seeds, at every scale float64 holds.</summary>

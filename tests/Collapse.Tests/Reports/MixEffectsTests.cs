@@ -1,6 +1,3 @@
-using Collapse.Engine.Reports;
-using Collapse.Engine.Results;
-
 namespace Collapse.Tests.Reports;
 
 public class MixEffectsTests

@@ -1,5 +1,3 @@
-using Collapse.Engine.Results;
-
 namespace Collapse.Tests.Reports;
 
 /// <summary>Hand-built mix.csv rows with known paired effects, for the report and figure tests.</summary>

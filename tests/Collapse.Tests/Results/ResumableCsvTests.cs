@@ -1,5 +1,3 @@
-using Collapse.Engine.Results;
-
 namespace Collapse.Tests.Results;
 
 public class ResumableCsvTests

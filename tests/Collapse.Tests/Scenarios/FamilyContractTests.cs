@@ -1,8 +1,5 @@
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Scenarios;
-using Collapse.Kernels.Accelerators;
 
 namespace Collapse.Tests.Scenarios;
 

@@ -1,14 +1,5 @@
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Points;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Gaussian;
-using Collapse.Tests.Reference;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Tests.Scenarios;
 

@@ -1,13 +1,5 @@
-using Collapse.Engine.Data;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
-using Collapse.Tests.Reference;
-using ILGPU.Runtime;
 
 namespace Collapse.Tests.Scenarios;
 

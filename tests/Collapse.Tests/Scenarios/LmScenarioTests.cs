@@ -1,10 +1,4 @@
-using Collapse.Engine.Families;
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Lm;
 using Collapse.Tests.Lm;
 
 namespace Collapse.Tests.Scenarios;

@@ -1,10 +1,5 @@
-using Collapse.Engine.Data;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
-using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Kde;
 
 namespace Collapse.Tests.Scenarios;
 

@@ -1,10 +1,3 @@
-using Collapse.Engine.Families;
-using Collapse.Engine.Results;
-using Collapse.Engine.Scenarios;
-using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Accelerators;
-using Collapse.Kernels.Random;
-
 namespace Collapse.Tests.Scenarios;
 
 /// <summary>

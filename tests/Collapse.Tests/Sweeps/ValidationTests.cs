@@ -1,6 +1,4 @@
 using Collapse.Engine.Families.Lm;
-using Collapse.Engine.Results;
-using Collapse.Engine.Sweeps;
 using Collapse.Kernels.Validation;
 
 namespace Collapse.Tests.Sweeps;

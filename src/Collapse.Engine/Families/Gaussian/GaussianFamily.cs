@@ -1,8 +1,3 @@
-using Collapse.Engine.Families.Points;
-using Collapse.Kernels.Gaussian;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Engine.Families.Gaussian;
 
 /// <summary>

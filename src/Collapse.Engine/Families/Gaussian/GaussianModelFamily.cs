@@ -1,8 +1,3 @@
-using Collapse.Kernels.Gaussian;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace Collapse.Engine.Families.Gaussian;
 
 /// <summary>

@@ -1,10 +1,4 @@
-using Collapse.Engine.Data;
-using Collapse.Engine.Families.Points;
-using Collapse.Kernels.Kde;
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Engine.Families.Kde;
 

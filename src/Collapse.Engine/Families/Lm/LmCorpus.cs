@@ -1,10 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Collapse.Engine.Data;
 using Collapse.Engine.Sweeps;
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Random;
-using Collapse.Kernels.Validation;
 using static Collapse.Kernels.Validation.InvalidParameterException;
 
 namespace Collapse.Engine.Families.Lm;

@@ -1,6 +1,3 @@
-using Collapse.Kernels.Lm;
-using Collapse.Kernels.Random;
-
 namespace Collapse.Engine.Families.Lm;
 
 /// <summary>

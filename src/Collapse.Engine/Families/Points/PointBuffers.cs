@@ -1,7 +1,3 @@
-using ILGPU;
-using Collapse.Engine.Families;
-using ILGPU.Runtime;
-
 namespace Collapse.Engine.Families.Points;
 
 /// <summary>count points per replicate on the device, [replicate][point][stride] (the family decides the stride).</summary>

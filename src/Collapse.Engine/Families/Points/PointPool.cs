@@ -1,7 +1,4 @@
 using Collapse.Kernels.Points;
-using Collapse.Kernels.Random;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace Collapse.Engine.Families.Points;
 

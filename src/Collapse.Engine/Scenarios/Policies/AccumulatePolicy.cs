@@ -1,5 +1,3 @@
-using Collapse.Engine.Families;
-
 namespace Collapse.Engine.Scenarios.Policies;
 
 /// <summary>Accumulate: each fit sees everything so far, t·n records at iteration t, through the family's accumulation.</summary>

@@ -1,5 +1,3 @@
-using Collapse.Engine.Families;
-
 namespace Collapse.Engine.Scenarios.Policies;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Collapse.Engine.Families;
-
 namespace Collapse.Engine.Scenarios.Policies;
 
 /// <summary>Replace: each fit sees only the newest n records (the real data at t = 1).</summary>
