@@ -51,7 +51,7 @@ public class MixStudyTests
         // The seed's real set as the family draws it, in the study's documented order.
         var accelerator = TestDevices.Get("cpu").Accelerator;
         using var family = new GaussianFamily(accelerator, new GaussianKernels(accelerator, path), d, seeds, 0, config.Seed);
-        using var drawn = (PointsBatch)family.DrawReal(generatorReal);
+        using var drawn = family.DrawReal(generatorReal);
         var all = drawn.Points.GetAsArray1D();
         var stride = GaussianShape.StrideOf(d);
         foreach (var row in rows)
@@ -128,7 +128,7 @@ public class MixStudyTests
         var kernels = new KdeKernels(accelerator);
         using var family = new KdeFamily(accelerator, kernels, new PointKernels(accelerator, new RandomKernels(accelerator), kernels.UsesSimd),
             ToyDataset.Moons, h, seeds, 0, config.Seed, testSize);
-        using var drawn = (PointsBatch)family.DrawReal(generatorReal);
+        using var drawn = family.DrawReal(generatorReal);
         var all = drawn.Points.GetAsArray1D();
         var testAll = family.TestPoints();
         foreach (var row in rows)
