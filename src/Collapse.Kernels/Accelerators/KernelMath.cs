@@ -10,7 +10,7 @@ using ILGPU.Util;
 namespace Collapse.Kernels.Accelerators;
 
 /// <summary>
-/// Fused multiply-add for kernel code, fused on every backend. ILGPU 1.5.3 compiles
+/// Math for kernel code that every backend compiles to fast, self-contained code. Fused multiply-add, fused on every backend. ILGPU 1.5.3 compiles
 /// <c>MathF.FusedMultiplyAdd</c> (an internal call of the runtime) to a call to an external
 /// function that nothing defines (PTX <c>.extern .func</c>, an undeclared OpenCL C function), so
 /// the module fails to load. The normals depend on the multiply-add staying fused (the CPU's SIMD
@@ -30,9 +30,27 @@ public static class KernelMath
     [IntrinsicImplementation, MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Fma(double a, double b, double c) => Math.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>Registers the GPU backends' code for <see cref="Fma(float, float, float)"/> and its double overload.</summary>
+    /// <summary>
+    /// e^x in float64. On the CPU (the host and ILGPU's CPU accelerator) the runtime's <c>Math.Exp</c>,
+    /// so CPU results are those of every earlier release; on the GPU backends <see cref="Float64Math.Exp"/>,
+    /// plain multiply-adds, instead of ILGPU's software CORDIC.
+    /// </summary>
+    [IntrinsicImplementation, MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Exp(double x) => Math.Exp(x);
+
+    /// <summary>ln x in float64: <c>Math.Log</c> on the CPU, <see cref="Float64Math.Log"/> on the GPU backends (see <see cref="Exp"/>).</summary>
+    [IntrinsicImplementation, MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Log(double x) => Math.Log(x);
+
+    /// <summary>Registers the GPU backends' code for <see cref="Fma(float, float, float)"/>, its double overload, <see cref="Exp"/> and <see cref="Log"/>.</summary>
     public static void Register(IntrinsicImplementationManager manager)
     {
+        foreach (var name in new[] { nameof(Exp), nameof(Log) })
+        {
+            var method = typeof(KernelMath).GetMethod(name, [typeof(double)])!;
+            manager.RegisterMethod(method, new PTXIntrinsic(typeof(Float64Math), name, IntrinsicImplementationMode.Redirect));
+            manager.RegisterMethod(method, new CLIntrinsic(typeof(Float64Math), name, IntrinsicImplementationMode.Redirect));
+        }
         foreach (var type in new[] { typeof(float), typeof(double) })
         {
             var method = typeof(KernelMath).GetMethod(nameof(Fma), [type, type, type])!;

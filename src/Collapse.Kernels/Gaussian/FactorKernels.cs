@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 
 namespace Collapse.Kernels.Gaussian;
@@ -44,7 +45,7 @@ static class FactorKernels
                     var t = pi[k]; pi[k] = pi[p]; pi[p] = t;
                 }
                 var lkk = Math.Sqrt(pivot);
-                sumLog += Math.Log(pivot);
+                sumLog += KernelMath.Log(pivot);
                 a[(long)k * d + k] = lkk;
                 for (var i = k + 1; i < d; i++) a[(long)i * d + k] /= lkk;
                 for (var i = k + 1; i < d; i++)

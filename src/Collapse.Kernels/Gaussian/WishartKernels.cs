@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Random;
 using ILGPU;
 
@@ -45,7 +46,7 @@ static class WishartKernels
             {
                 var chiSquare = ChiSquare(chi, c, n - 1 - c);
                 var diagonal = Math.Sqrt(chiSquare);
-                increment += Math.Log(chiSquare / n);
+                increment += KernelMath.Log(chiSquare / n);
                 for (var j = 0; j < d; j++) g[(long)c * ld + j] = diagonal * f[(long)c * ld + j];
                 for (var k = c + 1; k < rk; k++)
                 {
@@ -85,7 +86,7 @@ static class WishartKernels
             v = v * v * v;
             var u = Philox.UniformDouble(b.Z, b.W);
             if (u <= 0.0) continue;
-            if (Math.Log(u) < 0.5 * x * x + dd - dd * v + dd * Math.Log(v)) return 2.0 * dd * v;
+            if (KernelMath.Log(u) < 0.5 * x * x + dd - dd * v + dd * KernelMath.Log(v)) return 2.0 * dd * v;
         }
         return degrees; // Unreachable in practice: each attempt is accepted with probability > 0.95.
     }

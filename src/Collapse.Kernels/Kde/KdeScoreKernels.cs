@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 
 namespace Collapse.Kernels.Kde;
@@ -33,10 +34,10 @@ static class KdeScoreKernels
                     squared += delta * delta;
                 }
                 var v = -squared * inverseTwoH2;
-                if (v <= max) sum += Math.Exp(v - max);
+                if (v <= max) sum += KernelMath.Exp(v - max);
                 else
                 {
-                    sum = sum * Math.Exp(max - v) + 1.0;
+                    sum = sum * KernelMath.Exp(max - v) + 1.0;
                     max = v;
                 }
             }
@@ -91,10 +92,10 @@ static class KdeScoreKernels
                     if (dim > 2) { var d2 = t2 - shared[i * MaxTiledDim + 2]; squared += d2 * d2; }
                     if (dim > 3) { var d3 = t3 - shared[i * MaxTiledDim + 3]; squared += d3 * d3; }
                     var v = -squared * inverseTwoH2;
-                    if (v <= max) sum += Math.Exp(v - max);
+                    if (v <= max) sum += KernelMath.Exp(v - max);
                     else
                     {
-                        sum = sum * Math.Exp(max - v) + 1.0;
+                        sum = sum * KernelMath.Exp(max - v) + 1.0;
                         max = v;
                     }
                 }

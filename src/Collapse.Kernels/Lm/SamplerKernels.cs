@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 using Collapse.Kernels.Random;
 
@@ -48,7 +49,7 @@ static class SamplerKernels
             {
                 var inverse = 1.0 / temperature;
                 var sum = 0.0;
-                for (var v = 0; v < vocab; v++) sum += Math.Exp((logits[x + v] - max) * inverse);
+                for (var v = 0; v < vocab; v++) sum += KernelMath.Exp((logits[x + v] - max) * inverse);
                 var r = s / batch;
                 var b = s - r * batch;
                 var block = stream.ForReplicate((uint)(firstReplicate + r)).Block((ulong)((firstSequence + b) * blockSize + position));
@@ -57,7 +58,7 @@ static class SamplerKernels
                 // The last token with nonzero probability is the fallback if rounding leaves target past the total.
                 for (var v = 0; v < vocab; v++)
                 {
-                    var p = Math.Exp((logits[x + v] - max) * inverse);
+                    var p = KernelMath.Exp((logits[x + v] - max) * inverse);
                     if (p <= 0) continue;
                     best = v;
                     cumulative += p;

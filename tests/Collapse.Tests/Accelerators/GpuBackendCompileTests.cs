@@ -91,6 +91,31 @@ public class GpuBackendCompileTests
         AssertSelfContained(kernel, ptx);
     }
 
+    /// <summary>
+    /// ILGPU compiles float64 <c>Math.Exp</c>/<c>Math.Log</c> for PTX to a CORDIC loop in software (its
+    /// functions are named after hyperbolic rotations); every kernel must use <see cref="KernelMath.Exp"/>
+    /// and <see cref="KernelMath.Log"/>, which the GPU backends redirect to <see cref="Float64Math"/>.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void No_kernel_computes_a_float64_exp_or_log_in_software_on_the_gpu(string kernel)
+    {
+        var ptx = Ptx(EntryPointDescription.FromImplicitlyGroupedKernel(Find(kernel)));
+        Assert.DoesNotContain("Hyperbolic", ptx);
+        Assert.DoesNotMatch(@"\.func[^\n]*\b(Exp|Log)_\d+\(", ptx);
+    }
+
+    [Fact]
+    public void The_tiled_kde_kernel_computes_its_exp_with_multiply_adds()
+    {
+        var entry = EntryPointDescription.FromExplicitlyGroupedKernel(FindGrouped("KdeScoreKernels.AccumulateTiled"));
+        var ptx = Ptx(entry);
+        Assert.DoesNotContain("Hyperbolic", ptx);
+        // Two exps per scored pair, each a degree-13 polynomial: at least 26 float64 fused multiply-adds.
+        Assert.True(System.Text.RegularExpressions.Regex.Count(ptx, @"\bfma\.rn\.f64\b") >= 26, "the PTX has fewer fma.rn.f64 than two polynomial exps");
+        Assert.DoesNotMatch(@"\bexp\s*\(", OpenClC(entry));
+    }
+
     [Fact]
     public void The_normals_multiply_adds_stay_fused_on_both_gpu_backends()
     {
