@@ -27,4 +27,51 @@ public class GaussianTheoryTests
         Assert.Equal(3 * (1 - 0.9 * 0.9), GaussianTheory.ExpectedSquaredErrorMean(3, 10, 2), 1e-12);
         Assert.Equal(double.NegativeInfinity, GaussianTheory.LogExpectedDetRatio(10, 10, 1));
     }
+
+    [Theory]
+    [InlineData(3, 10)]
+    [InlineData(100, 1000)]
+    public void Every_setting_starts_from_the_same_fit_of_the_real_data(int d, int n)
+    {
+        foreach (var setting in Settings.All)
+        {
+            var first = GaussianTheory.Expectations(setting, d, n, 1)[0];
+            Assert.Equal((n - 1.0) / n, first.TraceRatio, 1e-15);
+            Assert.Equal((double)d / n, first.SquaredErrorMean, 1e-15);
+        }
+    }
+
+    /// <summary>
+    /// t = 2 by hand. Accumulate fits the 2n points of the real data and one generation: by Chan's merge
+    /// E M₂ = M₁ + Σ₁((n − 1) + 1/2), so E tr Σ₂ = d(n − 1)(4n − 1)/(4n²); the mean moves by (x̄₂ − μ₁)/2, so
+    /// E‖μ₂‖² = d/n + E tr Σ₁/(4n) = d(5n − 1)/(4n²). Accumulate-Subsample draws n of the 2n without
+    /// replacement: E tr Σ₂ = ((n − 1)/n)(2n/(2n − 1))·E tr S₂ and E‖μ₂‖² = E‖ȳ₂‖² + (n/(n(2n − 1)))·E tr S₂.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 10)]
+    [InlineData(1, 2)]
+    public void The_second_iteration_matches_the_hand_derivation(int d, int n)
+    {
+        double nd = n;
+        var accumulate = GaussianTheory.Expectations(Setting.Accumulate, d, n, 2)[1];
+        var poolTrace = d * (nd - 1) * (4 * nd - 1) / (4 * nd * nd);
+        var poolMean = d * (5 * nd - 1) / (4 * nd * nd);
+        Assert.Equal(poolTrace / d, accumulate.TraceRatio, 1e-14);
+        Assert.Equal(poolMean, accumulate.SquaredErrorMean, 1e-14);
+        var subsample = GaussianTheory.Expectations(Setting.AccumulateSubsample, d, n, 2)[1];
+        Assert.Equal((nd - 1) / nd * (2 * nd / (2 * nd - 1)) * poolTrace / d, subsample.TraceRatio, 1e-14);
+        Assert.Equal(poolMean + nd / (nd * (2 * nd - 1)) * poolTrace, subsample.SquaredErrorMean, 1e-14);
+    }
+
+    /// <summary>Accumulate's E‖μ_t‖² tends to (π²/6)·d/n to first order in 1/n (Dey and Donoho 2024's π²/6 pathway); its trace ratio stays bounded away from 0.</summary>
+    [Fact]
+    public void Accumulates_mean_error_tends_to_pi_squared_over_six_d_over_n()
+    {
+        const int d = 10, n = 10_000;
+        var far = GaussianTheory.Expectations(Setting.Accumulate, d, n, 20_000)[^1];
+        Assert.Equal(Math.PI * Math.PI / 6 * d / n, far.SquaredErrorMean, 1e-3 * d / n);
+        Assert.InRange(far.TraceRatio, 0.99, 1.0);
+        // Replace's collapses: after t = 20,000 iterations of n = 10,000 it has lost 1 − e^−2 of its trace.
+        Assert.Equal(Math.Pow(1 - 1.0 / n, 20_000), GaussianTheory.Expectations(Setting.Replace, d, n, 20_000)[^1].TraceRatio, 1e-12);
+    }
 }

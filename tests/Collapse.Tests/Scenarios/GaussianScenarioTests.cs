@@ -47,6 +47,36 @@ public class GaussianScenarioTests
         AssertWithin(Math.Exp(GaussianTheory.LogExpectedDetRatio(d, n, 1)), det1, "det ratio at t=1");
     }
 
+    public static TheoryData<string, GaussianMethod, int, int> AccumulateTheoryCases() => new()
+    {
+        { "accumulate", GaussianMethod.Data, 3, 10 },
+        { "accumulate", GaussianMethod.Wishart, 3, 10 },
+        { "accumulate", GaussianMethod.Data, 5, 6 },
+        { "accumulate-subsample", GaussianMethod.Data, 3, 10 },
+        { "accumulate-subsample", GaussianMethod.Data, 5, 6 },
+    };
+
+    /// <summary>
+    /// Accumulate's and Accumulate-Subsample's mean trace ratio and ‖μ_t‖² over many seeds against
+    /// <see cref="GaussianTheory.Expectations"/> (exact, no simulation), at every iteration.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AccumulateTheoryCases))]
+    public void Accumulate_and_subsample_match_the_exact_expectations(string settingName, GaussianMethod method, int d, int n)
+    {
+        const int t = 8, seeds = 3000;
+        var setting = Settings.Parse(settingName);
+        var config = new GaussianSweepConfig { Dims = [d], Samples = [n], Seeds = seeds, Iterations = t, Settings = [setting], Method = method, Seed = 23 };
+        var rows = Run("cpu", KernelPath.Auto, config, new GaussianCell(setting, d, n));
+        var theory = GaussianTheory.Expectations(setting, d, n, t);
+        for (var iteration = 1; iteration <= t; iteration++)
+        {
+            var at = rows.Where(r => r.Iteration == iteration).ToList();
+            AssertWithin(theory[iteration - 1].TraceRatio, at.Select(r => r.TraceRatio).ToList(), $"{settingName} {method} trace ratio at t={iteration}");
+            AssertWithin(theory[iteration - 1].SquaredErrorMean, at.Select(r => r.SquaredErrorMean).ToList(), $"{settingName} {method} ‖μ‖² at t={iteration}");
+        }
+    }
+
     static void AssertWithin(double expected, IReadOnlyCollection<double> values, string what)
     {
         var mean = values.Average();
