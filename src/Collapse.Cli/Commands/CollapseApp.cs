@@ -21,6 +21,7 @@ public static class CollapseApp
         run.Subcommands.Add(RunMixCommand.Build());
         root.Subcommands.Add(run);
         root.Subcommands.Add(ReproduceCommand.Build());
+        root.Subcommands.Add(TheoryCommand.Build());
         root.Subcommands.Add(PlotCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());
         root.Subcommands.Add(PerfCheckCommand.Build());
