@@ -92,9 +92,11 @@ public static class GaussianFigures
             }
             if (curve.X.Length == 0) continue; // every value NaN: nothing to draw, nothing to explain as a zero
             curves.Add(curve);
-            if (setting == Setting.Replace)
+            // Exact expectations: every setting's trace ratio and mean error, Replace's det ratio.
+            if (setting == Setting.Replace || metric != Metric.DetRatio)
             {
-                var y = curve.X.Select(t => Theory(metric, d, cell.Key, (int)t, log)).ToArray();
+                var expected = GaussianTheory.Expectations(setting, d, cell.Key, (int)curve.X.Max());
+                var y = curve.X.Select(t => Theory(metric, setting, d, cell.Key, (int)t, expected[(int)t - 1], log)).ToArray();
                 if (y.All(double.IsFinite)) theory.Add(new Curve(cell.Key, curve.X, y, y, y));
             }
         }
@@ -177,7 +179,7 @@ public static class GaussianFigures
         items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = grey, LineWidth = 2 });
         items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = grey.WithAlpha(0.25), LineWidth = 0 });
         if (panels.Any(p => p.Theory.Count > 0))
-            items.Add(new LegendItem { LabelText = "exact E[·], replace", LineColor = grey.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed });
+            items.Add(new LegendItem { LabelText = metric == Metric.DetRatio ? "exact E[·], replace" : "exact E[·]", LineColor = grey.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed });
 
         // Curves left out or cut short (a zero value cannot sit on a log axis), saying where when not everywhere.
         var quantity = metric == Metric.DetRatio ? "det" : metric == Metric.TraceRatio ? "trace" : "error";
@@ -227,11 +229,11 @@ public static class GaussianFigures
 
     private static double LogValue(GaussianRow r, Metric m) => m == Metric.DetRatio ? r.LogDetRatio : Math.Log(Value(r, m));
 
-    private static double Theory(Metric metric, int d, int n, int t, bool log) => metric switch
+    private static double Theory(Metric metric, Setting setting, int d, int n, int t, GaussianTheory.Expectation expected, bool log) => metric switch
     {
-        Metric.DetRatio => GaussianTheory.LogExpectedDetRatio(d, n, t) / FigureKit.Ln10,
-        Metric.SquaredErrorMean => Math.Log10(GaussianTheory.ExpectedSquaredErrorMean(d, n, t)),
-        _ => log ? Math.Log10(GaussianTheory.ExpectedTraceRatio(n, t)) : GaussianTheory.ExpectedTraceRatio(n, t),
+        Metric.DetRatio => setting == Setting.Replace ? GaussianTheory.LogExpectedDetRatio(d, n, t) / FigureKit.Ln10 : double.NaN,
+        Metric.SquaredErrorMean => Math.Log10(expected.SquaredErrorMean),
+        _ => log ? Math.Log10(expected.TraceRatio) : expected.TraceRatio,
     };
 
     private static string Slug(Metric m) => m switch
