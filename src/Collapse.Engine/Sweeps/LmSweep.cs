@@ -44,16 +44,15 @@ public sealed class LmSweep : Sweep<LmCell>
     public long BytesPerReplicate(LmCell cell) =>
         BytesPerReplicate(cell.Preset, config.Corpus, (long)config.N * (cell.Setting == Setting.Replace ? 3 : config.Iterations + 2));
 
-    /// <summary>Estimated bytes one replicate of <paramref name="model"/> needs, holding <paramref name="documents"/> documents (the mix study uses it too).</summary>
+    /// <summary>
+    /// Estimated bytes one replicate of <paramref name="model"/> needs, holding <paramref name="documents"/>
+    /// documents (the mix study uses it too): the model's own estimate of its device buffers
+    /// (<see cref="GptModel.BytesPerReplicate"/>) and the documents' token rows on the host.
+    /// </summary>
     public static long BytesPerReplicate(LmModel model, LmCorpus corpus, long documents)
     {
         var gpt = model.Config(corpus);
-        long parameters = new GptLayout(gpt).Count;
-        var (c, t, nh, v) = ((long)gpt.Width, (long)gpt.BlockSize, (long)gpt.Heads, (long)gpt.Vocab);
-        var perPosition = gpt.Layers * (18 * c + 2 * nh * t + 4) + 16 * c + nh * t + 2 * v + 8;
-        var rows = (long)Math.Max(ForwardBatch, model.Batch) * t;
-        return 16 * parameters + 4 * rows * perPosition + GptModel.SamplerBytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch))
-            + documents * (2 * 4 * t + 64);
+        return GptModel.BytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch)) + documents * (2 * 4L * gpt.BlockSize + 64);
     }
 
     /// <summary>Seeds per batch for a cell: bounded by the memory each replicate needs.</summary>

@@ -92,6 +92,29 @@ public sealed class GptModel : IDisposable
         clipScale = Floats(r);
     }
 
+    /// <summary>
+    /// Device bytes per replicate the constructor allocates for <paramref name="config"/> at
+    /// <paramref name="maxBatch"/> sequences (parameters, gradients and both AdamW moments; every
+    /// forward activation kept for backward; one set of backward buffers), plus the cached sampler's
+    /// (<see cref="SamplerBytesPerReplicate"/>), which the first sample adds. Mirrors the constructor
+    /// above line by line; <see cref="AllocatedBytes"/> is what a real model holds.
+    /// </summary>
+    public static long BytesPerReplicate(GptConfig config, int maxBatch)
+    {
+        var (c, v, nh, t, layers) = ((long)config.Width, (long)config.Vocab, (long)config.Heads, (long)config.BlockSize, (long)config.Layers);
+        var parameterCount = new GptLayout(config).Count;
+        var rows = maxBatch * t;
+        // Floats per position: encoded, per block 18c + 4 + nh·t (ln1 and its two statistics, qkv, att,
+        // attention out and projection, residual, ln2 and its statistics, fc, gelu, projection, output),
+        // lnf and its statistics, logits, losses; backward: residual, norm, qkv, pre-softmax, attention out, fc, gelu.
+        var floatsPerRow = c + layers * (18 * c + 4 + nh * t) + c + 2 + v + 1 + (c + c + 3 * c + nh * t + c + 4 * c + 4 * c);
+        return 4 * (4 * parameterCount + rows * floatsPerRow + 2) + 4 * (2 * rows + 1)
+            + 8 * (2 + LmKernels.NormPartialCount(1, parameterCount)) + SamplerBytesPerReplicate(config, maxBatch);
+    }
+
+    /// <summary>Device bytes this model holds now (every buffer it allocated, the sampler's once it has sampled).</summary>
+    public long AllocatedBytes => owned.OfType<MemoryBuffer>().Sum(b => b.LengthInBytes);
+
     MemoryBuffer1D<float, Stride1D.Dense> Floats(long length) => Own(accelerator.Allocate1D<float>(Math.Max(1, length)));
     MemoryBuffer1D<int, Stride1D.Dense> Ints(long length) => Own(accelerator.Allocate1D<int>(Math.Max(1, length)));
     MemoryBuffer1D<double, Stride1D.Dense> Doubles(long length) => Own(accelerator.Allocate1D<double>(Math.Max(1, length)));

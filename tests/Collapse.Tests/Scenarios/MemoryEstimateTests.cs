@@ -1,3 +1,4 @@
+using Collapse.Engine.Families.Lm;
 using Collapse.Engine.Families.Gaussian;
 using Collapse.Engine.Families.Kde;
 
@@ -57,6 +58,22 @@ public class MemoryEstimateTests
         var cell = config.Cells().Single();
         sweep.Rows(cell, cancellation: TestContext.Current.CancellationToken);
         AssertCovers(Seeds * sweep.BytesPerReplicate(cell, n), sweep.Memory.PeakBytes, cell.ToString());
+    }
+
+    /// <summary>The language model's device estimate (<see cref="GptModel.BytesPerReplicate"/>) against what a model holds once it has trained and sampled.</summary>
+    [Theory]
+    [InlineData("tiny", 1)]
+    [InlineData("tiny", 3)]
+    [InlineData("makemore", 2)]
+    public void Lm_estimate_covers_what_a_model_allocates(string preset, int replicates)
+    {
+        var corpus = LmCorpus.Names();
+        var model = LmModel.From(preset == "tiny" ? GptPreset.Tiny : GptPreset.Makemore);
+        var config = model.Config(corpus);
+        using var gpt = new GptModel(Tests.Lm.LmTestKit.Kernels("cpu", KernelPath.Auto), config, model.Training, replicates, LmSweep.ForwardBatch);
+        gpt.Initialize(new RandomStream(1, 0, 0, 10), new RandomStream(1, 0, 0, 11));
+        gpt.Sample(4, 1.0f, new RandomStream(1, 0, 2, 2));
+        AssertCovers(replicates * GptModel.BytesPerReplicate(config, LmSweep.ForwardBatch), gpt.AllocatedBytes, $"{preset} R={replicates}");
     }
 
     static void AssertCovers(long estimate, long peak, string cell)
