@@ -15,6 +15,8 @@ public sealed record ReproducePreset
     public required string Description { get; init; }
     public required GaussianSweepConfig Gaussian { get; init; }
     public required KdeSweepConfig Kde { get; init; }
+    /// <summary>The bandwidth study: the KDE over a half-decade grid of h (the authors' notebooks 11–12).</summary>
+    public required KdeSweepConfig KdeBandwidth { get; init; }
     public required LmSweepConfig Lm { get; init; }
     /// <summary>The value-of-synthetic-data study, one configuration per family.</summary>
     public required MixSweepConfig MixGaussian { get; init; }
@@ -44,6 +46,11 @@ public sealed record ReproducePreset
         Description = "every experiment at reduced size (fewer seeds, iterations and sample sizes; the tiny language model on 2,000 names), minutes on a 2-core CPU",
         Gaussian = new GaussianSweepConfig { Seeds = 50, Iterations = 100 },
         Kde = new KdeSweepConfig { Samples = [10, 100, 1000], Seeds = 20, Iterations = 50 },
+        KdeBandwidth = new KdeSweepConfig
+        {
+            Datasets = [ToyDataset.Blobs, ToyDataset.Moons], Bandwidths = [.. HalfDecades(7), Bandwidth.Scott, Bandwidth.Silverman],
+            Samples = [10, 100, 1000], Seeds = 10, Iterations = 20,
+        },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 2000, Seeds = 4, Iterations = 10 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
@@ -55,14 +62,19 @@ public sealed record ReproducePreset
     public static ReproducePreset Paper() => new()
     {
         Name = "paper",
-        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations; the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
+        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations (and its bandwidth study over 9 half-decades of h plus scott and silverman); the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
         Gaussian = new GaussianSweepConfig(),
         Kde = new KdeSweepConfig(),
+        KdeBandwidth = new KdeSweepConfig { Bandwidths = [.. HalfDecades(9), Bandwidth.Scott, Bandwidth.Silverman] },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)] },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
         MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Preset = LmModel.From(GptPreset.Makemore) },
     };
+
+    /// <summary>The first <paramref name="count"/> bandwidths of 0.01, 0.0316, 0.1, … (half-decades, three significant digits: they name files).</summary>
+    static IEnumerable<Bandwidth> HalfDecades(int count) =>
+        Enumerable.Range(0, count).Select(k => Bandwidth.Of(double.Parse(Math.Pow(10, -2 + k / 2.0).ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)));
 
     /// <summary>Seconds: the test suite's grid (every stage of the pipeline, tiny sizes).</summary>
     public static ReproducePreset Test() => new()
@@ -73,6 +85,10 @@ public sealed record ReproducePreset
         Kde = new KdeSweepConfig
         {
             Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.5)], Samples = [10, 40], Seeds = 3, Iterations = 8, TestSize = 50,
+        },
+        KdeBandwidth = new KdeSweepConfig
+        {
+            Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.1), Bandwidth.Of(0.316), Bandwidth.Of(1)], Samples = [10], Seeds = 3, Iterations = 4, TestSize = 50,
         },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 100, Seeds = 2, Iterations = 3 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian) with { Dim = 2, Real = [10, 100, 1000], Synthetic = [0, 100, 1000], GeneratorReal = 1000, TestSize = 200, Seeds = 6 },

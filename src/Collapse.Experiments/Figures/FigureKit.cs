@@ -149,11 +149,12 @@ public static class FigureKit
     /// A legend-only plot for the strip beside the panels (so no legend covers data): one entry per
     /// curve (label, colour), then what the lines and bands are.
     /// </summary>
-    public static Plot CurveLegend(IEnumerable<(string Label, Color Colour)> curves, int seeds)
+    /// <param name="extra">Further entries after the curves (a figure without bands passes its own instead of the band's).</param>
+    public static Plot CurveLegend(IEnumerable<(string Label, Color Colour)> curves, int seeds, IEnumerable<LegendItem>? extra = null)
     {
         var items = curves.Select(c => new LegendItem { LabelText = c.Label, LineColor = c.Colour, LineWidth = 3, FillColor = c.Colour.WithAlpha(0.2) }).ToList();
         items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = Colors.DimGray, LineWidth = 2 });
-        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 });
+        items.AddRange(extra ?? [new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 }]);
         var plot = new Plot();
         plot.Layout.Frameless();
         plot.HideGrid();

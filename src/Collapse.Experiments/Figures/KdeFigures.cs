@@ -40,6 +40,13 @@ public static class KdeFigures
             DrawNll(byBandwidth.Key, byBandwidth.ToList(), colours, path);
             paths.Add(path);
         }
+        // A sweep over bandwidths (three fixed ones or more) also gets the NLL against h.
+        if (rows.Where(r => r.Bandwidth.Rule == "fixed").Select(r => r.Bandwidth.Fixed).Distinct().Count() >= 3)
+        {
+            var path = Path.Combine(figuresDirectory, BandwidthFigure);
+            DrawBandwidths(rows, colours, path);
+            paths.Add(path);
+        }
         foreach (var group in samples.GroupBy(s => (s.Dataset, s.Bandwidth)))
         {
             var path = Path.Combine(figuresDirectory, $"kde-samples-{group.Key.Dataset.Name()}-h{group.Key.Bandwidth}.png");
@@ -50,6 +57,85 @@ public static class KdeFigures
     }
 
     sealed record Curve(int N, double[] X, double[] Mean, double[] Lo, double[] Hi);
+
+    /// <summary>The bandwidth study's figure: test NLL against h.</summary>
+    public const string BandwidthFigure = "kde-nll-vs-bandwidth.png";
+
+    /// <summary>
+    /// Rows = datasets, columns = settings; x = log10 h over the fixed bandwidths, y = the mean test
+    /// NLL over seeds at the last iteration (solid) and at iteration 1, the real data's fit (dashed),
+    /// one colour per n, the best h of each curve marked: where the best bandwidth moves as a chain goes on.
+    /// </summary>
+    static void DrawBandwidths(IReadOnlyList<KdeRow> all, Dictionary<int, Color> colours, string path)
+    {
+        var rows = all.Where(r => r.Bandwidth.Rule == "fixed").ToList();
+        var last = rows.Max(r => r.Iteration);
+        var datasets = rows.Select(r => r.Dataset).Distinct().Order().ToList();
+        var settings = rows.Select(r => r.Setting).Distinct().Order().ToList();
+        var width = LegendWidth + settings.Count * PanelWidth;
+        var height = TitleHeight + HeadingHeight + datasets.Count * PanelHeight;
+        using var surface = FigureKit.Page(width, height, $"KDE test NLL against the bandwidth h: iteration {last} (solid) and 1 (dashed)", settings.Count * PanelWidth / 2f);
+        var canvas = surface.Canvas;
+        for (var j = 0; j < settings.Count; j++)
+            FigureKit.DrawLabel(canvas, settings[j].Name(), (j + 0.5f) * PanelWidth + 36, TitleHeight + 20, 16);
+        (double[] X, double[] Y) Line(IEnumerable<KdeRow> cell, int iteration)
+        {
+            var points = cell.Where(r => r.Iteration == iteration).GroupBy(r => r.Bandwidth.Fixed).OrderBy(g => g.Key)
+                .Select(g => (X: Math.Log10(g.Key), Y: g.Select(r => r.NllTest).Average())).Where(p => double.IsFinite(p.Y)).ToList();
+            return ([.. points.Select(p => p.X)], [.. points.Select(p => p.Y)]);
+        }
+        for (var i = 0; i < datasets.Count; i++)
+        {
+            var lines = settings.Select(s => rows.Where(r => r.Dataset == datasets[i] && r.Setting == s).GroupBy(r => r.N).OrderBy(g => g.Key)
+                .Select(g => (N: g.Key, Last: Line(g, last), First: Line(g, 1))).ToList()).ToList();
+            // Shared y range along a row around the valleys: each curve's values within one grid step of its
+            // minimum (a small h's NLL runs to 10⁴ and would flatten the rest; those lines leave the top).
+            static IEnumerable<double> Valley(double[] y)
+            {
+                if (y.Length == 0) yield break;
+                var best = Array.IndexOf(y, y.Min());
+                for (var k = Math.Max(0, best - 1); k <= Math.Min(y.Length - 1, best + 1); k++) yield return y[k];
+            }
+            var ys = lines.SelectMany(p => p.SelectMany(l => Valley(l.Last.Y).Concat(Valley(l.First.Y)))).ToList();
+            if (ys.Count == 0) continue;
+            var (yMin, yMax) = (ys.Min(), ys.Max());
+            if (yMax - yMin < 1e-9) (yMin, yMax) = (yMin - 0.5, yMax + 0.5);
+            var pad = 0.04 * (yMax - yMin);
+            var xs = lines.SelectMany(p => p.SelectMany(l => l.Last.X)).ToList();
+            for (var j = 0; j < settings.Count; j++)
+            {
+                using var plot = new Plot();
+                foreach (var (n, lastLine, firstLine) in lines[j])
+                {
+                    var dashed = plot.Add.ScatterLine(firstLine.X, firstLine.Y, colours[n]);
+                    dashed.LineWidth = 1.5f;
+                    dashed.LinePattern = LinePattern.Dashed;
+                    plot.Add.ScatterLine(lastLine.X, lastLine.Y, colours[n]).LineWidth = 2;
+                    if (lastLine.Y.Length > 0)
+                    {
+                        var best = Array.IndexOf(lastLine.Y, lastLine.Y.Min());
+                        var marker = plot.Add.Marker(lastLine.X[best], lastLine.Y[best], MarkerShape.FilledCircle, 9, colours[n]);
+                        marker.LegendText = "";
+                    }
+                }
+                if (j == 0) plot.YLabel($"{datasets[i].Name()}: test NLL", 13);
+                if (i == datasets.Count - 1) plot.XLabel("bandwidth h (log10)", 13);
+                if (xs.Count > 0) plot.Axes.SetLimits(xs.Min() - 0.2, xs.Max() + 0.2, yMin - pad, yMax + pad);
+                plot.Font.Set(FigureKit.Font);
+                plot.Layout.Fixed(new PixelPadding(72, 10, 44, 12));
+                FigureKit.Blit(canvas, plot, j * PanelWidth, TitleHeight + HeadingHeight + i * PanelHeight, PanelWidth, PanelHeight);
+            }
+        }
+        LegendItem[] extra =
+        [
+            new() { LabelText = $"iteration {last}", LineColor = Colors.DimGray, LineWidth = 2 },
+            new() { LabelText = "iteration 1 (real data)", LineColor = Colors.DimGray, LineWidth = 1.5f, LinePattern = LinePattern.Dashed },
+            new() { LabelText = $"best h at iteration {last}", MarkerShape = MarkerShape.FilledCircle, MarkerSize = 9, MarkerColor = Colors.DimGray, LineWidth = 0 },
+        ];
+        using (var legend = FigureKit.CurveLegend(rows.Select(r => r.N).Distinct().Order().Select(n => ($"n = {n}", colours[n])), rows.Select(r => r.Seed).Distinct().Count(), extra))
+            FigureKit.Blit(canvas, legend, settings.Count * PanelWidth + 10, TitleHeight + HeadingHeight, LegendWidth - 10, Math.Min(300, height - TitleHeight - 20));
+        FigureKit.Save(surface, path);
+    }
 
     static void DrawNll(Bandwidth bandwidth, List<KdeRow> rows, Dictionary<int, Color> colours, string path)
     {

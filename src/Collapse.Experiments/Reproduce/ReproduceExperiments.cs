@@ -34,6 +34,8 @@ public static class ReproduceExperiments
             dir => ExperimentClaims.Gaussian(GaussianRow.ReadAll(Path.Combine(dir, GaussianSweep.CsvFile)))),
         new("kde", p => p.Kde, (p, job, reporter, cancel) => ExperimentRuns.Kde(p.Kde, job, reporter, cancel),
             dir => ExperimentClaims.Kde(KdeRow.ReadAll(Path.Combine(dir, KdeSweep.CsvFile)))),
+        new("kde-bandwidth", p => p.KdeBandwidth, (p, job, reporter, cancel) => ExperimentRuns.Kde(p.KdeBandwidth, job, reporter, cancel),
+            dir => ExperimentClaims.KdeBandwidth(KdeRow.ReadAll(Path.Combine(dir, KdeSweep.CsvFile)))),
         new("lm", p => p.Lm, (p, job, reporter, cancel) => ExperimentRuns.Lm(p.Lm, job, reporter, cancel),
             dir => ExperimentClaims.Lm(LmRow.ReadAll(Path.Combine(dir, LmSweep.CsvFile)))),
         Mix("mix-gaussian", p => p.MixGaussian),

@@ -1,3 +1,4 @@
+using Collapse.Experiments.Figures;
 using Collapse.Engine.Reproduce;
 using Collapse.Experiments.Reproduce;
 using Collapse.Experiments.Runs;
@@ -21,6 +22,7 @@ public class ReproductionTests
         [
             ("gaussian", "gaussian.csv", 3 * 2), // 3 metrics × 2 dimensions
             ("kde", "kde.csv", 2), // the NLL figure and one sample picture
+            ("kde-bandwidth", "kde.csv", 3 + 3 + 1), // an NLL figure and a sample picture per bandwidth, and the NLL against h
             ("lm", "lm.csv", 1),
             ("mix-gaussian", MixRow.FileName, 2), ("mix-kde", MixRow.FileName, 2), ("mix-lm", MixRow.FileName, 2),
         ];
@@ -35,6 +37,7 @@ public class ReproductionTests
         }
         Assert.True(File.Exists(Path.Combine(directory, "kde", "kde-samples.csv")));
         Assert.True(File.Exists(Path.Combine(directory, "mix-kde", "summary.md")));
+        Assert.True(File.Exists(Path.Combine(directory, "kde-bandwidth", "figures", KdeFigures.BandwidthFigure)));
 
         Assert.Equal(Path.Combine(directory, "REPORT.md"), report.Path);
         var markdown = File.ReadAllText(report.Path);
