@@ -17,6 +17,7 @@ public sealed unsafe class KdeKernels
     readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int> accumulate;
     readonly Action<KernelConfig, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int> accumulateTiled;
     readonly Action<Index1D, ArrayView<double>, int> reset;
+    readonly Action<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int> meanNll;
     readonly Action<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int> sample;
 
     public bool UsesSimd { get; }
@@ -31,6 +32,7 @@ public sealed unsafe class KdeKernels
         accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
         accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int>(KdeScoreKernels.AccumulateTiled);
         reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
+        meanNll = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int>(KdeScoreKernels.MeanNegativeLogLikelihood);
         sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample);
     }
 
@@ -132,11 +134,32 @@ public sealed unsafe class KdeKernels
     /// log p of test point <paramref name="item"/> (replicate·testCount + t) from its state, for a KDE of
     /// <paramref name="fittedCount"/> points: log p(t) = max + log sum − log m − (d/2)·log(2πh²).
     /// </summary>
-    public static double LogDensity(double[] state, long item, long fittedCount, int dim, double bandwidth) =>
-        state[2 * item] + Math.Log(state[2 * item + 1]) - Math.Log(fittedCount) - 0.5 * dim * Math.Log(2 * Math.PI * bandwidth * bandwidth);
+    public static double LogDensity(ReadOnlySpan<double> state, long item, long fittedCount, int dim, double bandwidth) =>
+        state[(int)(2 * item)] + Math.Log(state[(int)(2 * item + 1)]) - Math.Log(fittedCount) - 0.5 * dim * Math.Log(2 * Math.PI * bandwidth * bandwidth);
+
+    /// <summary>
+    /// Mean negative log-likelihood of every replicate's test points from their states on the device,
+    /// into <paramref name="nll"/> (one double per replicate) and returned on the host. On the CPU path the
+    /// states are read in place; elsewhere the reduction runs on the device and only the R results come back.
+    /// </summary>
+    public double[] MeanNegativeLogLikelihood(ArrayView<double> state, int testCount, long fittedCount, int dim, double bandwidth, ArrayView<double> nll)
+    {
+        var replicates = (int)nll.Length;
+        if (UsesSimd)
+        {
+            accelerator.Synchronize();
+            var p = (double*)state.LoadEffectiveAddressAsPtr();
+            return MeanNegativeLogLikelihood(new ReadOnlySpan<double>(p, checked((int)state.Length)), replicates, testCount, fittedCount, dim, bandwidth);
+        }
+        meanNll(LaunchSize.For(accelerator, replicates), state, testCount, fittedCount, dim, bandwidth, nll, LaunchSize.For(accelerator, replicates));
+        accelerator.Synchronize();
+        var result = new double[replicates];
+        nll.CopyToCPU(result);
+        return result;
+    }
 
     /// <summary>Mean negative log-likelihood of every replicate's test points, from their states.</summary>
-    public static double[] MeanNegativeLogLikelihood(double[] state, int replicates, int testCount, long fittedCount, int dim, double bandwidth)
+    public static double[] MeanNegativeLogLikelihood(ReadOnlySpan<double> state, int replicates, int testCount, long fittedCount, int dim, double bandwidth)
     {
         var nll = new double[replicates];
         for (var r = 0; r < replicates; r++)

@@ -108,6 +108,29 @@ static class KdeScoreKernels
         }
     }
 
+    /// <summary>
+    /// nll[r] = −(1/testCount)·Σ_t log p(t) for every replicate, from the test points' states, with
+    /// log p(t) = max + log sum − log m − (d/2)·log(2πh²): the NLL reduced on the device, so an
+    /// iteration copies R doubles back instead of every state. Sums in the host reference's order
+    /// (<see cref="KdeKernels.MeanNegativeLogLikelihood(ReadOnlySpan{double}, int, int, long, int, double)"/>), so the
+    /// CPU accelerator gives its bits.
+    /// </summary>
+    public static void MeanNegativeLogLikelihood(Index1D thread, ArrayView<double> state, int testCount, long fittedCount, int dim,
+        double bandwidth, ArrayView<double> nll, int stride)
+    {
+        for (var r = (int)thread; r < nll.Length; r += stride)
+        {
+            var total = 0.0;
+            for (var t = 0; t < testCount; t++)
+            {
+                var item = (long)r * testCount + t;
+                total += state[2 * item] + KernelMath.Log(state[2 * item + 1]) - KernelMath.Log(fittedCount)
+                         - 0.5 * dim * KernelMath.Log(2 * Math.PI * bandwidth * bandwidth);
+            }
+            nll[r] = -total / testCount;
+        }
+    }
+
     /// <summary>Resets every state to the empty sum: max = −∞, sum = 0.</summary>
     public static void Reset(Index1D thread, ArrayView<double> state, int stride)
     {

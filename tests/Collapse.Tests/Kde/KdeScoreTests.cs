@@ -58,6 +58,33 @@ public class KdeScoreTests
             Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], fitted[r], h), nll[r], 1e-9);
     }
 
+    /// <summary>
+    /// The NLL reduced where the states are (on the device for the ILGPU path, in place on the CPU path)
+    /// equals the host reduction of the downloaded states: bit for bit on the CPU, within the GPU backends' log's ulp elsewhere.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
+    public void The_nll_reduced_on_the_device_equals_the_host_reduction(string device, KernelPath path)
+    {
+        const int replicates = 3, testCount = 37, fittedCount = 50, dim = 2;
+        const double h = 0.4;
+        var accelerator = TestDevices.Get(device).Accelerator;
+        var kernels = new KdeKernels(accelerator, path);
+        var (test, fitted) = (Points(5, replicates, testCount, dim, 4), Points(6, replicates, fittedCount, dim, 4));
+        using var testBuffer = accelerator.Allocate1D(Flat(test));
+        using var fittedBuffer = accelerator.Allocate1D(Flat(fitted));
+        using var state = accelerator.Allocate1D<double>(2L * replicates * testCount);
+        using var nll = accelerator.Allocate1D<double>(replicates);
+        kernels.Reset(state.View);
+        kernels.Accumulate(replicates, dim, testBuffer.View, testCount, fittedBuffer.View, (long)fittedCount * dim, fittedCount, h, state.View);
+        var reduced = kernels.MeanNegativeLogLikelihood(state.View, testCount, fittedCount, dim, h, nll.View);
+        accelerator.Synchronize();
+        var host = KdeKernels.MeanNegativeLogLikelihood(state.GetAsArray1D(), replicates, testCount, fittedCount, dim, h);
+        for (var r = 0; r < replicates; r++)
+            if (TestDevices.Get(device).IsCpu) Assert.Equal(host[r], reduced[r]);
+            else Assert.Equal(host[r], reduced[r], 1e-13 * Math.Abs(host[r]));
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
     public void Far_away_test_points_stay_finite(string device, KernelPath path)

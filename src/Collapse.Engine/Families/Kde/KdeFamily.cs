@@ -26,8 +26,7 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
     readonly PointBuffers? poolBuffers;
 
     // Held-out real test points [replicate][test][dim] and their running (max, sum) [replicate][test][2].
-    readonly MemoryBuffer1D<double, Stride1D.Dense> test, state;
-    readonly double[] hostState;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> test, state, nll;
     // The current models: fittedCount points per replicate, [replicate][capacity][dim].
     MemoryBuffer1D<double, Stride1D.Dense>? fitted;
     long capacity, fittedCount, scoredCount;
@@ -55,18 +54,18 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
             ToyDistribution.ForSeed(dataset, Stream(r, 0, RandomStreams.Distribution)))];
         test = memory.Allocate(HostPoints(testSize, 0, RandomStreams.TestData, RandomStreams.TestDataUniforms));
         state = memory.Allocate<double>(2L * replicates * testSize);
-        hostState = new double[state.Length];
+        nll = memory.Allocate<double>(replicates);
         if (fittedCapacity > 0) Reserve(fittedCapacity, keep: false);
     }
 
     /// <summary>
-    /// Estimated bytes per replicate: the test points and their running sums (the constructor), the
+    /// Estimated bytes per replicate: the test points, their running sums and the NLL (the constructor), the
     /// fitted set of <paramref name="fittedCapacity"/> points, two generations of n in flight (the
     /// newest and the next one sampled), and an Accumulate-Subsample pool of
     /// <paramref name="poolCapacity"/> points with its subsample (0: none).
     /// </summary>
     public static long BytesPerReplicate(int dim, int n, int testSize, long fittedCapacity, long poolCapacity) =>
-        8L * dim * (testSize + fittedCapacity + 2L * n) + 16L * testSize
+        8L * dim * (testSize + fittedCapacity + 2L * n) + 16L * testSize + 8
         + (poolCapacity > 0 ? PointPool.BytesPerReplicate(dim, poolCapacity, n) : 0);
 
     public int Replicates { get; }
@@ -188,10 +187,8 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
             (int)(fittedCount - scoredCount), h, state.View);
         ScoredPairs += (long)Replicates * testSize * (fittedCount - scoredCount);
         (scoredCount, scoredH) = (fittedCount, h);
-        memory.Accelerator.Synchronize();
-        state.View.CopyToCPU(hostState);
-        var nll = KdeKernels.MeanNegativeLogLikelihood(hostState, Replicates, testSize, fittedCount, Dim, h);
-        for (var r = 0; r < Replicates; r++) metrics[r, NllTest] = nll[r];
+        var means = kernels.MeanNegativeLogLikelihood(state.View, testSize, fittedCount, Dim, h, nll.View);
+        for (var r = 0; r < Replicates; r++) metrics[r, NllTest] = means[r];
     }
 
     /// <summary>The fitted points of every replicate, [replicate][point][dim] (tests and pictures).</summary>
@@ -212,6 +209,7 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
     {
         test.Dispose();
         state.Dispose();
+        nll.Dispose();
         fitted?.Dispose();
         buffers.Dispose();
     }
