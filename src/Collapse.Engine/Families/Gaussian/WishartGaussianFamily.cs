@@ -15,13 +15,20 @@ public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKerne
 
     public override FamilyCapabilities Capabilities => Declared;
 
-    /// <summary>Estimated bytes per replicate of a chain: the model and two generations' statistics in flight (the newest and the next).</summary>
+    // Statistics batches the chain has disposed: the next draw reuses one (every batch of a family has its shape).
+    readonly Stack<StatisticsBatch> free = new();
+
+    /// <summary>
+    /// Estimated bytes per replicate of a chain: the model and one generation's statistics (the chain
+    /// disposes the newest before the next is drawn, and the draw reuses it).
+    /// </summary>
     public static long BytesPerReplicate(int dim, bool accumulates) =>
-        ModelBytesPerReplicate(dim, accumulates) + 2 * StatisticsBatch.BytesPerReplicate(dim);
+        ModelBytesPerReplicate(dim, accumulates) + StatisticsBatch.BytesPerReplicate(dim);
 
     protected override StatisticsBatch Draw(int count, int iteration, uint stream)
     {
-        var statistics = new StatisticsBatch(memory, shape, count);
+        var statistics = free.Count > 0 ? free.Pop() : new StatisticsBatch(memory, shape, count, free);
+        statistics.Count = count;
         kernels.DrawWishart(shape, Stream(iteration, RandomStreams.WishartNormals(stream)),
             Stream(iteration, RandomStreams.WishartChiSquare(stream)), firstReplicate, count,
             mean.View, factorT.View, rank.View, statistics.Mean.View, statistics.FactorT.View,
@@ -48,5 +55,11 @@ public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKerne
     {
         statistics.Mean.View.CopyTo(mean);
         kernels.ScatterFromFactor(shape, statistics.FactorT.View, statistics.Rank.View, statistics.Count, m2);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        while (free.Count > 0) free.Pop().Release();
     }
 }
