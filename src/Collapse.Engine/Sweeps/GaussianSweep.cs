@@ -22,12 +22,6 @@ public sealed class GaussianSweep : Sweep<GaussianCell>
         pools = new PointBuffers(device.Accelerator);
     }
 
-    static GaussianSweepConfig Validated(GaussianSweepConfig config)
-    {
-        config.Validate();
-        return config;
-    }
-
     public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu" : "ilgpu";
     public bool UsesSimd => kernels.UsesSimd;
 

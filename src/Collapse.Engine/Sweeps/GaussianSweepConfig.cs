@@ -3,7 +3,7 @@ using static Collapse.Kernels.Validation.InvalidParameterException;
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>The grid of a Gaussian sweep; the defaults are the paper's.</summary>
-public sealed record GaussianSweepConfig
+public sealed record GaussianSweepConfig : ISweepConfig
 {
     public IReadOnlyList<int> Dims { get; init; } = [1, 3, 10, 31, 100];
     public IReadOnlyList<int> Samples { get; init; } = [10, 32, 100, 316, 1000];

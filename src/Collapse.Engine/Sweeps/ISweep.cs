@@ -1,5 +1,12 @@
 namespace Collapse.Engine.Sweeps;
 
+/// <summary>A sweep's configuration: validated before the sweep is built from it.</summary>
+public interface ISweepConfig
+{
+    /// <summary>Throws <see cref="Kernels.Validation.InvalidParameterException"/> naming the first bad value.</summary>
+    void Validate();
+}
+
 /// <summary>One cell of a sweep's grid: every seed of one configuration.</summary>
 public interface ISweepCell
 {
@@ -60,6 +67,13 @@ public abstract class Sweep<TCell> : ISweep<TCell> where TCell : ISweepCell
         (Device, Experiment, CsvName, Header, Configuration, RowsPerCell) = (device, experiment, csvName, header, configuration, rowsPerCell);
         Cells = [.. cells];
         MemoryBudgetBytes = device.IsCpu ? 512L << 20 : Math.Min(gpuBudgetCap, device.Accelerator.MemorySize / 4);
+    }
+
+    /// <summary>The configuration after its <see cref="ISweepConfig.Validate"/> (for a derived sweep's base-constructor arguments).</summary>
+    protected static TConfig Validated<TConfig>(TConfig config) where TConfig : ISweepConfig
+    {
+        config.Validate();
+        return config;
     }
 
     public ComputeDevice Device { get; }

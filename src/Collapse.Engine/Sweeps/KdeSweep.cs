@@ -26,12 +26,6 @@ public sealed class KdeSweep : Sweep<KdeCell>
         pools = new PointBuffers(device.Accelerator);
     }
 
-    static KdeSweepConfig Validated(KdeSweepConfig config)
-    {
-        config.Validate();
-        return config;
-    }
-
     public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu";
     public override void CheckFits(KdeCell cell) => BatchSize(cell);
 

@@ -3,7 +3,7 @@ using static Collapse.Kernels.Validation.InvalidParameterException;
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>The grid of a KDE sweep; the defaults are the paper's.</summary>
-public sealed record KdeSweepConfig
+public sealed record KdeSweepConfig : ISweepConfig
 {
     public IReadOnlyList<ToyDataset> Datasets { get; init; } = ToyDatasets.All;
     public IReadOnlyList<Bandwidth> Bandwidths { get; init; } = [Bandwidth.Of(0.1), Bandwidth.Of(0.5), Bandwidth.Of(1.0)];

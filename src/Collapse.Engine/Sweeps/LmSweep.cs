@@ -28,12 +28,6 @@ public sealed class LmSweep : Sweep<LmCell>
         kernels = new LmKernels(device.Accelerator, path);
     }
 
-    static LmSweepConfig Validated(LmSweepConfig config)
-    {
-        config.Validate();
-        return config;
-    }
-
     public override string KernelDescription => kernels.UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu";
     public override void CheckFits(LmCell cell) => BatchSize(cell);
 

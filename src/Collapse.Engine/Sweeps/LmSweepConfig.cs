@@ -21,7 +21,7 @@ public sealed record LmModel(string Name, int Layers, int Width, int Heads, int 
 /// The grid of a language-model sweep (docs/DESIGN.md, section C): cells are (setting, preset), each run
 /// for every seed over <see cref="Iterations"/> model-fitting iterations.
 /// </summary>
-public sealed record LmSweepConfig
+public sealed record LmSweepConfig : ISweepConfig
 {
     /// <summary>The corpus and its split (recorded in the manifest by source, hash and sizes).</summary>
     [JsonIgnore]

@@ -33,12 +33,6 @@ public sealed class MixSweep : Sweep<MixCell>
         ExtraColumns = ColumnsOf(config);
     }
 
-    static MixSweepConfig Validated(MixSweepConfig config)
-    {
-        config.Validate();
-        return config;
-    }
-
     static IReadOnlyList<string> ColumnsOf(MixSweepConfig config) => config.Family switch
     {
         MixFamily.Gaussian => GaussianMixModels.Columns,

@@ -20,7 +20,7 @@ public enum MixGenerator
 /// num_real values, each run for every num_synthetic and seed. Family options not used by
 /// <see cref="Family"/> stay null.
 /// </summary>
-public sealed record MixSweepConfig
+public sealed record MixSweepConfig : ISweepConfig
 {
     public MixFamily Family { get; init; }
     public IReadOnlyList<int> Real { get; init; } = [];
