@@ -3,6 +3,7 @@ global using Collapse.Engine.Data;
 global using Collapse.Engine.Families.Gaussian;
 global using Collapse.Engine.Families.Lm;
 global using Collapse.Engine.Families.Points;
+global using Collapse.Engine.Families.Regression;
 global using Collapse.Engine.Families;
 global using Collapse.Engine.Results;
 global using Collapse.Engine.Scenarios;
