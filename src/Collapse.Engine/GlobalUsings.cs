@@ -12,6 +12,7 @@ global using Collapse.Kernels.Gaussian;
 global using Collapse.Kernels.Kde;
 global using Collapse.Kernels.Lm;
 global using Collapse.Kernels.Random;
+global using Collapse.Kernels.Regression;
 global using Collapse.Kernels.Validation;
 global using ILGPU.Runtime;
 global using ILGPU;

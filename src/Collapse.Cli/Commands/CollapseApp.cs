@@ -16,6 +16,7 @@ public static class CollapseApp
         root.Subcommands.Add(DevicesCommand.Build());
         var run = new Command("run", "Run one experiment's sweep and write its tidy CSV, manifest and figures");
         run.Subcommands.Add(RunGaussianCommand.Build());
+        run.Subcommands.Add(RunRegressionCommand.Build());
         run.Subcommands.Add(RunKdeCommand.Build());
         run.Subcommands.Add(RunLmCommand.Build());
         run.Subcommands.Add(RunMixCommand.Build());
@@ -81,7 +82,7 @@ public static class CollapseApp
         ["Batch"] = "--batch", ["LearningRate"] = "--lr", ["TrainSize"] = "--train-size", ["Steps"] = "--steps",
         ["Corpus"] = "--corpus", ["BlockSize"] = "--block-size", ["Family"] = "--family", ["Real"] = "--real", ["Synthetic"] = "--synthetic",
         ["GeneratorReal"] = "--generator-real", ["Generator"] = "--generator", ["GeneratorShift"] = "--generator-shift",
-        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth",
+        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth", ["NoiseVariances"] = "--sigma-squared",
         // Where and how a run goes (SweepRun, ShardMerge, Shard, AcceleratorSpec).
         ["Directory"] = "--out", ["Output"] = "--out", ["Overwrite"] = "--force", ["Force"] = "--force",
         [Shard.Parameter] = "--shard", [AcceleratorSpec.Parameter] = "--accelerator",

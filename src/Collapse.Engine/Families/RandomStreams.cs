@@ -34,6 +34,9 @@ public static class RandomStreams
     /// </summary>
     public const uint MixRealOrder = 13;
 
+    /// <summary>The regression family's fixed design X (n rows per seed), drawn once and reused by every generation.</summary>
+    public const uint Design = 14;
+
     /// <summary>
     /// The Wishart method draws a generation's statistics instead of its points: real data and
     /// synthetic data each get their own pair of streams (normals, chi-squares).

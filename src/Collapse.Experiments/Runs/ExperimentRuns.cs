@@ -15,6 +15,9 @@ public static class ExperimentRuns
     public static RunManifest Gaussian(GaussianSweepConfig config, SweepJob job, IRunReporter reporter, CancellationToken cancellation = default) =>
         Sweep<GaussianCell, GaussianSweep>(job, reporter, device => new GaussianSweep(device, config, job.Kernels) { AllowNonFinite = job.AllowNonFinite }, cancellation);
 
+    public static RunManifest Regression(RegressionSweepConfig config, SweepJob job, IRunReporter reporter, CancellationToken cancellation = default) =>
+        Sweep<RegressionCell, RegressionSweep>(job, reporter, device => new RegressionSweep(device, config, job.Kernels) { AllowNonFinite = job.AllowNonFinite }, cancellation);
+
     /// <summary>With the figures, <c>kde-samples.csv</c>: the points the sample pictures show.</summary>
     public static RunManifest Kde(KdeSweepConfig config, SweepJob job, IRunReporter reporter, CancellationToken cancellation = default) =>
         Sweep<KdeCell, KdeSweep>(job, reporter, device => new KdeSweep(device, config, job.Kernels) { AllowNonFinite = job.AllowNonFinite }, cancellation,

@@ -26,34 +26,7 @@ static class FactorKernels
             var src = m2.SubView((long)r * d * d, (long)d * d);
             var pi = perm.SubView((long)r * d, d);
             for (long e = 0; e < (long)d * d; e++) a[e] = src[e] * inverseCount;
-            for (var i = 0; i < d; i++) pi[i] = i;
-            var tolerance = Tolerance(a, d);
-
-            var k = 0;
-            var sumLog = 0.0;
-            for (; k < maxRank; k++)
-            {
-                var p = k;
-                for (var i = k + 1; i < d; i++)
-                    if (a[(long)i * d + i] > a[(long)p * d + p]) p = i;
-                var pivot = a[(long)p * d + p];
-                if (!(pivot > tolerance)) break;
-                if (p != k)
-                {
-                    for (var j = 0; j < d; j++) Swap(a, (long)k * d + j, (long)p * d + j);
-                    for (var i = 0; i < d; i++) Swap(a, (long)i * d + k, (long)i * d + p);
-                    var t = pi[k]; pi[k] = pi[p]; pi[p] = t;
-                }
-                var lkk = Math.Sqrt(pivot);
-                sumLog += KernelMath.Log(pivot);
-                a[(long)k * d + k] = lkk;
-                for (var i = k + 1; i < d; i++) a[(long)i * d + k] /= lkk;
-                for (var i = k + 1; i < d; i++)
-                {
-                    var li = a[(long)i * d + k];
-                    for (var j = k + 1; j < d; j++) a[(long)i * d + j] -= li * a[(long)j * d + k];
-                }
-            }
+            var k = Decompose(a, pi, d, maxRank, out var sumLog);
 
             var f = factorT.SubView((long)r * d * ld, (long)d * ld);
             for (long e = 0; e < (long)d * ld; e++) f[e] = 0.0;
@@ -63,6 +36,44 @@ static class FactorKernels
             rank[r] = k;
             logDet[r] = k == d ? sumLog : double.NegativeInfinity;
         }
+    }
+
+    /// <summary>
+    /// Pivoted Cholesky of the d×d matrix in <paramref name="a"/>, in place: on return columns c &lt; rank of
+    /// its lower triangle hold L in pivot order (A[π, π] = L·Lᵀ) and <paramref name="pi"/> the pivot order.
+    /// Stops at <paramref name="maxRank"/> pivots or the first below <see cref="Tolerance"/>; returns the rank,
+    /// with Σ log pivot in <paramref name="sumLog"/>. Shared by every factorization kernel.
+    /// </summary>
+    public static int Decompose(ArrayView<double> a, ArrayView<int> pi, int d, int maxRank, out double sumLog)
+    {
+        for (var i = 0; i < d; i++) pi[i] = i;
+        var tolerance = Tolerance(a, d);
+        var k = 0;
+        sumLog = 0.0;
+        for (; k < maxRank; k++)
+        {
+            var p = k;
+            for (var i = k + 1; i < d; i++)
+                if (a[(long)i * d + i] > a[(long)p * d + p]) p = i;
+            var pivot = a[(long)p * d + p];
+            if (!(pivot > tolerance)) break;
+            if (p != k)
+            {
+                for (var j = 0; j < d; j++) Swap(a, (long)k * d + j, (long)p * d + j);
+                for (var i = 0; i < d; i++) Swap(a, (long)i * d + k, (long)i * d + p);
+                var t = pi[k]; pi[k] = pi[p]; pi[p] = t;
+            }
+            var lkk = Math.Sqrt(pivot);
+            sumLog += KernelMath.Log(pivot);
+            a[(long)k * d + k] = lkk;
+            for (var i = k + 1; i < d; i++) a[(long)i * d + k] /= lkk;
+            for (var i = k + 1; i < d; i++)
+            {
+                var li = a[(long)i * d + k];
+                for (var j = k + 1; j < d; j++) a[(long)i * d + j] -= li * a[(long)j * d + k];
+            }
+        }
+        return k;
     }
 
     /// <summary>
