@@ -7,13 +7,13 @@ static class PlotCommand
 {
     public static Command Build()
     {
-        var csv = new Argument<string>("csv") { Description = "A gaussian.csv, kde.csv, lm.csv or mix.csv written by 'collapse run' or 'collapse merge'" };
+        var csv = new Argument<string>("csv") { Description = "A gaussian.csv, kde.csv, lm.csv, mix.csv or regression.csv written by 'collapse run' or 'collapse merge'" };
         var output = new Option<string?>("--out") { Description = "Figure directory (default: figures/ beside the CSV; a mix.csv's summary.md is always written beside it)" };
         var command = new Command("plot", "Redraw the figures of a run from its tidy CSV") { csv, output };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(csv)!;
-            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv, lm.csv or mix.csv of a run");
+            if (!File.Exists(path)) throw new UsageException($"plot: '{path}' does not exist: give the gaussian.csv, kde.csv, lm.csv, mix.csv or regression.csv of a run");
             var directory = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "figures");
             (IReadOnlyList<string> Figures, string? Summary) drawn;
             try
@@ -22,7 +22,7 @@ static class PlotCommand
             }
             catch (FormatException e)
             {
-                throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv, lm.csv or mix.csv: {e.Message}");
+                throw new UsageException($"plot: '{path}' is not a gaussian.csv, kde.csv, lm.csv, mix.csv or regression.csv: {e.Message}");
             }
             foreach (var f in drawn.Figures.Append(drawn.Summary).OfType<string>()) System.Console.WriteLine($"wrote {f}");
             return 0;

@@ -137,6 +137,24 @@ public static class FigureKit
         return f == 0 ? sorted[i] : sorted[i] + f * (sorted[i + 1] - sorted[i]);
     }
 
+    /// <summary>
+    /// One Category10 colour per key, in the order given: built once over a whole run's keys (every n, say),
+    /// so a key keeps its colour in every figure of the run.
+    /// </summary>
+    public static Dictionary<T, Color> Palette<T>(IEnumerable<T> keys) where T : notnull
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        return keys.Select((key, i) => (key, palette.GetColor(i))).ToDictionary(p => p.key, p => p.Item2);
+    }
+
+    /// <summary>The legend entry for the figures' 2.5–97.5th percentile bands over seeds.</summary>
+    public static LegendItem BandEntry() =>
+        new() { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 };
+
+    /// <summary>The legend entry for an exact expectation, drawn dashed and darker than its curve's colour.</summary>
+    public static LegendItem ExactEntry(string label) =>
+        new() { LabelText = label, LineColor = Colors.DimGray.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed };
+
     /// <summary>Writes a finished figure as PNG.</summary>
     public static void Save(SKSurface surface, string path)
     {
@@ -154,7 +172,7 @@ public static class FigureKit
     {
         var items = curves.Select(c => new LegendItem { LabelText = c.Label, LineColor = c.Colour, LineWidth = 3, FillColor = c.Colour.WithAlpha(0.2) }).ToList();
         items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = Colors.DimGray, LineWidth = 2 });
-        items.AddRange(extra ?? [new LegendItem { LabelText = "95% band over seeds", FillColor = Colors.DimGray.WithAlpha(0.25), LineWidth = 0 }]);
+        items.AddRange(extra ?? [BandEntry()]);
         var plot = new Plot();
         plot.Layout.Frameless();
         plot.HideGrid();

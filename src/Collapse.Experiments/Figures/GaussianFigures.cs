@@ -23,9 +23,7 @@ public static class GaussianFigures
     {
         Directory.CreateDirectory(figuresDirectory);
         // One colour per n across every figure, so a reader can match n between figures.
-        var palette = new ScottPlot.Palettes.Category10();
-        var colours = rows.Select(r => r.N).Distinct().Order()
-            .Select((n, i) => (n, palette.GetColor(i))).ToDictionary(p => p.n, p => p.Item2);
+        var colours = FigureKit.Palette(rows.Select(r => r.N).Distinct().Order());
         var paths = new List<string>();
         foreach (var metric in Metrics)
             foreach (var byDim in rows.GroupBy(r => r.Dim).OrderBy(g => g.Key))
@@ -177,9 +175,9 @@ public static class GaussianFigures
             items.Add(new LegendItem { LabelText = $"n = {n}", LineColor = colours[n], LineWidth = 3, FillColor = colours[n].WithAlpha(0.2) });
         var grey = Colors.DimGray;
         items.Add(new LegendItem { LabelText = $"mean over {seeds} seeds", LineColor = grey, LineWidth = 2 });
-        items.Add(new LegendItem { LabelText = "95% band over seeds", FillColor = grey.WithAlpha(0.25), LineWidth = 0 });
+        items.Add(FigureKit.BandEntry());
         if (panels.Any(p => p.Theory.Count > 0))
-            items.Add(new LegendItem { LabelText = metric == Metric.DetRatio ? "exact E[·], replace" : "exact E[·]", LineColor = grey.Darken(0.35), LineWidth = 2, LinePattern = LinePattern.Dashed });
+            items.Add(FigureKit.ExactEntry(metric == Metric.DetRatio ? "exact E[·], replace" : "exact E[·]"));
 
         // Curves left out or cut short (a zero value cannot sit on a log axis), saying where when not everywhere.
         var quantity = metric == Metric.DetRatio ? "det" : metric == Metric.TraceRatio ? "trace" : "error";

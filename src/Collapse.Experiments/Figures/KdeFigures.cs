@@ -31,8 +31,7 @@ public static class KdeFigures
     public static IReadOnlyList<string> DrawAll(IReadOnlyList<KdeRow> rows, IReadOnlyList<SamplePoint> samples, string figuresDirectory)
     {
         Directory.CreateDirectory(figuresDirectory);
-        var palette = new ScottPlot.Palettes.Category10();
-        var colours = rows.Select(r => r.N).Distinct().Order().Select((n, i) => (n, palette.GetColor(i))).ToDictionary(p => p.n, p => p.Item2);
+        var colours = FigureKit.Palette(rows.Select(r => r.N).Distinct().Order());
         var paths = new List<string>();
         foreach (var byBandwidth in rows.GroupBy(r => r.Bandwidth).OrderBy(g => g.Key.Rule != "fixed").ThenBy(g => g.Key.Fixed))
         {

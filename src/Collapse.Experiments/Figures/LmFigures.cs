@@ -29,8 +29,7 @@ public static class LmFigures
         var settings = rows.Select(r => r.Setting).Distinct().Order().ToList();
         // Presets in the order the CSV first names them (the order of --preset).
         var presets = rows.Select(r => r.Preset).Distinct().ToList();
-        var palette = new ScottPlot.Palettes.Category10();
-        var colours = presets.Select((p, i) => (p, palette.GetColor(i))).ToDictionary(x => x.p, x => x.Item2);
+        var colours = FigureKit.Palette(presets);
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
         var width = LegendWidth + settings.Count * PanelWidth;
         var height = TitleHeight + HeadingHeight + PanelHeight;

@@ -210,8 +210,7 @@ public static class MixFigures
     static void DrawProportion(string header, IReadOnlyList<MixRow> rows, string path)
     {
         var reals = rows.Select(r => r.NumReal).Distinct().Order().ToList();
-        var palette = new ScottPlot.Palettes.Category10();
-        var colours = reals.Select((n, i) => (n, palette.GetColor(i))).ToDictionary(p => p.n, p => p.Item2);
+        var colours = FigureKit.Palette(reals);
         var curves = Curves(rows, reals);
         // Log y, as the KDE figures, where the metric is positive and spans a factor of 3 or more (a few
         // real points can be far worse than the rest); linear otherwise (an NLL can be ≤ 0).

@@ -1,15 +1,28 @@
+using Collapse.Engine.Scenarios;
+
 namespace Collapse.Experiments.Figures;
 
 /// <summary>A run's figures from its CSV, whichever experiment wrote it (told by the header): what every run and <c>collapse plot</c> draw.</summary>
 public static class RunFigures
 {
+    /// <summary>The regression sweep's CSV, known by name too so a damaged header gets regression.csv's error, not gaussian.csv's.</summary>
+    private const string RegressionCsv = "regression.csv";
+
     /// <summary>
-    /// Draws the figures of a <c>gaussian.csv</c>, <c>kde.csv</c>, <c>lm.csv</c> or <c>mix.csv</c> into
-    /// <paramref name="figuresDirectory"/>; a kde.csv's sample pictures need the <c>kde-samples.csv</c> a run
-    /// writes beside it (a merge has none), a mix.csv also gets <c>summary.md</c> beside it (Summary; null
-    /// otherwise). Throws <see cref="FormatException"/> for a file that is none of them.
+    /// Draws the figures of a <c>gaussian.csv</c>, <c>kde.csv</c>, <c>lm.csv</c>, <c>mix.csv</c> or
+    /// <c>regression.csv</c> into <paramref name="figuresDirectory"/>; a kde.csv's sample pictures need the
+    /// <c>kde-samples.csv</c> a run writes beside it (a merge has none), a mix.csv also gets <c>summary.md</c>
+    /// beside it (Summary; null otherwise). Throws <see cref="FormatException"/> for a file that is none of them
+    /// (or a regression.csv with no rows).
     /// </summary>
-    public static (IReadOnlyList<string> Figures, string? Summary) Draw(string csvPath, string figuresDirectory)
+    /// <param name="regressionTheory">
+    /// A regression.csv's exact expected test MSE, as <see cref="RegressionFigures.DrawAll"/> takes it; no dashed
+    /// curves when null. A parameter rather than a settable static property: the figures stay a function of
+    /// their arguments, so tests and concurrent runs cannot leak one caller's theory into another's, and the
+    /// theory's owner (<c>collapse plot</c>, a run) passes it where it calls this.
+    /// </param>
+    public static (IReadOnlyList<string> Figures, string? Summary) Draw(string csvPath, string figuresDirectory,
+        Func<Setting, int, int, double, int, double[]?>? regressionTheory = null)
     {
         var header = File.ReadLines(csvPath).FirstOrDefault();
         if (header == KdeRow.Header)
@@ -21,6 +34,13 @@ public static class RunFigures
         // A mix.csv by its header, or by its name (so a damaged header gets mix.csv's error, not gaussian.csv's).
         if (header is not null && header.StartsWith("family,", StringComparison.Ordinal) || Path.GetFileName(csvPath) == MixRow.FileName)
             return MixFigures.Redraw(csvPath, figuresDirectory);
+        if (header == RegressionRow.Header || Path.GetFileName(csvPath) == RegressionCsv)
+        {
+            var rows = RegressionRow.ReadAll(csvPath);
+            // A header alone is a malformed file here (RegressionFigures.DrawAll refuses no rows), so `collapse plot` says so in one line.
+            if (rows.Count == 0) throw new FormatException($"{csvPath}: no rows under the header, nothing to draw");
+            return (RegressionFigures.DrawAll(rows, figuresDirectory, regressionTheory), null);
+        }
         return (GaussianFigures.DrawAll(GaussianRow.ReadAll(csvPath), figuresDirectory), null);
     }
 }
