@@ -60,6 +60,29 @@ public class MemoryEstimateTests
         AssertCovers(Seeds * sweep.BytesPerReplicate(cell, n), sweep.Memory.PeakBytes, cell.ToString());
     }
 
+    public static TheoryData<string, int, int, KernelPath> RegressionCells()
+    {
+        var data = new TheoryData<string, int, int, KernelPath>();
+        foreach (var path in new[] { KernelPath.Auto, KernelPath.Ilgpu })
+            foreach (var (d, n) in new[] { (3, 10), (32, 200), (40, 16) })
+                foreach (var setting in Settings.All) data.Add(setting.Name(), d, n, path);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RegressionCells))]
+    public void Regression_estimate_covers_what_a_cell_allocates(string setting, int d, int n, KernelPath path)
+    {
+        var config = new RegressionSweepConfig
+        {
+            Dims = [d], Samples = [n], NoiseVariances = [1.0], Seeds = Seeds, Iterations = Iterations, Settings = [Settings.Parse(setting)], TestSize = 300,
+        };
+        using var sweep = new RegressionSweep(TestDevices.Get("cpu"), config, path) { ReplicatesPerBatch = Seeds };
+        var cell = config.Cells().Single();
+        sweep.Rows(cell, cancellation: TestContext.Current.CancellationToken);
+        AssertCovers(Seeds * sweep.BytesPerReplicate(cell, n), sweep.Memory.PeakBytes, cell.ToString());
+    }
+
     /// <summary>The language model's device estimate (<see cref="GptModel.BytesPerReplicate"/>) against what a model holds once it has trained and sampled.</summary>
     [Theory]
     [InlineData("tiny", 1)]
