@@ -74,14 +74,14 @@ public static class CollapseApp
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        // The sweeps' grids (GaussianSweepConfig, KdeSweepConfig, LmSweepConfig and its LmModel, MixSweepConfig).
+        // The sweeps' grids (GaussianSweepConfig, KdeSweepConfig, LmSweepConfig and its LmModel, MixSweepConfig, RegressionSweepConfig).
         ["Dims"] = "--dims", ["Samples"] = "--samples", ["Seeds"] = "--seeds", ["Iterations"] = "--iterations", ["Settings"] = "--settings",
         ["Method"] = "--method", ["Seed"] = "--seed", ["Datasets"] = "--datasets", ["Bandwidths"] = "--bandwidths", ["TestSize"] = "--test-size",
         ["Presets"] = "--preset", ["Preset"] = "--preset", ["Layers"] = "--layers", ["Width"] = "--width", ["Heads"] = "--heads",
         ["Batch"] = "--batch", ["LearningRate"] = "--lr", ["TrainSize"] = "--train-size", ["Steps"] = "--steps",
         ["Corpus"] = "--corpus", ["BlockSize"] = "--block-size", ["Family"] = "--family", ["Real"] = "--real", ["Synthetic"] = "--synthetic",
         ["GeneratorReal"] = "--generator-real", ["Generator"] = "--generator", ["GeneratorShift"] = "--generator-shift",
-        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth",
+        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth", ["NoiseVariances"] = "--sigma-squared",
         // Where and how a run goes (SweepRun, ShardMerge, Shard, AcceleratorSpec).
         ["Directory"] = "--out", ["Output"] = "--out", ["Overwrite"] = "--force", ["Force"] = "--force",
         [Shard.Parameter] = "--shard", [AcceleratorSpec.Parameter] = "--accelerator",

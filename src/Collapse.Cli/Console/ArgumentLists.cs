@@ -22,6 +22,19 @@ static class ArgumentLists
         return values;
     }
 
+    /// <summary>Comma-separated real numbers (the engine checks their range, so the error names the value it refuses).</summary>
+    public static IReadOnlyList<double> Numbers(string option, string text)
+    {
+        var values = new List<double>();
+        foreach (var item in Split(option, text))
+        {
+            if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                throw new UsageException($"{option} '{item}' is not valid: expected comma-separated numbers, e.g. {option} 0.1,1,10");
+            values.Add(v);
+        }
+        return values;
+    }
+
     public static IReadOnlyList<Setting> SettingList(string option, string text) =>
         Split(option, text).Select(item => Settings.TryParse(item, out var s)
             ? s
