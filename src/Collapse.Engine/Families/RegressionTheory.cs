@@ -10,8 +10,9 @@ namespace Collapse.Engine.Families;
 /// where m(d, n) = E tr((XᵀX)⁻¹) = d/(n − d − 1) for n &gt; d + 1 and E tr((XXᵀ)⁻¹) = n/(d − n − 1) for
 /// n &lt; d − 1 (inverse-Wishart means); it is infinite for n ∈ {d − 1, d, d + 1}. The test MSE against
 /// noiseless labels on fresh standard-normal points has the same expectation (E xxᵀ = I).
-/// Accumulate-Subsample is known exactly at t = 1 (Replace's) and for σ² = 0 (a bias counted from the
-/// subsample's distinct rows); elsewhere no closed form is known and the value is NaN.
+/// Accumulate-Subsample is known exactly at t = 1 (Replace's) and, for σ² = 0, while every earlier
+/// subsample surely spans X's row space (a bias counted from the subsample's distinct rows, see
+/// <see cref="SubsampleBiasWithoutNoise"/>); elsewhere no closed form is known and the value is NaN.
 /// </summary>
 public static class RegressionTheory
 {
@@ -37,7 +38,7 @@ public static class RegressionTheory
                 Setting.Accumulate => bias + Noise(sigmaSquared, d, n, inverseSquares),
                 // At t = 1 the subsample is the whole pool, the real data: Replace's first fit.
                 _ when t == 1 => bias + Noise(sigmaSquared, d, n, 1),
-                _ when sigmaSquared == 0 => SubsampleBiasWithoutNoise(d, n, t),
+                _ when sigmaSquared == 0 && EarlierSubsamplesSpan(d, n, t) => SubsampleBiasWithoutNoise(d, n, t),
                 _ => double.NaN,
             };
         }
@@ -45,8 +46,8 @@ public static class RegressionTheory
     }
 
     /// <summary>Whether <see cref="ExpectedTestMse"/> has an exact value (possibly +∞) at iteration t.</summary>
-    public static bool IsKnown(Setting setting, double sigmaSquared, int iteration) =>
-        setting != Setting.AccumulateSubsample || iteration == 1 || sigmaSquared == 0;
+    public static bool IsKnown(Setting setting, int d, int n, double sigmaSquared, int iteration) =>
+        setting != Setting.AccumulateSubsample || iteration == 1 || (sigmaSquared == 0 && EarlierSubsamplesSpan(d, n, iteration));
 
     /// <summary>E‖(I − P)w*‖² = E tr(I − P) = d − rank X = max(d − n, 0): the part of w* no label ever sees.</summary>
     public static double Bias(int d, int n) => Math.Max(d - n, 0);
@@ -63,12 +64,15 @@ public static class RegressionTheory
     }
 
     /// <summary>
-    /// Accumulate-Subsample with σ² = 0: every label in the pool is x·w* (ŵ₁ = Pw*, and XP = X), so the
-    /// subsample's fit is P_S w* with P_S the projection on the span of its K distinct rows of X, and
+    /// Accumulate-Subsample with σ² = 0, where <see cref="EarlierSubsamplesSpan"/>: every label in the
+    /// pool is x·w* (ŵ₁ = Pw*, XP = X, and each earlier fit was Pw* again), so the subsample's fit is
+    /// P_S w* with P_S the projection on the span of its K distinct rows of X, and
     /// E‖ŵ_t − w*‖² = E max(d − K, 0): K counts the rows of X the n draws (without replacement, from t
     /// copies of each of the n rows) hit. The distribution of K by the draw-by-draw chain on
     /// (draws made, rows hit): after m draws hitting k rows, the next hits a new row with probability
-    /// (n − k)·t/(t·n − m). States k ≥ d are lumped (their bias is 0).
+    /// (n − k)·t/(t·n − m). States k ≥ d are lumped (their bias is 0). Elsewhere this is not the
+    /// expectation: once a subsample has missed part of the row space, its fit relabels X with a
+    /// different ŵ and the pool is no longer consistent.
     /// </summary>
     public static double SubsampleBiasWithoutNoise(int d, int n, int iteration)
     {
@@ -91,6 +95,14 @@ public static class RegressionTheory
         for (var k = 0; k <= cap; k++) expected += p[k] * Math.Max(d - k, 0);
         return expected;
     }
+
+    /// <summary>
+    /// Whether the subsamples of iterations 2..t − 1 surely span X's row space (rank min(n, d)), so that
+    /// with σ² = 0 every fit before t was Pw* and the pool's labels all read x·w*: n draws from s copies
+    /// of n rows hit at least ⌈n/s⌉ distinct rows, fewest at s = t − 1. Always at t ≤ 2.
+    /// </summary>
+    public static bool EarlierSubsamplesSpan(int d, int n, int iteration) =>
+        iteration <= 2 || (n + iteration - 2) / (iteration - 1) >= Math.Min(n, d);
 
     static double Noise(double sigmaSquared, int d, int n, double factor) =>
         // σ² = 0 is noiseless whatever the design, even where the noise's moment diverges (0·∞ is 0 here).

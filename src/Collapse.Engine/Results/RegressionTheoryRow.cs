@@ -6,7 +6,7 @@ namespace Collapse.Engine.Results;
 /// One row of <c>collapse theory regression</c>: the exact E[test MSE] (no simulation) of one
 /// (setting, d, n, σ²) cell at one iteration; <c>inf</c> where the expectation diverges
 /// (n ∈ {d − 1, d, d + 1} with σ² &gt; 0), empty where no closed form is known (Accumulate-Subsample
-/// after its first fit, with σ² &gt; 0).
+/// after its first fit, except some noiseless iterations: <see cref="RegressionTheory.IsKnown"/>).
 /// </summary>
 public sealed record RegressionTheoryRow(Setting Setting, int Dim, int N, double NoiseVariance, int Iteration, double? TestMse)
 {
@@ -23,7 +23,7 @@ public sealed record RegressionTheoryRow(Setting Setting, int Dim, int N, double
             var expected = RegressionTheory.ExpectedTestMse(cell.Setting, cell.Dim, cell.N, cell.NoiseVariance, grid.Iterations);
             for (var t = 1; t <= grid.Iterations; t++)
                 yield return new RegressionTheoryRow(cell.Setting, cell.Dim, cell.N, cell.NoiseVariance, t,
-                    RegressionTheory.IsKnown(cell.Setting, cell.NoiseVariance, t) ? expected[t - 1] : null);
+                    RegressionTheory.IsKnown(cell.Setting, cell.Dim, cell.N, cell.NoiseVariance, t) ? expected[t - 1] : null);
         }
     }
 }
