@@ -75,7 +75,7 @@ public static class CollapseApp
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        // The sweeps' grids (GaussianSweepConfig, KdeSweepConfig, LmSweepConfig and its LmModel, MixSweepConfig).
+        // The sweeps' grids (GaussianSweepConfig, KdeSweepConfig, LmSweepConfig and its LmModel, MixSweepConfig, RegressionSweepConfig).
         ["Dims"] = "--dims", ["Samples"] = "--samples", ["Seeds"] = "--seeds", ["Iterations"] = "--iterations", ["Settings"] = "--settings",
         ["Method"] = "--method", ["Seed"] = "--seed", ["Datasets"] = "--datasets", ["Bandwidths"] = "--bandwidths", ["TestSize"] = "--test-size",
         ["Presets"] = "--preset", ["Preset"] = "--preset", ["Layers"] = "--layers", ["Width"] = "--width", ["Heads"] = "--heads",

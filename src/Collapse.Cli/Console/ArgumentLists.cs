@@ -22,7 +22,7 @@ static class ArgumentLists
         return values;
     }
 
-    /// <summary>Comma-separated real numbers (invariant culture), e.g. the noise variances.</summary>
+    /// <summary>Comma-separated real numbers (the engine checks their range, so the error names the value it refuses).</summary>
     public static IReadOnlyList<double> Numbers(string option, string text)
     {
         var values = new List<double>();

@@ -37,7 +37,7 @@ public class ParameterFlagTests
     public void Every_sweep_parameter_has_a_flag()
     {
         // What the run commands set: the configurations' settable properties and the model's (its name is --preset's value, not a parameter).
-        var names = new[] { typeof(GaussianSweepConfig), typeof(KdeSweepConfig), typeof(LmSweepConfig), typeof(MixSweepConfig), typeof(LmModel) }
+        var names = new[] { typeof(GaussianSweepConfig), typeof(KdeSweepConfig), typeof(LmSweepConfig), typeof(MixSweepConfig), typeof(RegressionSweepConfig), typeof(LmModel) }
             .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             .Where(p => p.SetMethod is { IsPublic: true } && p.Name != nameof(LmModel.Name))
             .Select(p => p.Name).Distinct().ToList();
