@@ -1,3 +1,4 @@
+using Collapse.Engine.Families;
 using Collapse.Engine.Scenarios;
 
 namespace Collapse.Experiments.Figures;
@@ -15,14 +16,8 @@ public static class RunFigures
     /// beside it (Summary; null otherwise). Throws <see cref="FormatException"/> for a file that is none of them
     /// (or a regression.csv with no rows).
     /// </summary>
-    /// <param name="regressionTheory">
-    /// A regression.csv's exact expected test MSE, as <see cref="RegressionFigures.DrawAll"/> takes it; no dashed
-    /// curves when null. A parameter rather than a settable static property: the figures stay a function of
-    /// their arguments, so tests and concurrent runs cannot leak one caller's theory into another's, and the
-    /// theory's owner (<c>collapse plot</c>, a run) passes it where it calls this.
-    /// </param>
-    public static (IReadOnlyList<string> Figures, string? Summary) Draw(string csvPath, string figuresDirectory,
-        Func<Setting, int, int, double, int, double[]?>? regressionTheory = null)
+    /// <remarks>A regression.csv's figures carry the exact expectations (<see cref="RegressionTheory.ExpectedTestMse"/>), as the Gaussian ones carry theirs.</remarks>
+    public static (IReadOnlyList<string> Figures, string? Summary) Draw(string csvPath, string figuresDirectory)
     {
         var header = File.ReadLines(csvPath).FirstOrDefault();
         if (header == KdeRow.Header)
@@ -39,7 +34,7 @@ public static class RunFigures
             var rows = RegressionRow.ReadAll(csvPath);
             // A header alone is a malformed file here (RegressionFigures.DrawAll refuses no rows), so `collapse plot` says so in one line.
             if (rows.Count == 0) throw new FormatException($"{csvPath}: no rows under the header, nothing to draw");
-            return (RegressionFigures.DrawAll(rows, figuresDirectory, regressionTheory), null);
+            return (RegressionFigures.DrawAll(rows, figuresDirectory, RegressionTheory.ExpectedTestMse), null);
         }
         return (GaussianFigures.DrawAll(GaussianRow.ReadAll(csvPath), figuresDirectory), null);
     }

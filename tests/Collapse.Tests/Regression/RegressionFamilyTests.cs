@@ -244,3 +244,46 @@ public class RegressionFamilyTests
         return s;
     }
 }
+
+/// <summary>The engine's simulated means against the exact expectations (<see cref="RegressionTheory"/>), within their standard errors.</summary>
+public class RegressionTheoryAgreementTests
+{
+    [Theory]
+    // n > d + 1: the noise grows like t (Replace) or Σ 1/k² (Accumulate); n < d − 1 adds the bias d − n.
+    [InlineData("replace", 3, 10, 1.0)]
+    [InlineData("accumulate", 3, 10, 1.0)]
+    [InlineData("replace", 10, 4, 2.0)]
+    [InlineData("accumulate", 10, 4, 2.0)]
+    [InlineData("replace", 1, 5, 10.0)]
+    [InlineData("accumulate-subsample", 4, 9, 0.0)]
+    public void Simulated_mean_errors_match_the_exact_expectations(string settingName, int d, int n, double noiseVariance)
+    {
+        const int seeds = 3000, iterations = 6;
+        var setting = Settings.Parse(settingName);
+        var config = new RegressionSweepConfig
+        {
+            Dims = [d], Samples = [n], NoiseVariances = [noiseVariance], Seeds = seeds, Iterations = iterations, Settings = [setting], TestSize = 200, Seed = 11,
+        };
+        using var sweep = new RegressionSweep(TestDevices.Get("cpu"), config);
+        var rows = sweep.Rows(config.Cells().Single(), cancellation: TestContext.Current.CancellationToken);
+        var expected = RegressionTheory.ExpectedTestMse(setting, d, n, noiseVariance, iterations);
+        var checkedAny = false;
+        for (var t = 1; t <= iterations; t++)
+        {
+            if (!RegressionTheory.IsKnown(setting, d, n, noiseVariance, t)) continue;
+            checkedAny = true;
+            foreach (var (name, values) in new[]
+                     {
+                         ("weight_error", rows.Where(r => r.Iteration == t).Select(r => r.WeightError).ToList()),
+                         ("test_mse", rows.Where(r => r.Iteration == t).Select(r => r.TestMse).ToList()),
+                     })
+            {
+                var mean = values.Average();
+                var se = Statistics.StandardError(values);
+                Assert.True(Math.Abs(mean - expected[t - 1]) <= 4.5 * se + 1e-12,
+                    $"{settingName} d={d} n={n} σ²={noiseVariance} t={t} {name}: simulated {mean:G5} ± {se:G2}, exact {expected[t - 1]:G5}");
+            }
+        }
+        Assert.True(checkedAny, "no iteration has an exact value to check");
+    }
+}
