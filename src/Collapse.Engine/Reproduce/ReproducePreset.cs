@@ -17,6 +17,8 @@ public sealed record ReproducePreset
     public required KdeSweepConfig Kde { get; init; }
     /// <summary>The bandwidth study: the KDE over a half-decade grid of h (the authors' notebooks 11–12).</summary>
     public required KdeSweepConfig KdeBandwidth { get; init; }
+    /// <summary>The linear-regression setting (the authors' <c>fit_linear_regressions</c>).</summary>
+    public required RegressionSweepConfig Regression { get; init; }
     public required LmSweepConfig Lm { get; init; }
     /// <summary>The value-of-synthetic-data study, one configuration per family.</summary>
     public required MixSweepConfig MixGaussian { get; init; }
@@ -51,6 +53,7 @@ public sealed record ReproducePreset
             Datasets = [ToyDataset.Blobs, ToyDataset.Moons], Bandwidths = [.. HalfDecades(7), Bandwidth.Scott, Bandwidth.Silverman],
             Samples = [10, 100, 1000], Seeds = 10, Iterations = 20,
         },
+        Regression = new RegressionSweepConfig { Seeds = 20, Iterations = 50 },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 2000, Seeds = 4, Iterations = 10 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
@@ -62,10 +65,11 @@ public sealed record ReproducePreset
     public static ReproducePreset Paper() => new()
     {
         Name = "paper",
-        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations (and its bandwidth study over 9 half-decades of h plus scott and silverman); the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
+        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations (and its bandwidth study over 9 half-decades of h plus scott and silverman); linear regression 5 d × 5 n × 3 σ² × 100 seeds × 100 iterations (the authors' grid); the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
         Gaussian = new GaussianSweepConfig(),
         Kde = new KdeSweepConfig(),
         KdeBandwidth = new KdeSweepConfig { Bandwidths = [.. HalfDecades(9), Bandwidth.Scott, Bandwidth.Silverman] },
+        Regression = new RegressionSweepConfig(),
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)] },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
@@ -90,6 +94,7 @@ public sealed record ReproducePreset
         {
             Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.1), Bandwidth.Of(0.316), Bandwidth.Of(1)], Samples = [10], Seeds = 3, Iterations = 4, TestSize = 50,
         },
+        Regression = new RegressionSweepConfig { Dims = [2, 12], Samples = [4, 20], NoiseVariances = [1.0], Seeds = 6, Iterations = 8, TestSize = 100 },
         Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 100, Seeds = 2, Iterations = 3 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian) with { Dim = 2, Real = [10, 100, 1000], Synthetic = [0, 100, 1000], GeneratorReal = 1000, TestSize = 200, Seeds = 6 },
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde) with { Real = [10, 1000], Synthetic = [0, 1000], GeneratorReal = 1000, TestSize = 100, Seeds = 4 },

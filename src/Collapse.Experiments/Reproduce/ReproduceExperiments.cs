@@ -36,6 +36,8 @@ public static class ReproduceExperiments
             dir => ExperimentClaims.Kde(KdeRow.ReadAll(Path.Combine(dir, KdeSweep.CsvFile)))),
         new("kde-bandwidth", p => p.KdeBandwidth, (p, job, reporter, cancel) => ExperimentRuns.Kde(p.KdeBandwidth, job, reporter, cancel),
             dir => ExperimentClaims.KdeBandwidth(KdeRow.ReadAll(Path.Combine(dir, KdeSweep.CsvFile)))),
+        new("regression", p => p.Regression, (p, job, reporter, cancel) => ExperimentRuns.Regression(p.Regression, job, reporter, cancel),
+            dir => ExperimentClaims.Regression(RegressionRow.ReadAll(Path.Combine(dir, RegressionSweep.CsvFile)))),
         new("lm", p => p.Lm, (p, job, reporter, cancel) => ExperimentRuns.Lm(p.Lm, job, reporter, cancel),
             dir => ExperimentClaims.Lm(LmRow.ReadAll(Path.Combine(dir, LmSweep.CsvFile)))),
         Mix("mix-gaussian", p => p.MixGaussian),
