@@ -57,8 +57,8 @@ X = U S V^T, r = rank X, H = P X = V V^T the projection onto X's row space):
     generations); its least-squares objective is
     sum_i m_i (x_i^T w - ybar_i)^2 + const, so its min-norm solution is that
     of the weighted problem with m and the per-row label sums s_i:
-    X^T M X w = X^T s. When the subsample has >= 2d distinct rows (so the
-    Gram is well conditioned) this d x d system is solved directly
+    X^T M X w = X^T s. When the subsample has >= d + max(8, d/4) distinct
+    rows (so the Gram is well conditioned) this d x d system is solved directly
     (2 n d^2 per fit, one batched GEMM, instead of an SVD of the subsample);
     otherwise pinv(sqrt(M) X) (s / sqrt(m)), the same min-norm solution.
     The n-subset of the t n pool is drawn per seed by drawing n indices
@@ -69,7 +69,13 @@ X = U S V^T, r = rank X, H = P X = V V^T the projection onto X's row space):
     them.
 
 pinv's cutoff (singular values below 1e-15 s_max treated as 0) is kept in
-both implementations. --self-check runs both on a small grid and compares
+both implementations. One place where they differ on purpose: in the
+authors' Accumulate with n < d the stacked t n x d design has rank n, and
+once t n is large (t ~ 50-80 at d = 32, n = 10) SVD's round-off puts a
+zero singular value above the 1e-15 s_max cutoff, pinv inverts it and the
+fit explodes (weight_error ~ 1e25 by t = 100). That is numerical error in
+their loop, not the protocol; --impl fast computes the exact min-norm fit
+(row-space recursion), so in those cells and iterations they disagree. --self-check runs both on a small grid and compares
 them (identities to rounding on shared random numbers; then the two
 implementations' distributions, per cell and checked iteration).
 """
@@ -244,7 +250,9 @@ def weighted_fit(X, m, ysum, d):
     """Min-norm least squares of the subsample given row multiplicities m and label sums ysum."""
     S = X.shape[0]
     w = np.empty((S, d))
-    well = (m > 0).sum(axis=1) >= 2 * d
+    # Normal equations square the condition number; with k >= d + max(8, d/4) distinct Gaussian rows it
+    # stays small (rounding ~1e-12 relative), nearer to rank deficiency the SVD path decides the rank.
+    well = (m > 0).sum(axis=1) >= d + max(8, d // 4)
     if well.any():
         Xw, mw, sw = (X, m, ysum) if well.all() else (X[well], m[well], ysum[well])
         gram = np.matmul(Xw.transpose(0, 2, 1) * mw[:, None, :], Xw)
