@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run the numpy reference for the linear-regression grid (regression_numpy.py)
+# with Debian's python3 + python3-numpy on OpenBLAS. Extra arguments go to the
+# script, e.g.: run_regression_baseline.sh --impl fast --dims 10 --samples 100
+#
+# OpenBLAS kernels: unset OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE and let OpenBLAS
+# detect the CPU, except where it gets that wrong: on some Intel Xeons with
+# AVX-512, Debian's OpenBLAS 0.3.21 falls back to its Prescott (SSE3) kernels,
+# about 2x slower. When the CPU has avx512f and OpenBLAS reports Prescott, the
+# run uses OPENBLAS_CORETYPE=SkylakeX and says so (openblas_coretype_override=).
+# Set OPENBLAS_NUM_THREADS to pin the thread count (default: one per core).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+py=/usr/bin/python3   # not the pyenv python on PATH: it has no numpy
+
+pkgs=(python3-numpy libopenblas0-pthread python3-threadpoolctl time)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y "${missing[@]}" || { apt-get update && apt-get install -y "${missing[@]}"; }
+fi
+
+# Debian falls back to the reference BLAS (about 3x slower) unless OpenBLAS
+# is the selected alternative; refuse to time the wrong one.
+blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+lapack="$(readlink -f /usr/lib/x86_64-linux-gnu/liblapack.so.3)"
+echo "blas=$blas"
+echo "lapack=$lapack"
+case "$blas$lapack" in
+  *openblas*openblas*) ;;
+  *) echo "error: libblas/liblapack do not resolve to OpenBLAS" >&2
+     echo "fix: update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (same for liblapack.so.3)" >&2
+     exit 1 ;;
+esac
+
+# The core type OpenBLAS picks, as threadpoolctl reports it.
+core() { "$py" -c 'import numpy, threadpoolctl; print(next((i.get("architecture", "?") for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"), "?"))'; }
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+detected="$(core)"
+override=none
+if grep -qw avx512f /proc/cpuinfo && [[ "$detected" == Prescott ]]; then
+  export OPENBLAS_CORETYPE=SkylakeX
+  override="SkylakeX (CPU has avx512f but OpenBLAS detected Prescott)"
+fi
+echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1) cores=$(nproc) avx512f=$(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)"
+echo "openblas_detected_core=$detected"
+echo "openblas_coretype_override=$override"
+echo "openblas_core=$(core)"
+echo "openblas_num_threads=${OPENBLAS_NUM_THREADS:-default (one per core)}"
+echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+"$py" "$here/regression_numpy.py" "$@"
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
