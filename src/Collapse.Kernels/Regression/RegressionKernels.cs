@@ -62,8 +62,8 @@ public sealed unsafe class RegressionKernels
 
     int Threads(long items) => LaunchSize.For(accelerator, items);
 
-    // The CPU path runs a one-thread-per-replicate kernel body for replicate r from .NET as thread r
-    // with stride = replicates, so each call serves exactly that replicate.
+    // Where the CPU path runs a one-thread-per-replicate kernel body (the tally), it calls it from .NET
+    // as thread r with stride = replicates, so each call serves exactly replicate r.
 
     /// <summary>
     /// Standard normal rows: output[r, p, k] = normal number p·d + k of the stream for replicate
@@ -106,14 +106,7 @@ public sealed unsafe class RegressionKernels
             {
                 var z = ThreadScratch.Doubles(ThreadScratch.Normals, n);
                 SimdNormals.Fill(stream.ForReplicate((uint)(firstReplicate + r)), 0, new Span<double>(z, n));
-                var w = wPtr + (long)r * ld;
-                for (var i = 0; i < n; i++)
-                {
-                    var row = xPtr + ((long)r * n + i) * ld;
-                    var dot = 0.0;
-                    for (var k = 0; k < d; k++) dot += row[k] * w[k];
-                    yPtr[(long)r * n + i] = dot + sigma * z[i];
-                }
+                SimdRegression.Labels(xPtr + (long)r * n * ld, wPtr + (long)r * ld, z, sigma, n, ld, yPtr + (long)r * n);
             });
             return;
         }
@@ -130,17 +123,7 @@ public sealed unsafe class RegressionKernels
             accelerator.Synchronize();
             var xPtr = Ptr(design); var sPtr = Ptr(sums); var bPtr = Ptr(output);
             Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
-            {
-                var b = bPtr + (long)r * ld;
-                for (var k = 0; k < ld; k += 4)
-                {
-                    // Row by row in order, multiply then add, as the ILGPU kernel sums: the two paths agree bit for bit.
-                    var acc = Vector256<double>.Zero;
-                    for (var i = 0; i < n; i++)
-                        acc += Vector256.Load(xPtr + ((long)r * n + i) * ld + k) * Vector256.Create(sPtr[(long)r * n + i]);
-                    (acc * Vector256.Create(scale)).Store(b + k);
-                }
-            });
+                SimdRegression.Rhs(xPtr + (long)r * n * ld, sPtr + (long)r * n, scale, n, ld, bPtr + (long)r * ld));
             return;
         }
         rhs(Threads(shape.VectorLength), design, sums, scale, n, d, ld, output.SubView(0, shape.VectorLength), Threads(shape.VectorLength));
@@ -234,8 +217,10 @@ public sealed unsafe class RegressionKernels
         if (UsesSimd)
         {
             accelerator.Synchronize();
+            var lPtr = Ptr(factorView); var permPtr = IntPtr(perm); var rankPtr = IntPtr(rank); var bPtr = Ptr(rhsView); var wPtr = Ptr(solution);
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
-                LeastSquaresKernels.Solve(r, factorView, perm, rank, rhsView, replicates, d, ld, scratch, solution, replicates));
+                SimdRegression.Solve(lPtr + (long)r * d * d, permPtr + (long)r * d, rankPtr[r], bPtr + (long)r * ld, d,
+                    ThreadScratch.Doubles(ThreadScratch.Centred, (long)d * d + 2L * d), wPtr + (long)r * ld));
             return;
         }
         solve(Threads(replicates), factorView, perm, rank, rhsView, replicates, d, ld, scratch, solution, Threads(replicates));
@@ -251,8 +236,10 @@ public sealed unsafe class RegressionKernels
         if (UsesSimd)
         {
             accelerator.Synchronize();
+            var lPtr = Ptr(factorView); var permPtr = IntPtr(perm); var rankPtr = IntPtr(rank); var inversePtr = Ptr(inverse);
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
-                LeastSquaresKernels.PseudoInverse(r, factorView, perm, rank, replicates, d, ld, unit, scratch, column, inverse, replicates));
+                SimdRegression.PseudoInverse(lPtr + (long)r * d * d, permPtr + (long)r * d, rankPtr[r], d,
+                    ThreadScratch.Doubles(ThreadScratch.Centred, 2L * d * d), inversePtr + (long)r * d * d));
             return;
         }
         pseudoInverse(Threads(replicates), factorView, perm, rank, replicates, d, ld, unit, scratch, column, inverse, Threads(replicates));
@@ -267,15 +254,7 @@ public sealed unsafe class RegressionKernels
             accelerator.Synchronize();
             var aPtr = Ptr(matrix); var bPtr = Ptr(vector); var wPtr = Ptr(output);
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
-            {
-                for (var i = 0; i < d; i++)
-                {
-                    var row = aPtr + ((long)r * d + i) * d;
-                    var total = 0.0;
-                    for (var j = 0; j < d; j++) total += row[j] * bPtr[(long)r * ld + j];
-                    wPtr[(long)r * ld + i] = total;
-                }
-            });
+                SimdRegression.MatVec(aPtr + (long)r * d * d, bPtr + (long)r * ld, d, wPtr + (long)r * ld));
             return;
         }
         var items = (long)replicates * d;
@@ -289,8 +268,14 @@ public sealed unsafe class RegressionKernels
         if (UsesSimd)
         {
             accelerator.Synchronize();
+            var fPtr = Ptr(fitted); var tPtr = Ptr(truth); var gPtr = Ptr(testGram); var outPtr = Ptr(output);
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
-                LeastSquaresKernels.Errors(r, fitted, truth, testGram, replicates, d, ld, output, replicates));
+            {
+                var (quadratic, squared) = SimdRegression.Errors(fPtr + (long)r * ld, tPtr + (long)r * ld, gPtr + (long)r * d * d, d,
+                    ThreadScratch.Doubles(ThreadScratch.Vector, d));
+                outPtr[2L * r] = quadratic;
+                outPtr[2L * r + 1] = squared;
+            });
             return;
         }
         errors(Threads(replicates), fitted, truth, testGram, replicates, d, ld, output, Threads(replicates));
