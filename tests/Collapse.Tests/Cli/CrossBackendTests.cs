@@ -57,6 +57,14 @@ public class CrossBackendTests
             ["run", "kde", "--datasets", "moons,blobs", "--bandwidths", "0.1,0.5", "--samples", "32", "--seeds", "4",
              "--iterations", "3", "--test-size", "100", "--no-figures"]);
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_regression_sweep_agrees_with_the_cpu_kernels(string backend) =>
+        // n = 5 < d = 12 takes the minimum-norm branch; n far from d keeps the designs well conditioned.
+        AssertAgree(backend, "regression", ["setting", "dim", "n", "sigma_squared", "seed", "iteration"],
+            ["run", "regression", "--dims", "2,12", "--samples", "5,40", "--sigma-squared", "0.5", "--seeds", "3", "--iterations", "5",
+             "--test-size", "100", "--no-figures"]);
+
     static void AssertAgree(string backend, string name, string[] keys, string[] run)
     {
         var (accelerator, reference) = Sides(backend);
