@@ -82,7 +82,7 @@ public static class CollapseApp
         ["Batch"] = "--batch", ["LearningRate"] = "--lr", ["TrainSize"] = "--train-size", ["Steps"] = "--steps",
         ["Corpus"] = "--corpus", ["BlockSize"] = "--block-size", ["Family"] = "--family", ["Real"] = "--real", ["Synthetic"] = "--synthetic",
         ["GeneratorReal"] = "--generator-real", ["Generator"] = "--generator", ["GeneratorShift"] = "--generator-shift",
-        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth", ["NoiseVariances"] = "--sigma-squared",
+        ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth", ["NoiseVariances"] = "--sigma-squared", ["NoiseVariance"] = "--sigma-squared",
         // Where and how a run goes (SweepRun, ShardMerge, Shard, AcceleratorSpec).
         ["Directory"] = "--out", ["Output"] = "--out", ["Overwrite"] = "--force", ["Force"] = "--force",
         [Shard.Parameter] = "--shard", [AcceleratorSpec.Parameter] = "--accelerator",

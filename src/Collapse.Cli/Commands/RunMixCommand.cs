@@ -12,15 +12,16 @@ static class RunMixCommand
 {
     public static Command Build()
     {
-        var family = new Option<string>("--family") { Description = "Model family: gaussian, kde or lm", Required = true };
-        var real = new Option<string?>("--real") { Description = "num_real values, comma-separated (default per family: gaussian and kde 10,32,100,316,1000,3162,10000; lm 100,316,1000,3162,10000 and the whole training split)" };
-        var synthetic = new Option<string?>("--synthetic") { Description = "num_synthetic values, comma-separated, 0 allowed (default: gaussian and kde 0,32,100,316,1000,3162,10000,31623; lm 0,1000,3162,10000,31623)" };
-        var generatorReal = new Option<int?>("--generator-real") { Description = "Real records per seed the generator is fitted to; every num_real is drawn from them (default: 10,000 for gaussian and kde, the whole training split for lm)" };
+        var family = new Option<string>("--family") { Description = "Model family: gaussian, kde, lm or regression", Required = true };
+        var real = new Option<string?>("--real") { Description = "num_real values, comma-separated (default per family: gaussian and kde 10,32,100,316,1000,3162,10000; regression 16,32,…,10000; lm 100,316,1000,3162,10000 and the whole training split)" };
+        var synthetic = new Option<string?>("--synthetic") { Description = "num_synthetic values, comma-separated, 0 allowed (default: gaussian, kde and regression 0,32,100,316,1000,3162,10000,31623; lm 0,1000,3162,10000,31623)" };
+        var generatorReal = new Option<int?>("--generator-real") { Description = "Real records per seed the generator is fitted to; every num_real is drawn from them (default: 10,000 for gaussian, kde and regression, the whole training split for lm)" };
         var generator = new Option<string>("--generator") { Description = "Who samples the synthetic pool: fitted (a model fitted to the real set) or truth (gaussian only: the true distribution)", DefaultValueFactory = _ => "fitted" };
         var shift = new Option<double>("--generator-shift") { Description = "gaussian only: added to the first coordinate of every synthetic point (a biased generator)" };
-        var seeds = new Option<int?>("--seeds") { Description = "Replicates (seeds 0..S-1) per cell (default: 20 for gaussian and kde, 3 for lm)" };
-        var dim = new Option<int?>("--dim") { Description = "gaussian: dimension d (default 5)" };
-        var testSize = new Option<int?>("--test-size") { Description = "gaussian, kde: real test points per seed (default 1,000 and 500)" };
+        var seeds = new Option<int?>("--seeds") { Description = "Replicates (seeds 0..S-1) per cell (default: 20 for gaussian, kde and regression, 3 for lm)" };
+        var dim = new Option<int?>("--dim") { Description = "gaussian, regression: dimension d (default 5 and 10)" };
+        var noise = new Option<double?>("--sigma-squared") { Description = "regression: label noise variance σ² (default 1)" };
+        var testSize = new Option<int?>("--test-size") { Description = "gaussian, kde, regression: real test points per seed (default 1,000, 500 and 1,000)" };
         var dataset = new Option<string?>("--dataset") { Description = "kde: blobs, circles, moons or swiss-roll (default moons)" };
         var bandwidth = new Option<string?>("--bandwidth") { Description = "kde: bandwidth h, a positive number or scott/silverman (default 0.1)" };
         var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
@@ -28,7 +29,7 @@ static class RunMixCommand
         var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
         var run = new RunCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere");
         var command = run.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
-            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, testSize, dataset, bandwidth, preset, .. corpus.Options, steps]);
+            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, noise, testSize, dataset, bandwidth, preset, .. corpus.Options, steps]);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
@@ -37,15 +38,17 @@ static class RunMixCommand
                 "gaussian" => MixFamily.Gaussian,
                 "kde" => MixFamily.Kde,
                 "lm" => MixFamily.Lm,
-                _ => throw new UsageException($"--family '{parse.GetValue(family)}' is not valid: expected gaussian, kde or lm"),
+                "regression" => MixFamily.Regression,
+                _ => throw new UsageException($"--family '{parse.GetValue(family)}' is not valid: expected gaussian, kde, lm or regression"),
             };
             // An option of another family is a mistake to report, not to ignore.
-            void Only(Option option, MixFamily owner)
+            void Only(Option option, params MixFamily[] owners)
             {
-                if (parse.GetResult(option) is { Implicit: false } && kind != owner)
-                    throw new UsageException($"{option.Name} applies to --family {owner.ToString().ToLowerInvariant()} only, not --family {name}");
+                if (parse.GetResult(option) is { Implicit: false } && !owners.Contains(kind))
+                    throw new UsageException($"{option.Name} applies to --family {string.Join(" and ", owners.Select(o => o.ToString().ToLowerInvariant()))} only, not --family {name}");
             }
-            Only(dim, MixFamily.Gaussian);
+            Only(dim, MixFamily.Gaussian, MixFamily.Regression);
+            Only(noise, MixFamily.Regression);
             Only(shift, MixFamily.Gaussian);
             Only(dataset, MixFamily.Kde);
             Only(bandwidth, MixFamily.Kde);
@@ -74,6 +77,7 @@ static class RunMixCommand
                 Seed = parse.GetValue(run.Seed),
                 TestSize = parse.GetValue(testSize) ?? defaults.TestSize,
                 Dim = parse.GetValue(dim) ?? defaults.Dim,
+                NoiseVariance = parse.GetValue(noise) ?? defaults.NoiseVariance,
                 Dataset = parse.GetValue(dataset) is { } d ? Single(ArgumentLists.DatasetList("--dataset", d), "--dataset") : defaults.Dataset,
                 Bandwidth = parse.GetValue(bandwidth) is { } h ? Single(ArgumentLists.BandwidthList("--bandwidth", h), "--bandwidth") : defaults.Bandwidth,
                 Preset = parse.GetValue(preset) is { } p ? RunLmCommand.Preset(p) : defaults.Preset,

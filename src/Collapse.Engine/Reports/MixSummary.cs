@@ -133,7 +133,7 @@ public static class MixSummary
         }
         var parts = new List<string>
         {
-            family switch { "gaussian" => "Gaussian", "kde" => "KDE", "lm" => "language model", _ => family },
+            family switch { "gaussian" => "Gaussian", "kde" => "KDE", "lm" => "language model", "regression" => "linear regression", _ => family },
         };
         switch (family)
         {

@@ -24,6 +24,8 @@ public sealed record ReproducePreset
     public required MixSweepConfig MixGaussian { get; init; }
     public required MixSweepConfig MixKde { get; init; }
     public required MixSweepConfig MixLm { get; init; }
+    /// <summary>The mix study for linear regression (this suite's extension).</summary>
+    public required MixSweepConfig MixRegression { get; init; }
 
     /// <summary>The presets a user picks from (the help lists these), then the hidden test preset.</summary>
     public static readonly IReadOnlyList<string> Names = ["quick", "paper"];
@@ -59,6 +61,7 @@ public sealed record ReproducePreset
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
         // The tiny model over a thinner grid: num_real from scarce to every training name, one epoch per fit.
         MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [100, 1000, 10_000, 31_033], Synthetic = [0, 3162, 31_623] },
+        MixRegression = MixSweepConfig.Defaults(MixFamily.Regression),
     };
 
     /// <summary>The paper's grids: what <c>collapse run gaussian|kde</c> run by default, and <c>run lm --preset makemore</c>.</summary>
@@ -74,6 +77,7 @@ public sealed record ReproducePreset
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
         MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Preset = LmModel.From(GptPreset.Makemore) },
+        MixRegression = MixSweepConfig.Defaults(MixFamily.Regression),
     };
 
     /// <summary>The first <paramref name="count"/> bandwidths of 0.01, 0.0316, 0.1, … (half-decades, three significant digits: they name files).</summary>
@@ -99,5 +103,6 @@ public sealed record ReproducePreset
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian) with { Dim = 2, Real = [10, 100, 1000], Synthetic = [0, 100, 1000], GeneratorReal = 1000, TestSize = 200, Seeds = 6 },
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde) with { Real = [10, 1000], Synthetic = [0, 1000], GeneratorReal = 1000, TestSize = 100, Seeds = 4 },
         MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [50, 200], Synthetic = [0, 100], GeneratorReal = 200, Seeds = 2 },
+        MixRegression = MixSweepConfig.Defaults(MixFamily.Regression) with { Dim = 3, Real = [8, 100], Synthetic = [0, 100, 1000], GeneratorReal = 100, TestSize = 100, Seeds = 4 },
     };
 }

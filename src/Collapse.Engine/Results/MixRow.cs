@@ -60,6 +60,7 @@ public sealed record MixRow(string Family, int NumReal, int NumSynthetic, int Se
         "gaussian" => "test NLL (nats per point)",
         "kde" => "test NLL (nats per point)",
         "lm" => "test loss (nats per character)",
+        "regression" => "test MSE (against noiseless labels)",
         _ => "test metric",
     };
 }

@@ -25,6 +25,11 @@ public sealed class MixSweep : Sweep<MixCell>
     KdeKernels? kdeKernels;
     PointKernels? pointKernels;
     LmKernels? lmKernels;
+    RegressionKernels? regressionKernels;
+    DeviceMemory? memory;
+
+    /// <summary>Where the regression batches allocate (its peak is what the memory estimate must cover).</summary>
+    public DeviceMemory Memory => memory ??= new DeviceMemory(Device.Accelerator);
 
     public MixSweep(ComputeDevice device, MixSweepConfig config, KernelPath path = KernelPath.Auto)
         : base(device, "mix", MixRow.FileName, MixRow.Header(ColumnsOf(Validated(config))), config, config.Cells(), config.Seeds * config.Synthetic.Count)
@@ -37,6 +42,7 @@ public sealed class MixSweep : Sweep<MixCell>
     {
         MixFamily.Gaussian => GaussianMixModels.Columns,
         MixFamily.Kde => KdeMixModels.Columns,
+        MixFamily.Regression => RegressionMixModels.Columns,
         _ => LmMixModels.Columns,
     };
 
@@ -45,6 +51,7 @@ public sealed class MixSweep : Sweep<MixCell>
     {
         MixFamily.Lm => LmKernelsFor().UsesSimd ? "cpu-simd (matrix products) + pointer C# (light operations)" : "ilgpu",
         MixFamily.Kde => KdeKernelsFor().UsesSimd ? "cpu-simd (scoring) + ilgpu" : "ilgpu",
+        MixFamily.Regression => RegressionKernelsFor().UsesSimd ? "cpu-simd (labels, normal equations, factorization) + ilgpu" : "ilgpu",
         _ => GaussianKernelsFor().UsesSimd ? "cpu-simd (sampling, moments, factorization) + ilgpu; test likelihoods on the host" : "ilgpu; test likelihoods on the host",
     };
     public override void CheckFits(MixCell cell) => BatchSize();
@@ -52,6 +59,7 @@ public sealed class MixSweep : Sweep<MixCell>
     GaussianKernels GaussianKernelsFor() => gaussianKernels ??= new GaussianKernels(Device.Accelerator, path);
     KdeKernels KdeKernelsFor() => kdeKernels ??= new KdeKernels(Device.Accelerator, path);
     LmKernels LmKernelsFor() => lmKernels ??= new LmKernels(Device.Accelerator, path);
+    RegressionKernels RegressionKernelsFor() => regressionKernels ??= new RegressionKernels(Device.Accelerator, path);
     PointKernels PointKernelsFor() => pointKernels ??= new PointKernels(Device.Accelerator, new RandomKernels(Device.Accelerator), KdeKernelsFor().UsesSimd);
 
     /// <summary>Estimated bytes one seed needs: the generator's real set, the synthetic pool, the largest fit's data (and for the LM its model).</summary>
@@ -66,6 +74,8 @@ public sealed class MixSweep : Sweep<MixCell>
                 + GaussianFamily.ModelBytesPerReplicate(config.Dim.Value, accumulates: false),
             MixFamily.Kde => 8L * config.Dataset!.Value.Dim() * records + KdeFamily.BytesPerReplicate(config.Dataset.Value.Dim(), 0,
                 config.TestSize!.Value, Math.Max(config.GeneratorReal, largestFit), poolCapacity: 0),
+            MixFamily.Regression => RegressionMixModels.BytesPerReplicate(config.Dim!.Value, config.GeneratorReal, config.Synthetic.Max(), config.TestSize!.Value,
+                RegressionKernelsFor().UsesSimd),
             _ => LmSweep.BytesPerReplicate(config.Preset!, config.Corpus!, records),
         };
     }
@@ -96,6 +106,7 @@ public sealed class MixSweep : Sweep<MixCell>
         MixFamily.Kde => new KdeMixModels(Device.Accelerator, new KdeFamily(Device.Accelerator, KdeKernelsFor(), PointKernelsFor(),
             config.Dataset!.Value, config.Bandwidth!.Value, replicates, first, config.Seed, config.TestSize!.Value,
             fittedCapacity: Math.Max(config.GeneratorReal, config.Real.Max() + (long)config.Synthetic.Max()))),
+        MixFamily.Regression => new RegressionMixModels(RegressionKernelsFor(), Memory, config.Dim!.Value, config.NoiseVariance!.Value, config.TestSize!.Value, replicates),
         _ => new LmMixModels(new LmFamily(LmKernelsFor(), config.Corpus!, config.Preset!.Config(config.Corpus!), config.Preset.Training,
             replicates, first, config.Seed, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch), config.Preset.Name),
     };

@@ -4,7 +4,7 @@ using static Collapse.Kernels.Validation.InvalidParameterException;
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>The model families the mix study runs.</summary>
-public enum MixFamily { Gaussian, Kde, Lm }
+public enum MixFamily { Gaussian, Kde, Lm, Regression }
 
 /// <summary>Which model samples the synthetic pool.</summary>
 public enum MixGenerator
@@ -37,7 +37,10 @@ public sealed record MixSweepConfig : ISweepConfig
     /// <summary>Real test records per seed (Gaussian, KDE); the LM's are its corpus's test split.</summary>
     public int? TestSize { get; init; }
 
+    /// <summary>Gaussian, regression: the dimension d.</summary>
     public int? Dim { get; init; }
+    /// <summary>Regression: the label noise variance σ².</summary>
+    public double? NoiseVariance { get; init; }
     public ToyDataset? Dataset { get; init; }
     public Bandwidth? Bandwidth { get; init; }
 
@@ -66,6 +69,12 @@ public sealed record MixSweepConfig : ISweepConfig
         {
             Family = family, Dataset = ToyDataset.Moons, Bandwidth = Kernels.Kde.Bandwidth.Of(0.1), GeneratorReal = 10_000, TestSize = 500, Seeds = 20,
             Real = [10, 32, 100, 316, 1000, 3162, 10_000], Synthetic = [0, 32, 100, 316, 1000, 3162, 10_000, 31_623],
+        },
+        MixFamily.Regression => new MixSweepConfig
+        {
+            // num_real starts at 16 > d + 3: below, the real-only fit's error has infinite variance (inverse-Wishart moments).
+            Family = family, Dim = 10, NoiseVariance = 1.0, GeneratorReal = 10_000, TestSize = 1000, Seeds = 20,
+            Real = [16, 32, 100, 316, 1000, 3162, 10_000], Synthetic = [0, 32, 100, 316, 1000, 3162, 10_000, 31_623],
         },
         MixFamily.Lm => LmDefaults(corpus ?? throw new ArgumentNullException(nameof(corpus))),
         _ => throw new ArgumentOutOfRangeException(nameof(family)),
@@ -129,6 +138,11 @@ public sealed record MixSweepConfig : ISweepConfig
             case MixFamily.Kde:
                 if (Dataset is null) throw Missing(nameof(Dataset), $"give one of blobs, circles, moons, swiss-roll");
                 if (Bandwidth is null) throw Missing(nameof(Bandwidth), $"give a positive number or scott/silverman");
+                KdeSweepConfig.RefuseBadTestSize(TestSize);
+                break;
+            case MixFamily.Regression:
+                if (Dim is not (>= 1 and <= RegressionSweepConfig.MaxDim)) throw BadValue(nameof(Dim), Dim, $"a dimension must be an integer from 1 to {RegressionSweepConfig.MaxDim}");
+                if (NoiseVariance is not { } v || !(v >= 0) || !double.IsFinite(v)) throw BadValue(nameof(NoiseVariance), NoiseVariance, $"a noise variance σ² must be a finite number ≥ 0");
                 KdeSweepConfig.RefuseBadTestSize(TestSize);
                 break;
             case MixFamily.Lm:

@@ -27,8 +27,11 @@ static class LeastSquaresKernels
         }
     }
 
-    /// <summary>b[r, k] = scale·Σ_i x[r, i, k]·s[r, i], one thread per (replicate, column); padding columns zero.</summary>
-    public static void Rhs(Index1D thread, ArrayView<double> design, ArrayView<double> sums, double scale, int n, int d, int ld,
+    /// <summary>
+    /// b[r, k] = scale·Σ_{i &lt; n} x[r, i, k]·s[r, i] over the first n of <paramref name="rowStride"/> rows per
+    /// replicate (rows and labels alike), one thread per (replicate, column); padding columns zero.
+    /// </summary>
+    public static void Rhs(Index1D thread, ArrayView<double> design, ArrayView<double> sums, double scale, int n, long rowStride, int d, int ld,
         ArrayView<double> rhs, int stride)
     {
         for (long item = thread.X; item < rhs.Length; item += stride)
@@ -36,17 +39,17 @@ static class LeastSquaresKernels
             var (r, k) = (item / ld, (int)(item % ld));
             var total = 0.0;
             if (k < d)
-                for (var i = 0; i < n; i++) total += design[(r * n + i) * ld + k] * sums[r * n + i];
+                for (var i = 0; i < n; i++) total += design[(r * rowStride + i) * ld + k] * sums[r * rowStride + i];
             rhs[item] = scale * total;
         }
     }
 
     /// <summary>
-    /// G[r] = scale·Σ_i c[r, i]·x_i x_iᵀ over m rows (c = 1 when <paramref name="useWeights"/> is 0),
-    /// one thread per (replicate, i, j).
+    /// G[r] = scale·Σ_i c[r, i]·x_i x_iᵀ over the first m of <paramref name="rowStride"/> rows per replicate
+    /// (c = 1 when <paramref name="useWeights"/> is 0), one thread per (replicate, i, j).
     /// </summary>
     public static void WeightedGram(Index1D thread, ArrayView<double> rows, ArrayView<double> weights, int useWeights, double scale,
-        int m, int d, int ld, ArrayView<double> gram, int stride)
+        int m, long rowStride, int d, int ld, ArrayView<double> gram, int stride)
     {
         var dd = (long)d * d;
         for (long item = thread.X; item < gram.Length; item += stride)
@@ -57,8 +60,8 @@ static class LeastSquaresKernels
             var total = 0.0;
             for (var p = 0; p < m; p++)
             {
-                var x = rows.SubView((r * m + p) * ld, d);
-                total += (useWeights != 0 ? weights[r * m + p] : 1.0) * x[i] * x[j];
+                var x = rows.SubView((r * rowStride + p) * ld, d);
+                total += (useWeights != 0 ? weights[r * rowStride + p] : 1.0) * x[i] * x[j];
             }
             gram[item] = scale * total;
         }

@@ -28,8 +28,8 @@ public sealed unsafe class RegressionKernels
     public bool UsesSimd { get; }
 
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, double, int, int, int, ArrayView<double>, int> labels;
-    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, double, int, int, int, ArrayView<double>, int> rhs;
-    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, int, int, ArrayView<double>, int> gram;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, double, int, long, int, int, ArrayView<double>, int> rhs;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int> gram;
     readonly Action<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int> tally;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int> factor;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int> solve;
@@ -47,8 +47,8 @@ public sealed unsafe class RegressionKernels
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdNormals.IsSupported && Fma.IsSupported;
         Points = new PointKernels(accelerator, Random, UsesSimd);
         labels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, double, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Labels);
-        rhs = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rhs);
-        gram = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.WeightedGram);
+        rhs = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rhs);
+        gram = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.WeightedGram);
         tally = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int>(LeastSquaresKernels.Tally);
         factor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int>(LeastSquaresKernels.Factor);
         solve = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.Solve);
@@ -114,29 +114,35 @@ public sealed unsafe class RegressionKernels
         labels(Threads(shape.LabelsLength), design, weights, normals, sigma, n, d, ld, output.SubView(0, shape.LabelsLength), Threads(shape.LabelsLength));
     }
 
-    /// <summary>b[r] = scale·X[r]ᵀ s[r] (ld doubles per replicate, padding zero).</summary>
-    public void Rhs(RegressionShape shape, ArrayView<double> design, ArrayView<double> sums, double scale, ArrayView<double> output)
+    /// <summary>b[r] = scale·X[r]ᵀ s[r] over the whole design (ld doubles per replicate, padding zero).</summary>
+    public void Rhs(RegressionShape shape, ArrayView<double> design, ArrayView<double> sums, double scale, ArrayView<double> output) =>
+        Rhs(shape.Replicates, shape.N, shape.N, shape.Dim, shape.Stride, design, sums, scale, output);
+
+    /// <summary>b[r] = scale·Σ_{i &lt; n} s[r, i]·x[r, i] over the first n of <paramref name="rowStride"/> rows (and labels) per replicate.</summary>
+    public void Rhs(int replicates, int n, long rowStride, int d, int ld, ArrayView<double> design, ArrayView<double> sums, double scale, ArrayView<double> output)
     {
-        var (n, d, ld) = (shape.N, shape.Dim, shape.Stride);
         if (UsesSimd)
         {
             accelerator.Synchronize();
             var xPtr = Ptr(design); var sPtr = Ptr(sums); var bPtr = Ptr(output);
-            Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
-                SimdRegression.Rhs(xPtr + (long)r * n * ld, sPtr + (long)r * n, scale, n, ld, bPtr + (long)r * ld));
+            Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
+                SimdRegression.Rhs(xPtr + r * rowStride * ld, sPtr + r * rowStride, scale, n, ld, bPtr + (long)r * ld));
             return;
         }
-        rhs(Threads(shape.VectorLength), design, sums, scale, n, d, ld, output.SubView(0, shape.VectorLength), Threads(shape.VectorLength));
+        var length = (long)replicates * ld;
+        rhs(Threads(length), design, sums, scale, n, rowStride, d, ld, output.SubView(0, length), Threads(length));
     }
 
     /// <summary>
-    /// G[r] = scale·Σ_p c[r, p]·x_p x_pᵀ over m rows of ld doubles per replicate (every c = 1 when
-    /// <paramref name="weights"/> is empty). <paramref name="scaled"/>: replicates·m·ld doubles of scratch for the CPU path's weighted rows.
+    /// G[r] = scale·Σ_p c[r, p]·x_p x_pᵀ over the first m of <paramref name="rowStride"/> rows (m when null) of ld
+    /// doubles per replicate (every c = 1 when <paramref name="weights"/> is empty, else c strided like the rows).
+    /// <paramref name="scaled"/>: replicates·m·ld doubles of scratch for the CPU path's weighted rows.
     /// </summary>
     public void Gram(int replicates, int m, int d, int ld, ArrayView<double> rowsView, ArrayView<double> weights, double scale,
-        ArrayView<double> output, ArrayView<double> scaled)
+        ArrayView<double> output, ArrayView<double> scaled, long? rowStride = null)
     {
         var weighted = weights.Length > 0;
+        var strideRows = rowStride ?? m;
         if (UsesSimd)
         {
             accelerator.Synchronize();
@@ -144,7 +150,7 @@ public sealed unsafe class RegressionKernels
             var sPtr = weighted ? Ptr(scaled) : null;
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
             {
-                var source = xPtr + (long)r * m * ld;
+                var source = xPtr + r * strideRows * ld;
                 var count = m;
                 if (weighted)
                 {
@@ -153,7 +159,7 @@ public sealed unsafe class RegressionKernels
                     count = 0;
                     for (var p = 0; p < m; p++)
                     {
-                        var c = cPtr[(long)r * m + p];
+                        var c = cPtr[r * strideRows + p];
                         if (c == 0.0) continue;
                         var root = Vector256.Create(Math.Sqrt(c));
                         for (var k = 0; k < ld; k += 4)
@@ -167,7 +173,7 @@ public sealed unsafe class RegressionKernels
             return;
         }
         var length = (long)replicates * d * d;
-        gram(Threads(length), rowsView, weighted ? weights : rowsView, weighted ? 1 : 0, scale, m, d, ld, output.SubView(0, length), Threads(length));
+        gram(Threads(length), rowsView, weighted ? weights : rowsView, weighted ? 1 : 0, scale, m, strideRows, d, ld, output.SubView(0, length), Threads(length));
     }
 
     /// <summary>A subsample's per-row weights, label sums and distinct-row counts (see <see cref="LeastSquaresKernels.Tally"/>).</summary>

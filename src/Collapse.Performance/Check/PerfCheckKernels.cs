@@ -24,6 +24,7 @@ public static class PerfCheckKernels
         new("gaussian.sample", "d=31, n=1000, R=100", a => new GaussianSampleWorkload(a, KernelPath.Auto, 31, 1000, 100)),
         new("gaussian.factorize", "d=100, R=100", a => new GaussianFactorizeWorkload(a, KernelPath.Auto, 100, 100)),
         new("kde.score", "d=2, 500 test × 1000 fitted, R=10", a => new KdeScoreWorkload(a, KernelPath.Auto, 2, 500, 1000, 10, 0.5)),
+        new("regression.fit", "d=32, n=316, R=100", a => new RegressionFitWorkload(a, KernelPath.Auto, 32, 316, 100)),
     ];
 
     public static CheckedKernel? Find(string name) => All.FirstOrDefault(k => k.Name == name);

@@ -38,11 +38,21 @@ public static class ScenarioIterationWorkload
             fittedCapacity: (long)n * ChainLength), setting, n);
     }
 
+    /// <summary>The regression family's step at dimension d, n design rows and noise variance σ² (1,000 test points, as the authors).</summary>
+    public static IWorkload Regression(Accelerator accelerator, KernelPath path, Setting setting, int dim, int n, double noiseVariance, int replicates)
+    {
+        var buffers = new PointBuffers(accelerator);
+        return new ScenarioIterationWorkload<Engine.Families.Regression.LabelsBatch>(
+            new Engine.Families.Regression.RegressionFamily(new Kernels.Regression.RegressionKernels(accelerator, path), buffers, dim, n, noiseVariance, 1000,
+                replicates, 0, 1), setting, n, buffers);
+    }
+
     public static Work WorkFor(int replicates) => new(replicates, WorkUnit.ReplicateIteration);
 }
 
 /// <summary>The workload for one family: a chain of <see cref="ScenarioIterationWorkload.ChainLength"/> iterations, one step per run.</summary>
-public sealed class ScenarioIterationWorkload<TBatch>(IModelFamily<TBatch> family, Setting setting, int n) : IWorkload where TBatch : class, IDataBatch
+/// <param name="owned">Disposed after the family (what the family allocates from, when the workload made it).</param>
+public sealed class ScenarioIterationWorkload<TBatch>(IModelFamily<TBatch> family, Setting setting, int n, IDisposable? owned = null) : IWorkload where TBatch : class, IDataBatch
 {
     ScenarioChain<TBatch>? chain;
 
@@ -62,5 +72,6 @@ public sealed class ScenarioIterationWorkload<TBatch>(IModelFamily<TBatch> famil
     {
         chain?.Dispose();
         family.Dispose();
+        owned?.Dispose();
     }
 }
