@@ -83,6 +83,21 @@ public class MemoryEstimateTests
         AssertCovers(Seeds * sweep.BytesPerReplicate(cell, n), sweep.Memory.PeakBytes, cell.ToString());
     }
 
+    [Theory]
+    [InlineData(3, KernelPath.Auto)]
+    [InlineData(24, KernelPath.Auto)]
+    [InlineData(24, KernelPath.Ilgpu)]
+    public void Regression_mix_estimate_covers_what_a_batch_allocates(int d, KernelPath path)
+    {
+        var config = MixSweepConfig.Defaults(MixFamily.Regression) with
+        {
+            Dim = d, Real = [30, 400], Synthetic = [0, 100, 900], GeneratorReal = 400, TestSize = 200, Seeds = Seeds,
+        };
+        using var sweep = new MixSweep(TestDevices.Get("cpu"), config, path) { ReplicatesPerBatch = Seeds };
+        foreach (var cell in sweep.Cells) sweep.Rows(cell, cancellation: TestContext.Current.CancellationToken);
+        AssertCovers(Seeds * sweep.BytesPerReplicate(), sweep.Memory.PeakBytes, $"regression mix d={d} {path}");
+    }
+
     /// <summary>The language model's device estimate (<see cref="GptModel.BytesPerReplicate"/>) against what a model holds once it has trained and sampled.</summary>
     [Theory]
     [InlineData("tiny", 1)]
