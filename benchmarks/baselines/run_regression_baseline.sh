@@ -11,30 +11,11 @@
 # Set OPENBLAS_NUM_THREADS to pin the thread count (default: one per core).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-py=/usr/bin/python3   # not the pyenv python on PATH: it has no numpy
 
-pkgs=(python3-numpy libopenblas0-pthread python3-threadpoolctl time)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y "${missing[@]}" || { apt-get update && apt-get install -y "${missing[@]}"; }
-fi
+source "$here/debian-python.sh"
+require_packages python3-numpy libopenblas0-pthread python3-threadpoolctl time
 
-# Debian falls back to the reference BLAS (about 3x slower) unless OpenBLAS
-# is the selected alternative; refuse to time the wrong one.
-blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
-lapack="$(readlink -f /usr/lib/x86_64-linux-gnu/liblapack.so.3)"
-echo "blas=$blas"
-echo "lapack=$lapack"
-case "$blas$lapack" in
-  *openblas*openblas*) ;;
-  *) echo "error: libblas/liblapack do not resolve to OpenBLAS" >&2
-     echo "fix: update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (same for liblapack.so.3)" >&2
-     exit 1 ;;
-esac
+require_openblas
 
 # The core type OpenBLAS picks, as threadpoolctl reports it.
 core() { "$py" -c 'import numpy, threadpoolctl; print(next((i.get("architecture", "?") for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"), "?"))'; }

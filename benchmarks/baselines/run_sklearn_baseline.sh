@@ -5,17 +5,9 @@
 #   run_sklearn_baseline.sh --samples 10,100,1000 --seeds 12 --iterations 20 --out kde.csv
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-py=/usr/bin/python3   # not the pyenv python on PATH: it has no sklearn
 
-pkgs=(python3-sklearn python3-numpy python3-scipy time)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y "${missing[@]}" || { apt-get update && apt-get install -y "${missing[@]}"; }
-fi
+source "$here/debian-python.sh"
+require_packages python3-sklearn python3-numpy python3-scipy time
 
 # Before the thread pins below: nproc honours OMP_NUM_THREADS.
 echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1) cores=$(nproc)"
