@@ -185,12 +185,21 @@ public class RegressionFamilyTests
     {
         var (fitted, _) = family.HostWeights();
         var m = rows.Length;
+        // First against the float64 reference's minimum-norm solution (pivoted Householder QR, no normal equations).
         foreach (var r in only is int o ? [o] : Enumerable.Range(0, family.Replicates))
         {
             var a = new double[m][];
             for (var q = 0; q < m; q++) a[q] = design.AsSpan((r * n + rows[q]) * d, d).ToArray();
             var y = only is null ? labels.AsSpan(r * m, m).ToArray() : labels;
             var w = fitted.AsSpan(r * d, d).ToArray();
+            var matrix = new double[m, d];
+            for (var q = 0; q < m; q++)
+                for (var k = 0; k < d; k++) matrix[q, k] = a[q][k];
+            var reference = ReferenceRegression.MinNormLeastSquares(matrix, y);
+            var referenceNorm = Math.Sqrt(Dot(reference, reference));
+            var gap = Math.Sqrt(Enumerable.Range(0, d).Sum(k => (w[k] - reference[k]) * (w[k] - reference[k])));
+            // The normal equations square the design's condition number; these small Gaussian designs stay far from 1e8.
+            Assert.True(gap <= 1e-7 * Math.Max(1, referenceNorm), $"{what}, replicate {r}: ‖ŵ − ŵ_QR‖ = {gap:G3} (‖ŵ_QR‖ = {referenceNorm:G3})");
             var gradient = new double[d];
             double scale = 0;
             for (var q = 0; q < m; q++)
