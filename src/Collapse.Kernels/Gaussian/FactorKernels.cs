@@ -38,6 +38,133 @@ static class FactorKernels
         }
     }
 
+    /// <summary>The largest d the grouped kernel serves: its packed lower triangle, d(d + 1)/2 doubles, fits in 48 KB of shared memory.</summary>
+    public const int MaxGroupedDim = 100;
+
+    const int MaxPacked = MaxGroupedDim * (MaxGroupedDim + 1) / 2;
+
+    /// <summary>Element (i, j), j ≤ i, of a packed lower triangle.</summary>
+    static int Packed(int i, int j) => i * (i + 1) / 2 + j;
+
+    /// <summary>
+    /// The GPU variant of <see cref="PivotedCholesky"/>: one group per replicate (launch replicates groups of
+    /// any size), the matrix as a packed lower triangle in shared memory (d ≤ <see cref="MaxGroupedDim"/>),
+    /// the symmetric pivot swap, the column scaling and the rank-1 trailing update spread over the group's
+    /// threads, the pivot search on its first thread (O(d) a step, in the sequential kernel's order so ties
+    /// go the same way). The same rules: rank capped at <paramref name="maxRank"/>, stop at the first pivot
+    /// below d·ε·max diag, no jitter. Each element sees the same operations in the same order as in the
+    /// sequential kernel. Writes FT (rows ≥ rank zero), rank, log det (−∞ when rank &lt; d) and the pivot order.
+    /// </summary>
+    public static void PivotedCholeskyGrouped(ArrayView<double> m2, double inverseCount, int maxRank, int d, int ld,
+        ArrayView<int> perm, ArrayView<double> factorT, ArrayView<int> rank, ArrayView<double> logDet)
+    {
+        var a = SharedMemory.Allocate<double>(MaxPacked);
+        var pi = SharedMemory.Allocate<int>(MaxGroupedDim);
+        var inverse = SharedMemory.Allocate<int>(MaxGroupedDim);
+        // [0] the step's pivot, [1] the tolerance, [2] Σ log pivot; chosen[0] the pivot's row.
+        var scalars = SharedMemory.Allocate<double>(3);
+        var chosen = SharedMemory.Allocate<int>(1);
+        var r = Grid.IdxX;
+        var (lane, size) = (Group.IdxX, Group.DimX);
+        var source = m2.SubView((long)r * d * d, (long)d * d);
+        for (var e = lane; e < d * d; e += size)
+        {
+            var (i, j) = (e / d, e % d);
+            if (j <= i) a[Packed(i, j)] = source[e] * inverseCount;
+        }
+        for (var i = lane; i < d; i += size) pi[i] = i;
+        Group.Barrier();
+        if (lane == 0)
+        {
+            var max = 0.0;
+            for (var i = 0; i < d; i++) max = Math.Max(max, a[Packed(i, i)]);
+            scalars[1] = d * 2.220446049250313e-16 * max;
+            scalars[2] = 0.0;
+        }
+        Group.Barrier();
+
+        var k = 0;
+        for (; k < maxRank; k++)
+        {
+            if (lane == 0)
+            {
+                var best = k;
+                for (var i = k + 1; i < d; i++)
+                    if (a[Packed(i, i)] > a[Packed(best, best)]) best = i;
+                chosen[0] = best;
+                scalars[0] = a[Packed(best, best)];
+            }
+            Group.Barrier();
+            var p = chosen[0];
+            var pivot = scalars[0];
+            // Every thread read the same shared values: the group leaves the loop together.
+            if (!(pivot > scalars[1])) break;
+            if (p != k)
+            {
+                // The symmetric swap of rows and columns k and p, on the lower triangle alone (LAPACK dpstrf's).
+                for (var q = lane; q < d; q += size)
+                {
+                    int x, y;
+                    if (q < k) (x, y) = (Packed(k, q), Packed(p, q));
+                    else if (q == k) (x, y) = (Packed(k, k), Packed(p, p));
+                    else if (q < p) (x, y) = (Packed(q, k), Packed(p, q));
+                    else if (q > p) (x, y) = (Packed(q, k), Packed(q, p));
+                    else continue; // (p, k) maps to itself
+                    var t = a[x];
+                    a[x] = a[y];
+                    a[y] = t;
+                }
+                if (lane == 0)
+                {
+                    var t = pi[k];
+                    pi[k] = pi[p];
+                    pi[p] = t;
+                }
+                Group.Barrier();
+            }
+            var lkk = Math.Sqrt(pivot);
+            for (var i = k + 1 + lane; i < d; i += size) a[Packed(i, k)] /= lkk;
+            if (lane == 0)
+            {
+                a[Packed(k, k)] = lkk;
+                scalars[2] += KernelMath.Log(pivot);
+            }
+            Group.Barrier();
+            var m = d - k - 1;
+            for (var t = lane; t < m * m; t += size)
+            {
+                var (i, j) = (k + 1 + t / m, k + 1 + t % m);
+                if (j <= i) a[Packed(i, j)] -= a[Packed(i, k)] * a[Packed(j, k)];
+            }
+            Group.Barrier();
+        }
+
+        for (var i = lane; i < d; i += size)
+        {
+            inverse[pi[i]] = i;
+            perm[(long)r * d + i] = pi[i];
+        }
+        Group.Barrier();
+        // FT[c, pi[i]] = L[i, c] for i ≥ c, c < rank; everything else zero (padding included).
+        var f = factorT.SubView((long)r * d * ld, (long)d * ld);
+        for (var e = lane; e < d * ld; e += size)
+        {
+            var (c, column) = (e / ld, e % ld);
+            var value = 0.0;
+            if (c < k && column < d)
+            {
+                var i = inverse[column];
+                if (i >= c) value = a[Packed(i, c)];
+            }
+            f[e] = value;
+        }
+        if (lane == 0)
+        {
+            rank[r] = k;
+            logDet[r] = k == d ? scalars[2] : double.NegativeInfinity;
+        }
+    }
+
     /// <summary>
     /// Pivoted Cholesky of the d×d matrix in <paramref name="a"/>, in place: on return columns c &lt; rank of
     /// its lower triangle hold L in pivot order (A[π, π] = L·Lᵀ) and <paramref name="pi"/> the pivot order.

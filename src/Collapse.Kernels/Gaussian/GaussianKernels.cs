@@ -31,6 +31,7 @@ public sealed unsafe class GaussianKernels
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, double, double, int> mergeMean;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int> scatterFromFactor;
     readonly Action<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> factorize;
+    readonly Action<KernelConfig, ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>> factorizeGrouped;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int> meanNormAndTrace;
     readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
@@ -48,10 +49,24 @@ public sealed unsafe class GaussianKernels
         mergeMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, double, int>(MomentKernels.MergeMean);
         scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor);
         factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
+        factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(FactorKernels.PivotedCholeskyGrouped);
+        GroupedFactorization = !UsesSimd && LaunchSize.IsGpu(accelerator);
+        FactorGroupSize = Math.Min(128, accelerator.MaxNumThreadsPerGroup);
         transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
         meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace);
         wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
     }
+
+    /// <summary>
+    /// Whether the ILGPU path factorizes with one group per replicate (<see cref="FactorKernels.PivotedCholeskyGrouped"/>,
+    /// d ≤ <see cref="FactorKernels.MaxGroupedDim"/>) instead of one thread per replicate: on by default on a GPU
+    /// (<see cref="LaunchSize.IsGpu"/>), where one thread per replicate leaves all but a few of its cores idle;
+    /// tests turn it on for ILGPU's CPU accelerator and PoCL.
+    /// </summary>
+    public bool GroupedFactorization { get; init; }
+
+    /// <summary>Threads per group of the grouped factorization (128, or the device's maximum when smaller).</summary>
+    public int FactorGroupSize { get; init; }
 
     int Threads(long items) => LaunchSize.For(accelerator, items);
 
@@ -151,6 +166,12 @@ public sealed unsafe class GaussianKernels
                 rankPtr[r] = SimdGaussian.PivotedCholesky(m2Ptr + (long)r * d * d, 1.0 / count, maxRank, d, ld,
                     workPtr + (long)r * d * d, permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, 2L * d),
                     fPtr + (long)r * d * ld, lPtr + (long)r * d * ld, out logPtr[r]));
+            return;
+        }
+        if (GroupedFactorization && d <= FactorKernels.MaxGroupedDim)
+        {
+            factorizeGrouped(new KernelConfig(replicates, FactorGroupSize), m2, 1.0 / count, maxRank, d, ld, model.Permutation, model.FactorT,
+                model.Rank, model.LogDet);
             return;
         }
         factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, model.Permutation, model.FactorT,

@@ -100,9 +100,10 @@ public sealed class GaussianFactorizeWorkload : IKernelWorkload
     readonly GaussianModelBuffers model;
     readonly double[] hostM2, hostLower;
 
-    public GaussianFactorizeWorkload(Accelerator accelerator, KernelPath path, int dim, int replicates)
+    /// <param name="grouped">The ILGPU path's kernel: one group per replicate, or one thread per replicate; null: the accelerator's default.</param>
+    public GaussianFactorizeWorkload(Accelerator accelerator, KernelPath path, int dim, int replicates, bool? grouped = null)
     {
-        kernels = new GaussianKernels(accelerator, path);
+        kernels = grouped is bool g ? new GaussianKernels(accelerator, path) { GroupedFactorization = g } : new GaussianKernels(accelerator, path);
         shape = new GaussianShape(replicates, dim);
         count = 4 * dim;
         using (var moments = new GaussianMomentsWorkload(accelerator, path, dim, count, replicates))
