@@ -15,7 +15,10 @@ public sealed unsafe class KdeKernels
 {
     readonly Accelerator accelerator;
     readonly Action<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int> accumulate;
-    readonly Action<KernelConfig, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int> accumulateTiled;
+    readonly Action<KernelConfig, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int, int, ArrayView<double>> accumulateTiled;
+    readonly Action<Index1D, ArrayView<double>, ArrayView<double>, int, int> mergePartials;
+    // The splits' partial states, kept between calls (grown when a call needs more).
+    MemoryBuffer1D<double, Stride1D.Dense>? partials;
     readonly Action<Index1D, ArrayView<double>, int> reset;
     readonly Action<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int> meanNll;
     readonly Action<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int> sample;
@@ -30,7 +33,8 @@ public sealed unsafe class KdeKernels
         this.accelerator = accelerator;
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdKde.IsSupported;
         accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
-        accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int>(KdeScoreKernels.AccumulateTiled);
+        accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int, int, ArrayView<double>>(KdeScoreKernels.AccumulateTiled);
+        mergePartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(KdeScoreKernels.MergePartials);
         reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
         meanNll = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int>(KdeScoreKernels.MeanNegativeLogLikelihood);
         sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample);
@@ -93,8 +97,10 @@ public sealed unsafe class KdeKernels
     /// </summary>
     /// <param name="tile">Threads per group (default: <see cref="KdeScoreKernels.MaxTile"/>, or the accelerator's
     /// maximum if smaller); tests vary it to check tiles that are not the default.</param>
+    /// <param name="splits">Ranges of fitted points scored by separate groups and merged after (default: enough
+    /// to give the device four groups per multiprocessor, at most one per tile of fitted points); tests vary it.</param>
     public void AccumulateTiled(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
-        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state, int? tile = null)
+        long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state, int? tile = null, int? splits = null)
     {
         if (dim > KdeScoreKernels.MaxTiledDim)
             throw new ArgumentOutOfRangeException(nameof(dim), dim, $"the tiled kernel serves dim ≤ {KdeScoreKernels.MaxTiledDim}");
@@ -103,8 +109,30 @@ public sealed unsafe class KdeKernels
             throw new ArgumentOutOfRangeException(nameof(tile), asked, $"a tile is 1 to {maximum} threads here");
         var size = tile ?? maximum;
         var tiles = (testCount + size - 1) / size;
-        accumulateTiled(new KernelConfig(replicates * tiles, size), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
-            1.0 / (2 * bandwidth * bandwidth), state, tiles);
+        var groups = (long)replicates * tiles;
+        var most = Math.Max(1, (fittedCount + size - 1) / size);
+        var split = splits ?? (int)Math.Clamp((4L * accelerator.NumMultiprocessors + groups - 1) / groups, 1, most);
+        if (split < 1 || split > Math.Max(1, fittedCount))
+            throw new ArgumentOutOfRangeException(nameof(splits), split, $"1 to {Math.Max(1, fittedCount)} ranges of fitted points");
+        var inverseTwoH2 = 1.0 / (2 * bandwidth * bandwidth);
+        // Exactly the batch's states: the kernels index the splits' partial states by its length.
+        state = state.SubView(0, 2L * replicates * testCount);
+        if (split == 1)
+        {
+            accumulateTiled(new KernelConfig((int)groups, size), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
+                inverseTwoH2, state, tiles, 1, state);
+            return;
+        }
+        var needed = split * state.Length;
+        if (partials is null || partials.Length < needed)
+        {
+            partials?.Dispose();
+            partials = accelerator.Allocate1D<double>(needed);
+        }
+        accumulateTiled(new KernelConfig((int)(groups * split), size), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
+            inverseTwoH2, state, tiles, split, partials.View);
+        var points = state.Length / 2;
+        mergePartials(LaunchSize.For(accelerator, points), state, partials.View.SubView(0, needed), split, LaunchSize.For(accelerator, points));
     }
 
     /// <summary>

@@ -51,35 +51,48 @@ static class KdeScoreKernels
 
     /// <summary>
     /// The GPU variant: a group of threads is a tile of one replicate's test points (one thread per
-    /// point). The group copies a tile of fitted points into shared memory once, then every thread
-    /// scores its test point against all of them, so each fitted point is read from global memory
-    /// once per tile of test points instead of once per test point. Launch with
-    /// replicates · tilesPerReplicate groups of at most <see cref="MaxTile"/> threads; dim ≤ <see cref="MaxTiledDim"/>.
+    /// point) and one of <paramref name="splits"/> equal ranges of its fitted points. The group copies a
+    /// tile of fitted points into shared memory once, then every thread scores its test point against all
+    /// of them, so each fitted point is read from global memory once per tile of test points instead of
+    /// once per test point. Splitting the fitted points fills a device that replicates × test tiles alone
+    /// would leave idle (a few replicates of a few hundred test points). With one split the group adds to
+    /// <paramref name="state"/>; with several, each writes its range's own (max, sum) to
+    /// <paramref name="partial"/> [split][replicate][test point][2] for <see cref="MergePartials"/>.
+    /// Launch with replicates · tilesPerReplicate · splits groups of at most <see cref="MaxTile"/> threads;
+    /// dim ≤ <see cref="MaxTiledDim"/>.
     /// </summary>
     public static void AccumulateTiled(ArrayView<double> test, int testCount, ArrayView<double> fitted,
-        long fittedReplicateStride, int fittedCount, int dim, double inverseTwoH2, ArrayView<double> state, int tilesPerReplicate)
+        long fittedReplicateStride, int fittedCount, int dim, double inverseTwoH2, ArrayView<double> state, int tilesPerReplicate,
+        int splits, ArrayView<double> partial)
     {
         var shared = SharedMemory.Allocate<double>(MaxTile * MaxTiledDim);
         var lane = Group.IdxX;
         var size = Group.DimX;
-        var r = Grid.IdxX / tilesPerReplicate;
-        var t = (Grid.IdxX - r * tilesPerReplicate) * size + lane;
+        var split = Grid.IdxX % splits;
+        var group = Grid.IdxX / splits;
+        var r = group / tilesPerReplicate;
+        var t = (group - r * tilesPerReplicate) * size + lane;
         var active = t < testCount;
         var item = (long)r * testCount + t;
-        double t0 = 0, t1 = 0, t2 = 0, t3 = 0, max = 0, sum = 0;
+        var chunk = (fittedCount + splits - 1) / splits;
+        var (begin, end) = (split * chunk, Math.Min(fittedCount, (split + 1) * chunk));
+        double t0 = 0, t1 = 0, t2 = 0, t3 = 0, max = double.NegativeInfinity, sum = 0;
         if (active)
         {
             t0 = test[item * dim];
             if (dim > 1) t1 = test[item * dim + 1];
             if (dim > 2) t2 = test[item * dim + 2];
             if (dim > 3) t3 = test[item * dim + 3];
-            max = state[2 * item];
-            sum = state[2 * item + 1];
+            if (splits == 1)
+            {
+                max = state[2 * item];
+                sum = state[2 * item + 1];
+            }
         }
         var source = r * fittedReplicateStride;
-        for (var start = 0; start < fittedCount; start += size)
+        for (var start = begin; start < end; start += size)
         {
-            var count = Math.Min(size, fittedCount - start);
+            var count = Math.Min(size, end - start);
             if (lane < count)
                 for (var j = 0; j < dim; j++) shared[lane * MaxTiledDim + j] = fitted[source + (long)(start + lane) * dim + j];
             Group.Barrier();
@@ -101,8 +114,43 @@ static class KdeScoreKernels
                 }
             Group.Barrier();
         }
-        if (active)
+        if (!active) return;
+        if (splits == 1)
         {
+            state[2 * item] = max;
+            state[2 * item + 1] = sum;
+        }
+        else
+        {
+            var at = (long)split * (state.Length / 2) + item;
+            partial[2 * at] = max;
+            partial[2 * at + 1] = sum;
+        }
+    }
+
+    /// <summary>
+    /// Folds the splits' partial (max, sum) states into every test point's running state, split by split
+    /// in order: (m, s) ⊕ (m', s') = (M, s·e^(m − M) + s'·e^(m' − M)), M = max(m, m'). An empty range
+    /// (−∞, 0) changes nothing. One thread per (replicate, test point).
+    /// </summary>
+    public static void MergePartials(Index1D thread, ArrayView<double> state, ArrayView<double> partial, int splits, int stride)
+    {
+        var total = state.Length / 2;
+        for (long item = thread; item < total; item += stride)
+        {
+            var (max, sum) = (state[2 * item], state[2 * item + 1]);
+            for (var k = 0; k < splits; k++)
+            {
+                var at = k * total + item;
+                var (m, s) = (partial[2 * at], partial[2 * at + 1]);
+                if (!(s > 0)) continue;
+                if (m <= max) sum += s * KernelMath.Exp(m - max);
+                else
+                {
+                    sum = sum * KernelMath.Exp(max - m) + s;
+                    max = m;
+                }
+            }
             state[2 * item] = max;
             state[2 * item + 1] = sum;
         }

@@ -147,6 +147,24 @@ public class KdeScoreTests
     public void Tiled_kernel_matches_the_reference(int dim, double h) =>
         AssertTiledMatchesReference(TestDevices.Get("cpu").Accelerator, dim, h, tile: null, testCount: 45);
 
+    public static TheoryData<string, int> Splits()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var device in TestDevices.Present().Select(row => (string)((ITheoryDataRow)row).GetData()[0]!))
+            foreach (var splits in new[] { 1, 2, 3, 7, 40 })
+                data.Add(device, splits);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary>
+    /// The fitted points split over groups and the partial states merged: the same densities as one pass, whatever
+    /// the split (40 ranges of the 18-point generation leave most of them empty).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Splits))]
+    public void Tiled_kernel_with_the_fitted_points_split_matches_the_reference(string device, int splits) =>
+        AssertTiledMatchesReference(TestDevices.Get(device).Accelerator, 2, 0.3, tile: 16, testCount: 45, splits: splits);
+
     /// <summary>ILGPU's CPU accelerator shaped like an NVIDIA multiprocessor: warps of 32, groups up to 1,024 threads.</summary>
     static readonly Lazy<ComputeDevice> GpuShaped = new(() => AcceleratorCatalog.OpenGpuShapedCpu());
 
@@ -166,7 +184,7 @@ public class KdeScoreTests
         AssertTiledMatchesReference(accelerator, dim, h, tile, testCount: 300);
     }
 
-    static void AssertTiledMatchesReference(Accelerator accelerator, int dim, double h, int? tile, int testCount)
+    static void AssertTiledMatchesReference(Accelerator accelerator, int dim, double h, int? tile, int testCount, int? splits = null)
     {
         // Test and fitted counts that are not multiples of the tile, two generations added one after the other.
         var kernels = new KdeKernels(accelerator, KernelPath.Ilgpu);
@@ -178,7 +196,8 @@ public class KdeScoreTests
         foreach (var generation in generations)
         {
             using var fitted = accelerator.Allocate1D(Flat(generation));
-            kernels.AccumulateTiled(3, dim, testBuffer.View, testCount, fitted.View, (long)generation[0].Length * dim, generation[0].Length, h, state.View, tile);
+            kernels.AccumulateTiled(3, dim, testBuffer.View, testCount, fitted.View, (long)generation[0].Length * dim, generation[0].Length, h, state.View, tile,
+                splits is int k ? Math.Min(k, generation[0].Length) : null);
         }
         accelerator.Synchronize();
         var nll = KdeKernels.MeanNegativeLogLikelihood(state.GetAsArray1D(), 3, testCount, 247, dim, h);
