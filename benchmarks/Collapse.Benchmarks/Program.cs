@@ -49,7 +49,7 @@ public static class Program
             rest.Add("--inProcess");
         }
 
-        var config = DefaultConfig.Instance.AddColumn(new ThroughputColumn(), new ShareOfLimitColumn());
+        var config = DefaultConfig.Instance.AddColumn(new ThroughputColumn(), new ShareOfLimitColumn(), new LaunchesColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], config).ToList();
         if (!saveResults || summaries.All(s => s.BenchmarksCases.Length == 0)) return 0;
 

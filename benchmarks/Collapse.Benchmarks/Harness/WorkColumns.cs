@@ -101,3 +101,36 @@ sealed class ShareOfLimitColumn() : WorkColumn("Collapse.ShareOfLimit", "Of limi
             : "-";
     }
 }
+
+/// <summary>Kernel launches and host↔device copies of one operation, for classes that count them (<see cref="IMeasuredLaunches"/>).</summary>
+sealed class LaunchesColumn() : IColumn
+{
+    readonly Dictionary<BenchmarkCase, string> values = [];
+
+    public string Id => "Collapse.Launches";
+    public string ColumnName => "Launches, copies in/out";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 2;
+    public bool IsNumeric => false;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Per operation: kernel launches (every one on the ILGPU path; the CPU path calls most operations directly), host→device and device→host copies";
+    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => typeof(IMeasuredLaunches).IsAssignableFrom(c.Descriptor.Type));
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        lock (values)
+        {
+            if (values.TryGetValue(benchmarkCase, out var known)) return known;
+            var type = benchmarkCase.Descriptor.Type;
+            if (!typeof(IMeasuredLaunches).IsAssignableFrom(type)) return values[benchmarkCase] = "-";
+            var instance = (IMeasuredLaunches)Activator.CreateInstance(type)!;
+            foreach (var parameter in benchmarkCase.Parameters.Items)
+                type.GetProperty(parameter.Name)?.SetValue(instance, parameter.Value);
+            var counts = instance.LaunchesPerOperation();
+            return values[benchmarkCase] = $"{counts.Launches}, {counts.HostToDevice}/{counts.DeviceToHost}";
+        }
+    }
+}

@@ -46,7 +46,9 @@ public sealed class LmSweep : Sweep<LmCell>
     public static long BytesPerReplicate(LmModel model, LmCorpus corpus, long documents)
     {
         var gpt = model.Config(corpus);
-        return GptModel.BytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch)) + documents * (2 * 4L * gpt.BlockSize + 64);
+        // The model, its training set and orders on the device, and the documents on the host.
+        return GptModel.BytesPerReplicate(gpt, Math.Max(ForwardBatch, model.Batch)) + GptModel.TrainingSetBytesPerReplicate(gpt, documents)
+               + documents * (2 * 4L * gpt.BlockSize + 64);
     }
 
     /// <summary>Seeds per batch for a cell: bounded by the memory each replicate needs.</summary>

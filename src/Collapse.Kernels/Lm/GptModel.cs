@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using Collapse.Kernels.Random;
 using ILGPU;
 using ILGPU.Runtime;
@@ -90,6 +91,8 @@ public sealed class GptModel : IDisposable
         normPartials = Doubles(LmKernels.NormPartialCount(replicates, Layout.Count));
         gradientNorms = Doubles(r);
         clipScale = Floats(r);
+        // Without clipping the scale stays 1 and the gradient norm is not computed each step (GradientNorms computes it on demand).
+        clipScale.View.CopyFromCPU(Enumerable.Repeat(1f, (int)r).ToArray());
     }
 
     /// <summary>
@@ -112,8 +115,12 @@ public sealed class GptModel : IDisposable
             + 8 * (2 + LmKernels.NormPartialCount(1, parameterCount)) + SamplerBytesPerReplicate(config, maxBatch);
     }
 
-    /// <summary>Device bytes this model holds now (every buffer it allocated, the sampler's once it has sampled).</summary>
-    public long AllocatedBytes => owned.OfType<MemoryBuffer>().Sum(b => b.LengthInBytes);
+    /// <summary>Device bytes this model holds now (every buffer it allocated, the sampler's once it has sampled, a loaded training set).</summary>
+    public long AllocatedBytes => owned.OfType<MemoryBuffer>().Sum(b => b.LengthInBytes)
+                                  + new MemoryBuffer?[] { setInputs, setTargets, setOrders }.Sum(b => b?.LengthInBytes ?? 0);
+
+    /// <summary>Device bytes per replicate of a training set of <paramref name="documents"/> rows (its own set) with two epochs' orders: what <see cref="LoadTrainingSet"/> and <see cref="LoadOrders"/> hold.</summary>
+    public static long TrainingSetBytesPerReplicate(GptConfig config, long documents) => documents * (2 * 4L * config.BlockSize + 2 * 4L);
 
     MemoryBuffer1D<float, Stride1D.Dense> Floats(long length) => Own(accelerator.Allocate1D<float>(Math.Max(1, length)));
     MemoryBuffer1D<int, Stride1D.Dense> Ints(long length) => Own(accelerator.Allocate1D<int>(Math.Max(1, length)));
@@ -165,6 +172,7 @@ public sealed class GptModel : IDisposable
     public float[] GetParameters()
     {
         accelerator.Synchronize();
+        kernels.Counter.CopiedToHost();
         return parameters.GetAsArray1D();
     }
 
@@ -173,6 +181,7 @@ public sealed class GptModel : IDisposable
     {
         if (values.Length != parameters.Length) throw new ArgumentException($"expected {parameters.Length} numbers, got {values.Length}");
         parameters.View.CopyFromCPU(values);
+        kernels.Counter.CopiedToDevice();
         ResetOptimizer();
     }
 
@@ -180,13 +189,16 @@ public sealed class GptModel : IDisposable
     public float[] GetGradients()
     {
         accelerator.Synchronize();
+        kernels.Counter.CopiedToHost();
         return gradients.GetAsArray1D();
     }
 
-    /// <summary>Each replicate's gradient norm before clipping, from the last <see cref="Update"/>.</summary>
+    /// <summary>Each replicate's gradient norm before clipping, from the last <see cref="Update"/> (computed now when clipping is off).</summary>
     public double[] GradientNorms()
     {
+        if (!(Training.MaxGradNorm > 0)) kernels.GradientNorm(Gradients, normPartials.View, gradientNorms.View, clipScale.View, Training.MaxGradNorm);
         accelerator.Synchronize();
+        kernels.Counter.CopiedToHost();
         return gradientNorms.GetAsArray1D();
     }
 
@@ -215,9 +227,11 @@ public sealed class GptModel : IDisposable
         if (batchSize < 1 || batchSize > MaxBatch) throw new ArgumentException($"batch {batchSize} outside 1 … {MaxBatch}");
         if (inputs.Length != length) throw new ArgumentException($"inputs hold {inputs.Length} tokens, expected R·B·T = {length}");
         tokens.View.SubView(0, length).CopyFromCPU(inputs);
+        kernels.Counter.CopiedToDevice();
         if (targetValues is null) return;
         if (targetValues.Length != length) throw new ArgumentException($"targets hold {targetValues.Length} values, expected {length}");
         targets.View.SubView(0, length).CopyFromCPU(targetValues);
+        kernels.Counter.CopiedToDevice();
     }
 
     /// <summary>
@@ -283,6 +297,8 @@ public sealed class GptModel : IDisposable
     (double[] Sums, int[] Counts) LastLossSums()
     {
         accelerator.Synchronize();
+        kernels.Counter.CopiedToHost();
+        kernels.Counter.CopiedToHost();
         return (lossSums.GetAsArray1D(), counts.GetAsArray1D());
     }
 
@@ -335,12 +351,15 @@ public sealed class GptModel : IDisposable
         Backward();
     }
 
-    /// <summary>Gradient norm, optional clipping and one AdamW step for every replicate.</summary>
+    /// <summary>Gradient norm and clipping when <see cref="GptTraining.MaxGradNorm"/> is on, then one AdamW step for every replicate.</summary>
     public void Update()
     {
-        kernels.GradientNorm(Gradients, normPartials.View, gradientNorms.View, clipScale.View, Training.MaxGradNorm);
+        if (Training.MaxGradNorm > 0) kernels.GradientNorm(Gradients, normPartials.View, gradientNorms.View, clipScale.View, Training.MaxGradNorm);
         kernels.AdamW(Parameters, gradients.View, moment1.View, moment2.View, clipScale.View, Training, ++Steps);
     }
+
+    /// <summary>Launches and host↔device copies so far (<see cref="LmKernels.Counter"/>; launches of the ILGPU path, where every operation is a kernel).</summary>
+    public LaunchCounts Counts => kernels.Counter.Snapshot();
 
     /// <summary>One training step on a batch of <see cref="GptTraining.Batch"/> sequences per replicate ([R][B][BlockSize] each).</summary>
     public void TrainStep(int[] inputs, int[] targetValues)
@@ -358,6 +377,74 @@ public sealed class GptModel : IDisposable
     {
         var (inputs, targetValues) = GatherBatch(data, batches, step, firstReplicate);
         TrainStep(inputs, targetValues);
+    }
+
+    // A fit's training set on the device ([sets][m][T] inputs and targets) and the order of its rows in two
+    // consecutive epochs ([2][R][m], from epoch epochBase / m): a step gathers its batch there, copying nothing.
+    MemoryBuffer1D<int, Stride1D.Dense>? setInputs, setTargets, setOrders;
+    int setCount, setSets;
+    long epochBase = -1;
+
+    /// <summary>Keeps <paramref name="data"/> on the device for the steps of <see cref="ComputeGradients(long, int)"/> (two copies, once per fit).</summary>
+    public void LoadTrainingSet(TokenSet data)
+    {
+        CheckSet(data);
+        if (setInputs is null || setInputs.Length != data.Inputs.Length)
+        {
+            setInputs?.Dispose();
+            setTargets?.Dispose();
+            setInputs = accelerator.Allocate1D<int>(data.Inputs.Length);
+            setTargets = accelerator.Allocate1D<int>(data.Targets.Length);
+        }
+        setInputs.View.CopyFromCPU(data.Inputs);
+        setTargets!.View.CopyFromCPU(data.Targets);
+        kernels.Counter.CopiedToDevice();
+        kernels.Counter.CopiedToDevice();
+        (setSets, setCount, epochBase) = (data.Sets, data.Count, -1);
+    }
+
+    /// <summary>
+    /// The row orders of the epoch starting at global position <paramref name="start"/> (a multiple of the set's
+    /// size) and of the next one (null: not needed), [R][m] each: one copy per epoch.
+    /// </summary>
+    public void LoadOrders(long start, int[][] current, int[][]? next)
+    {
+        if (setInputs is null) throw new InvalidOperationException("load a training set first");
+        var m = setCount;
+        if (current.Length != Replicates || current.Any(o => o.Length != m) || next is not null && (next.Length != Replicates || next.Any(o => o.Length != m)))
+            throw new ArgumentException($"orders must be [{Replicates}][{m}]");
+        var flat = new int[2L * Replicates * m];
+        for (var r = 0; r < Replicates; r++)
+        {
+            Array.Copy(current[r], 0, flat, (long)r * m, m);
+            if (next is not null) Array.Copy(next[r], 0, flat, ((long)Replicates + r) * m, m);
+        }
+        if (setOrders is null || setOrders.Length != flat.Length)
+        {
+            setOrders?.Dispose();
+            setOrders = accelerator.Allocate1D<int>(flat.Length);
+        }
+        setOrders.View.CopyFromCPU(flat);
+        kernels.Counter.CopiedToDevice();
+        epochBase = start;
+    }
+
+    /// <summary>
+    /// Gradients of the <paramref name="size"/> rows per replicate at global positions first … first + size − 1 of the
+    /// loaded training set in the loaded orders, gathered on the device (the same rows, in the same order, as uploading them).
+    /// </summary>
+    public void ComputeGradients(long first, int size)
+    {
+        if (setInputs is null || setOrders is null) throw new InvalidOperationException("load a training set and its orders first");
+        if (size < 1 || size > MaxBatch) throw new ArgumentException($"batch {size} outside 1 … {MaxBatch}");
+        if (first < epochBase || first + size > epochBase + 2L * setCount)
+            throw new ArgumentException($"positions {first} … {first + size - 1} are outside the loaded epochs ({epochBase} … {epochBase + 2L * setCount - 1})");
+        var T = Config.BlockSize;
+        var length = (long)Replicates * size * T;
+        kernels.GatherRows(setInputs.View, setTargets!.View, setOrders.View, setSets, setCount, T, first, size, epochBase,
+            tokens.View.SubView(0, length), targets.View.SubView(0, length));
+        Forward(size, T, T, withTargets: true, writeGradient: true);
+        Backward();
     }
 
     /// <summary>The batch <see cref="TrainStep(TokenSet, RandomStream, int, int)"/> trains on, [R][B][T] each.</summary>
@@ -520,10 +607,11 @@ public sealed class GptModel : IDisposable
     MemoryBuffer1D<float, Stride1D.Dense>[]? kvCache;
     MemoryBuffer1D<int, Stride1D.Dense>? sampleTokens;
 
-    static T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
+    T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
     {
         var host = new T[view.Length];
         view.CopyToCPU(host);
+        kernels.Counter.CopiedToHost();
         return host;
     }
 
@@ -531,5 +619,8 @@ public sealed class GptModel : IDisposable
     {
         foreach (var buffer in owned) buffer.Dispose();
         owned.Clear();
+        setInputs?.Dispose();
+        setTargets?.Dispose();
+        setOrders?.Dispose();
     }
 }

@@ -22,8 +22,12 @@ public sealed partial class LmKernels
         ? items < HostSerialItems ? 1 : Environment.ProcessorCount
         : Accelerators.LaunchSize.For(accelerator, items);
 
+    /// <summary>Every launch through <see cref="Load{T1, T2, T3}"/> and its siblings, on the host or the device.</summary>
+    public Accelerators.LaunchCounter Counter { get; } = new();
+
     void RunOnHost(Index1D threads, Action<Index1D> body)
     {
+        Counter.Launched();
         accelerator.Synchronize(); // copies and memsets queued on the accelerator land first
         if (threads.X == 1) body(new Index1D(0));
         else Parallel.For(0, threads.X, CpuParallel.OneWorkerPerCore, t => body(new Index1D(t)));
@@ -32,26 +36,47 @@ public sealed partial class LmKernels
     Action<Index1D, T1, T2, T3> Load<T1, T2, T3>(Action<Index1D, T1, T2, T3> kernel)
         where T1 : struct
         where T2 : struct
-        where T3 : struct =>
-        OnHost ? (threads, a1, a2, a3) => RunOnHost(threads, t => kernel(t, a1, a2, a3))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T3 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3) => RunOnHost(threads, t => kernel(t, a1, a2, a3));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<Index1D, T1, T2, T3, T4> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
-        where T4 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T4 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<Index1D, T1, T2, T3, T4, T5> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
         where T4 : struct
-        where T5 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T5 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<Index1D, T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct
@@ -59,9 +84,16 @@ public sealed partial class LmKernels
         where T3 : struct
         where T4 : struct
         where T5 : struct
-        where T6 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T6 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7> Load<T1, T2, T3, T4, T5, T6, T7>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7> kernel)
         where T1 : struct
@@ -70,9 +102,16 @@ public sealed partial class LmKernels
         where T4 : struct
         where T5 : struct
         where T6 : struct
-        where T7 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T7 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> Load<T1, T2, T3, T4, T5, T6, T7, T8>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8> kernel)
         where T1 : struct
@@ -82,9 +121,16 @@ public sealed partial class LmKernels
         where T5 : struct
         where T6 : struct
         where T7 : struct
-        where T8 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7, a8) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T8 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7, a8) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7, a8) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7, a8);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9> kernel)
         where T1 : struct
@@ -95,9 +141,16 @@ public sealed partial class LmKernels
         where T6 : struct
         where T7 : struct
         where T8 : struct
-        where T9 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T9 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> kernel)
         where T1 : struct
@@ -109,9 +162,16 @@ public sealed partial class LmKernels
         where T7 : struct
         where T8 : struct
         where T9 : struct
-        where T10 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T10 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> kernel)
         where T1 : struct
@@ -124,9 +184,16 @@ public sealed partial class LmKernels
         where T8 : struct
         where T9 : struct
         where T10 : struct
-        where T11 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T11 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+        };
+    }
 
     Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> kernel)
         where T1 : struct
@@ -140,7 +207,14 @@ public sealed partial class LmKernels
         where T9 : struct
         where T10 : struct
         where T11 : struct
-        where T12 : struct =>
-        OnHost ? (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12))
-               : accelerator.LoadAutoGroupedStreamKernel(kernel);
+        where T12 : struct
+    {
+        if (OnHost) return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) => RunOnHost(threads, t => kernel(t, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12));
+        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        return (threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) =>
+        {
+            Counter.Launched();
+            loaded(threads, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12);
+        };
+    }
 }

@@ -37,6 +37,7 @@ public sealed unsafe partial class LmKernels
     bool OnHost => UsesSimd;
 
     readonly Action<Index1D, ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int> encoderForward;
+    readonly Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, long, int, long, ArrayView<int>, ArrayView<int>, int> gatherRows;
     readonly Action<Index1D, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, long, long, int, int, int, int, int, int> encoderBackwardToken;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, long, long, int, int, int, int, int, int> encoderBackwardPosition;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, long, long, long, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int> layerNormForward;
@@ -66,6 +67,7 @@ public sealed unsafe partial class LmKernels
         this.accelerator = accelerator;
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdMatMul.IsSupported;
         encoderForward = Load<ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int>(EmbeddingKernels.Forward);
+        gatherRows = Load<ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, long, int, long, ArrayView<int>, ArrayView<int>, int>(BatchKernels.GatherRows);
         encoderBackwardToken = Load<ArrayView<int>, int, ArrayView<float>, ArrayView<float>, long, long, int, int, int, int, int, int>(EmbeddingKernels.BackwardToken);
         encoderBackwardPosition = Load<ArrayView<float>, ArrayView<float>, long, long, int, int, int, int, int, int>(EmbeddingKernels.BackwardPosition);
         layerNormForward = Load<ArrayView<float>, ArrayView<float>, long, long, long, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int>(LayerNormKernels.Forward);
@@ -89,6 +91,16 @@ public sealed unsafe partial class LmKernels
         sampleStep = Load<ArrayView<float>, ArrayView<int>, RandomStream, int, long, int, int, int, int, int, float, int>(SamplerKernels.Step);
         encoderForwardAt = Load<ArrayView<int>, int, ArrayView<float>, long, long, long, ArrayView<float>, int, int, int, int>(EmbeddingKernels.ForwardAt);
         attentionForwardCached = Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(AttentionKernels.ForwardCached);
+    }
+
+    // ------------------------------------------------------------------ batches
+
+    /// <summary>A step's rows from a token set on the device (<see cref="BatchKernels.GatherRows"/>): tokens and targets [R][size][T].</summary>
+    public void GatherRows(ArrayView<int> setInputs, ArrayView<int> setTargets, ArrayView<int> orders, int sets, int m, int blockSize,
+        long first, int size, long epochBase, ArrayView<int> tokens, ArrayView<int> targets)
+    {
+        var threads = Threads(tokens.Length);
+        gatherRows(threads, setInputs, setTargets, orders, sets, m, blockSize, first, size, epochBase, tokens, targets, threads);
     }
 
     // ------------------------------------------------------------------ embeddings

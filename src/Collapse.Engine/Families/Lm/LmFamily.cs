@@ -147,35 +147,56 @@ public sealed class LmFamily : IModelFamily<NamesBatch>
         var data = TokenSet.Encode(sets, model.Config.BlockSize);
         var (B, T, R) = (model.Training.Batch, model.Config.BlockSize, Replicates);
         var steps = StepsFor(m);
-        var orders = new int[R][];
-        var epoch = -1;
-        var inputs = new int[R * B * T];
-        var targets = new int[inputs.Length];
+        // Every replicate's own order of its documents in epoch e (one permutation per epoch).
+        int[][] Orders(int e)
+        {
+            var orders = new int[R][];
+            Parallel.For(0, R, r => orders[r] = HostSampling.Permutation(
+                new RandomStream(seed, (uint)(firstReplicate + r), 0, RandomStreams.TrainingOrder), m, (ulong)e * (ulong)m));
+            return orders;
+        }
+        // The data stay on the device and each step gathers its rows there, from the orders of the (at most two)
+        // epochs it touches; only a fixed-step fit of fewer documents than a batch (a step spanning more epochs)
+        // gathers them on the host.
+        var onDevice = fixedSteps is null || B <= m;
+        if (onDevice) model.LoadTrainingSet(data);
+        var loadedEpoch = -1;
+        int[][]? hostOrders = null;
+        var hostEpoch = -1;
+        int[] inputs = [], targets = [];
         for (var step = 0; step < steps; step++)
         {
             var first = (long)step * B;
             // One epoch: the last step takes what remains; fixed steps: always full batches, across epochs.
             var size = fixedSteps is null ? (int)Math.Min(B, m - first) : B;
-            var (rowsIn, rowsOut) = size == B ? (inputs, targets) : (new int[R * size * T], new int[R * size * T]);
-            for (var i = 0; i < size; i++)
+            if (onDevice)
             {
-                var global = first + i;
-                var e = (int)(global / m);
-                if (e != epoch)
+                var epoch = (int)(first / m);
+                if (epoch != loadedEpoch)
                 {
-                    epoch = e;
-                    Parallel.For(0, R, r => orders[r] = HostSampling.Permutation(
-                        new RandomStream(seed, (uint)(firstReplicate + r), 0, RandomStreams.TrainingOrder), m, (ulong)e * (ulong)m));
+                    model.LoadOrders((long)epoch * m, Orders(epoch), fixedSteps is null ? null : Orders(epoch + 1));
+                    loadedEpoch = epoch;
                 }
-                var k = (int)(global - (long)e * m);
-                for (var r = 0; r < R; r++)
-                {
-                    var row = data.RowOf(r, orders[r][k]);
-                    Array.Copy(data.Inputs, row, rowsIn, (long)(r * size + i) * T, T);
-                    Array.Copy(data.Targets, row, rowsOut, (long)(r * size + i) * T, T);
-                }
+                model.ComputeGradients(first, size);
             }
-            model.ComputeGradients(rowsIn, rowsOut, size);
+            else
+            {
+                if (inputs.Length != R * size * T) (inputs, targets) = (new int[R * size * T], new int[R * size * T]);
+                for (var i = 0; i < size; i++)
+                {
+                    var global = first + i;
+                    var e = (int)(global / m);
+                    if (e != hostEpoch) (hostOrders, hostEpoch) = (Orders(e), e);
+                    var k = (int)(global - (long)e * m);
+                    for (var r = 0; r < R; r++)
+                    {
+                        var row = data.RowOf(r, hostOrders![r][k]);
+                        Array.Copy(data.Inputs, row, inputs, (long)(r * size + i) * T, T);
+                        Array.Copy(data.Targets, row, targets, (long)(r * size + i) * T, T);
+                    }
+                }
+                model.ComputeGradients(inputs, targets, size);
+            }
             model.Update();
         }
         // A snapshot: an accumulation's lists keep growing after this fit.
