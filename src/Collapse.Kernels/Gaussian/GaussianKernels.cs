@@ -35,6 +35,7 @@ public sealed unsafe class GaussianKernels
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int> meanNormAndTrace;
     readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
+    readonly Action<KernelConfig, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>> wishartGrouped;
 
     public GaussianKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
@@ -50,22 +51,24 @@ public sealed unsafe class GaussianKernels
         scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor);
         factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
         factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(FactorKernels.PivotedCholeskyGrouped);
-        GroupedFactorization = !UsesSimd && LaunchSize.IsGpu(accelerator);
+        GroupPerReplicate = !UsesSimd && LaunchSize.IsGpu(accelerator);
         FactorGroupSize = Math.Min(128, accelerator.MaxNumThreadsPerGroup);
         transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
         meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace);
         wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
+        wishartGrouped = accelerator.LoadStreamKernel<WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(WishartKernels.DrawGrouped);
     }
 
     /// <summary>
-    /// Whether the ILGPU path factorizes with one group per replicate (<see cref="FactorKernels.PivotedCholeskyGrouped"/>,
+    /// Whether the ILGPU path factorizes and draws Wishart fits with one group per replicate
+    /// (<see cref="FactorKernels.PivotedCholeskyGrouped"/>, <see cref="WishartKernels.DrawGrouped"/>;
     /// d ≤ <see cref="FactorKernels.MaxGroupedDim"/>) instead of one thread per replicate: on by default on a GPU
     /// (<see cref="LaunchSize.IsGpu"/>), where one thread per replicate leaves all but a few of its cores idle;
     /// tests turn it on for ILGPU's CPU accelerator and PoCL.
     /// </summary>
-    public bool GroupedFactorization { get; init; }
+    public bool GroupPerReplicate { get; init; }
 
-    /// <summary>Threads per group of the grouped factorization (128, or the device's maximum when smaller).</summary>
+    /// <summary>Threads per group of the grouped kernels (128, or the device's maximum when smaller).</summary>
     public int FactorGroupSize { get; init; }
 
     int Threads(long items) => LaunchSize.For(accelerator, items);
@@ -168,7 +171,7 @@ public sealed unsafe class GaussianKernels
                     fPtr + (long)r * d * ld, lPtr + (long)r * d * ld, out logPtr[r]));
             return;
         }
-        if (GroupedFactorization && d <= FactorKernels.MaxGroupedDim)
+        if (GroupPerReplicate && d <= FactorKernels.MaxGroupedDim)
         {
             factorizeGrouped(new KernelConfig(replicates, FactorGroupSize), m2, 1.0 / count, maxRank, d, ld, model.Permutation, model.FactorT,
                 model.Rank, model.LogDet);
@@ -199,12 +202,19 @@ public sealed unsafe class GaussianKernels
             });
             return;
         }
-        wishart(Threads(shape.Replicates), new WishartDraw
-            {
-                NormalStream = normalStream, ChiSquareStream = chiSquareStream, FirstReplicate = firstReplicate,
-                Replicates = shape.Replicates, N = n, Dim = shape.Dim, Stride = shape.Stride,
-            },
-            meanView, factorT, rank, generationMean, generationFactorT, generationRank, logDetIncrement, Threads(shape.Replicates));
+        var draw = new WishartDraw
+        {
+            NormalStream = normalStream, ChiSquareStream = chiSquareStream, FirstReplicate = firstReplicate,
+            Replicates = shape.Replicates, N = n, Dim = shape.Dim, Stride = shape.Stride,
+        };
+        if (GroupPerReplicate && shape.Dim <= FactorKernels.MaxGroupedDim)
+        {
+            wishartGrouped(new KernelConfig(shape.Replicates, FactorGroupSize), draw, meanView, factorT, rank, generationMean, generationFactorT,
+                generationRank, logDetIncrement);
+            return;
+        }
+        wishart(Threads(shape.Replicates), draw, meanView, factorT, rank, generationMean, generationFactorT, generationRank, logDetIncrement,
+            Threads(shape.Replicates));
     }
 
     /// <summary>output[2r] = ‖μ_r‖², output[2r + 1] = tr Σ_r, for every replicate.</summary>

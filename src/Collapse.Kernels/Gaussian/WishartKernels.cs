@@ -61,6 +61,69 @@ static class WishartKernels
     }
 
     /// <summary>
+    /// The GPU variant of <see cref="Draw"/>: one group per replicate (d ≤ <see cref="FactorKernels.MaxGroupedDim"/>).
+    /// The group draws the Bartlett factor once into shared memory (its diagonal χ² per column, its normals below
+    /// the diagonal, each a pure function of its index as in the sequential kernel), then every (c, j) element of
+    /// the generation's factor and every coordinate of its mean is one thread's sum over k in the sequential
+    /// kernel's order, so both kernels give the same bits.
+    /// </summary>
+    public static void DrawGrouped(WishartDraw draw, ArrayView<double> mean, ArrayView<double> factorT, ArrayView<int> rank,
+        ArrayView<double> generationMean, ArrayView<double> generationFactorT, ArrayView<int> generationRank, ArrayView<double> logDetIncrement)
+    {
+        // A packed lower triangle: A[k, c] for c ≤ k at k(k + 1)/2 + c, the diagonal holding √χ².
+        var a = SharedMemory.Allocate<double>(FactorKernels.MaxGroupedDim * (FactorKernels.MaxGroupedDim + 1) / 2);
+        var logs = SharedMemory.Allocate<double>(FactorKernels.MaxGroupedDim);
+        var (n, d, ld) = (draw.N, draw.Dim, draw.Stride);
+        var r = Grid.IdxX;
+        var (lane, size) = (Group.IdxX, Group.DimX);
+        var normals = draw.NormalStream.ForReplicate((uint)(draw.FirstReplicate + r));
+        var chi = draw.ChiSquareStream.ForReplicate((uint)(draw.FirstReplicate + r));
+        var f = factorT.SubView((long)r * d * ld, (long)d * ld);
+        var g = generationFactorT.SubView((long)r * d * ld, (long)d * ld);
+        var rk = rank[r];
+        var rankOut = rk < n - 1 ? rk : n - 1;
+        var invSqrtN = 1.0 / Math.Sqrt(n);
+        for (var e = lane; e < rk * rk; e += size)
+        {
+            var (k, c) = (e / rk, e % rk);
+            if (c > k || c >= rankOut) continue;
+            if (c == k)
+            {
+                var chiSquare = ChiSquare(chi, c, n - 1 - c);
+                a[k * (k + 1) / 2 + c] = Math.Sqrt(chiSquare);
+                logs[c] = KernelMath.Log(chiSquare / n);
+            }
+            else a[k * (k + 1) / 2 + c] = Philox.Normal(normals, (ulong)(d + (long)k * d + c));
+        }
+        Group.Barrier();
+        for (var j = lane; j < d; j += size)
+        {
+            var value = mean[(long)r * d + j];
+            for (var k = 0; k < rk; k++) value += Philox.Normal(normals, (ulong)k) * invSqrtN * f[(long)k * ld + j];
+            generationMean[(long)r * d + j] = value;
+        }
+        for (var e = lane; e < d * ld; e += size)
+        {
+            var (c, j) = (e / ld, e % ld);
+            var value = 0.0;
+            if (c < rankOut && j < d)
+            {
+                value = a[c * (c + 1) / 2 + c] * f[(long)c * ld + j];
+                for (var k = c + 1; k < rk; k++) value += a[k * (k + 1) / 2 + c] * f[(long)k * ld + j];
+                value *= invSqrtN;
+            }
+            g[e] = value;
+        }
+        if (lane == 0)
+        {
+            var increment = 0.0;
+            for (var c = 0; c < rankOut; c++) increment += logs[c];
+            generationRank[r] = rankOut;
+            logDetIncrement[r] = increment;
+        }
+    }
+
+    /// <summary>
     /// χ²(ν) for integer ν ≥ 1: z² when ν = 1, else 2·Gamma(ν/2) by Marsaglia and Tsang's method.
     /// Attempt i of column c uses block c·1024 + i of the stream, so the draw is a pure function
     /// of (stream, c) however many attempts it takes.

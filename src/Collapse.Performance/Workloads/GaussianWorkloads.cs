@@ -103,7 +103,7 @@ public sealed class GaussianFactorizeWorkload : IKernelWorkload
     /// <param name="grouped">The ILGPU path's kernel: one group per replicate, or one thread per replicate; null: the accelerator's default.</param>
     public GaussianFactorizeWorkload(Accelerator accelerator, KernelPath path, int dim, int replicates, bool? grouped = null)
     {
-        kernels = grouped is bool g ? new GaussianKernels(accelerator, path) { GroupedFactorization = g } : new GaussianKernels(accelerator, path);
+        kernels = grouped is bool g ? new GaussianKernels(accelerator, path) { GroupPerReplicate = g } : new GaussianKernels(accelerator, path);
         shape = new GaussianShape(replicates, dim);
         count = 4 * dim;
         using (var moments = new GaussianMomentsWorkload(accelerator, path, dim, count, replicates))

@@ -29,7 +29,7 @@ public class GpuBackendCompileTests
     }
 
     /// <summary>Explicitly grouped kernels (shared memory, barriers): the GPU-only variants.</summary>
-    public static TheoryData<string> GroupedKernels() => new(["KdeScoreKernels.AccumulateTiled", "FactorKernels.PivotedCholeskyGrouped"]);
+    public static TheoryData<string> GroupedKernels() => new(["KdeScoreKernels.AccumulateTiled", "FactorKernels.PivotedCholeskyGrouped", "WishartKernels.DrawGrouped"]);
 
     static MethodInfo FindGrouped(string name)
     {

@@ -1,13 +1,13 @@
 namespace Collapse.Tests.Gaussian;
 
 /// <summary>
-/// The GPU-shaped factorization (one group per replicate, the packed triangle in shared memory) against the
+/// The GPU-shaped factorization and Wishart draw (one group per replicate, the packed triangle in shared memory) against the
 /// one-thread-per-replicate kernel on every backend present, with groups of several sizes: the same rank, the
 /// same pivot order, the same factor and log det, on full-rank covariances, on scatter matrices of fewer
 /// points than dimensions (rank capped at m − 1), and on matrices whose smallest pivots sit just above and just
 /// below the d·ε·max diag rule.
 /// </summary>
-public class GroupedFactorizationTests
+public class GroupPerReplicateTests
 {
     public static TheoryData<string, int> Groups()
     {
@@ -24,8 +24,8 @@ public class GroupedFactorizationTests
     {
         var accelerator = TestDevices.Get(device).Accelerator;
         if (groupSize > accelerator.MaxNumThreadsPerGroup) groupSize = accelerator.MaxNumThreadsPerGroup;
-        var sequential = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupedFactorization = false };
-        var grouped = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupedFactorization = true, FactorGroupSize = groupSize };
+        var sequential = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = false };
+        var grouped = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = true, FactorGroupSize = groupSize };
         foreach (var (name, d, count, matrices) in Cases())
         {
             var a = Factor(sequential, d, count, matrices);
@@ -39,6 +39,54 @@ public class GroupedFactorizationTests
                 Assert.True(Math.Abs(a.FactorT[e] - b.FactorT[e]) <= 1e-12 * Math.Max(1, Math.Abs(a.FactorT[e])),
                     $"{name}, element {e}: {a.FactorT[e]:R} against {b.FactorT[e]:R}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public void The_grouped_wishart_draw_matches_the_sequential_one(string device, int groupSize)
+    {
+        var accelerator = TestDevices.Get(device).Accelerator;
+        if (groupSize > accelerator.MaxNumThreadsPerGroup) groupSize = accelerator.MaxNumThreadsPerGroup;
+        var sequential = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = false };
+        var grouped = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = true, FactorGroupSize = groupSize };
+        var random = new System.Random(23);
+        // Full-rank models, a rank-deficient one, and n − 1 below the rank (the singular Wishart).
+        foreach (var (d, n, rankOf) in new[] { (1, 10, 1), (5, 40, 5), (17, 9, 17), (33, 200, 20), (100, 150, 100) })
+        {
+            const int R = 3;
+            var shape = new GaussianShape(R, d);
+            var factor = new double[shape.FactorLength];
+            var mean = new double[shape.MeanLength];
+            for (var r = 0; r < R; r++)
+            {
+                for (var k = 0; k < rankOf; k++)
+                    for (var j = 0; j < d; j++) factor[((long)r * d + k) * shape.Stride + j] = random.NextDouble() - 0.5;
+                for (var j = 0; j < d; j++) mean[r * d + j] = random.NextDouble();
+            }
+            var a = Draw(sequential, shape, n, mean, factor, rankOf);
+            var b = Draw(grouped, shape, n, mean, factor, rankOf);
+            Assert.Equal(a.Rank, b.Rank);
+            foreach (var (x, y, what) in new[] { (a.Mean, b.Mean, "mean"), (a.FactorT, b.FactorT, "factor"), (a.LogDet, b.LogDet, "log det increment") })
+                for (var e = 0; e < x.Length; e++)
+                    Assert.True(Math.Abs(x[e] - y[e]) <= 1e-12 * Math.Max(1, Math.Abs(x[e])), $"d={d} n={n} {what}[{e}]: {x[e]:R} against {y[e]:R}");
+        }
+    }
+
+    static (int[] Rank, double[] Mean, double[] FactorT, double[] LogDet) Draw(GaussianKernels kernels, GaussianShape shape, int n, double[] mean,
+        double[] factor, int rank)
+    {
+        var accelerator = kernels.Accelerator;
+        using var meanIn = accelerator.Allocate1D(mean);
+        using var factorIn = accelerator.Allocate1D(factor);
+        using var rankIn = accelerator.Allocate1D(Enumerable.Repeat(rank, shape.Replicates).ToArray());
+        using var meanOut = accelerator.Allocate1D<double>(shape.MeanLength);
+        using var factorOut = accelerator.Allocate1D<double>(shape.FactorLength);
+        using var rankOut = accelerator.Allocate1D<int>(shape.Replicates);
+        using var increment = accelerator.Allocate1D<double>(shape.Replicates);
+        kernels.DrawWishart(shape, new RandomStream(9, 0, 2, 18), new RandomStream(9, 0, 2, 19), 4, n, meanIn.View, factorIn.View, rankIn.View,
+            meanOut.View, factorOut.View, rankOut.View, increment.View);
+        kernels.Synchronize();
+        return (rankOut.GetAsArray1D(), meanOut.GetAsArray1D(), factorOut.GetAsArray1D(), increment.GetAsArray1D());
     }
 
     [Fact]
@@ -55,7 +103,7 @@ public class GroupedFactorizationTests
         for (var i = 0; i < d; i++) matrix[order[i] * d + order[i]] = 1000 * diagonal[i];
         foreach (var grouped in new[] { false, true })
         {
-            var kernels = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupedFactorization = grouped, FactorGroupSize = 16 };
+            var kernels = new GaussianKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = grouped, FactorGroupSize = 16 };
             var result = Factor(kernels, d, 1000, [matrix]);
             Assert.Equal(8, result.Rank[0]);
             Assert.Equal(double.NegativeInfinity, result.LogDet[0]);
