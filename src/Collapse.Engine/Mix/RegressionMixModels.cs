@@ -21,7 +21,7 @@ public sealed class RegressionMixModels : IMixBatch
     readonly double sigma;
     readonly string[] extra;
     MemoryBuffer1D<double, Stride1D.Dense>? realRows, realLabels, syntheticRows, syntheticLabels;
-    readonly MemoryBuffer1D<double, Stride1D.Dense> truth, fitted, testGram, gram, gramB, factor, rhs, rhsB, errors, factorScratch;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> truth, fitted, testGram, gram, gramB, factor, rhs, rhsB, errors, factorScratch, solveScratch;
     readonly MemoryBuffer1D<int, Stride1D.Dense> perm, rank, maxRank;
     readonly double[] hostErrors;
     int generatorReal, poolSize;
@@ -42,6 +42,7 @@ public sealed class RegressionMixModels : IMixBatch
         gramB = memory.Allocate<double>(matrix);
         factor = memory.Allocate<double>(matrix);
         factorScratch = memory.Allocate<double>(kernels.UsesSimd ? 2L * replicates * dim * ld : 1);
+        solveScratch = memory.Allocate<double>(replicates * new RegressionShape(replicates, dim, 1).SolveScratchPerReplicate);
         errors = memory.Allocate<double>(2L * replicates);
         perm = memory.Allocate<int>((long)replicates * dim);
         rank = memory.Allocate<int>(replicates);
@@ -50,13 +51,13 @@ public sealed class RegressionMixModels : IMixBatch
         foreach (var b in new[] { truth, fitted }) b.MemSetToZero();
     }
 
-    /// <summary>Estimated bytes per replicate: the real set and the pool (rows and labels), the transient test set, the fit's matrices.</summary>
+    /// <summary>Estimated bytes per replicate: the real set and the pool (rows and labels), the transient test set, the fit's matrices and solve scratch.</summary>
     public static long BytesPerReplicate(int dim, int generatorReal, int poolSize, int testSize, bool simd)
     {
         long d = dim, ld = Kernels.Gaussian.GaussianShape.StrideOf(dim);
         var records = (long)generatorReal + poolSize;
         var normals = simd ? 0 : 4L * d * Math.Max(Math.Max(generatorReal, poolSize), testSize);
-        return 8 * (records * (ld + 1) + (long)testSize * ld + 4 * ld + 4 * d * d + 2) + 4 * (d + 2) + (simd ? 16 * d * ld : 0) + normals;
+        return 8 * (records * (ld + 1) + (long)testSize * ld + 4 * ld + 5 * d * d + 2 * d + 2) + 4 * (d + 2) + (simd ? 16 * d * ld : 0) + normals;
     }
 
     public int Replicates => replicates;
@@ -114,7 +115,6 @@ public sealed class RegressionMixModels : IMixBatch
         // Distinct continuous rows: the Gram of m of them has rank min(d, m).
         maxRank.View.CopyFromCPU(Enumerable.Repeat(Math.Min(d, numReal + numSynthetic), replicates).ToArray());
         kernels.Factor(replicates, d, ld, gram.View, maxRank.View, factor.View, perm.View, rank.View, factorScratch.View);
-        using var solveScratch = memory.Allocate<double>(replicates * new RegressionShape(replicates, d, 1).SolveScratchPerReplicate);
         kernels.Solve(shape, factor.View, perm.View, rank.View, rhs.View, solveScratch.View, fitted.View);
         kernels.Synchronize();
     }
@@ -139,7 +139,7 @@ public sealed class RegressionMixModels : IMixBatch
     public void Dispose()
     {
         foreach (var b in new MemoryBuffer?[] { realRows, realLabels, syntheticRows, syntheticLabels, truth, fitted, testGram, gram, gramB, factor,
-                     rhs, rhsB, errors, factorScratch, perm, rank, maxRank })
+                     rhs, rhsB, errors, factorScratch, solveScratch, perm, rank, maxRank })
             b?.Dispose();
     }
 }
