@@ -49,6 +49,18 @@ public sealed record GaussianSweepConfig : ISweepConfig
                 $"{Param(nameof(Seeds))} {seeds} × {Param(nameof(Iterations))} {iterations} is {(long)seeds * iterations:N0} rows per cell: at most {MaxRowsPerCell:N0} are supported");
     }
 
+    /// <summary>
+    /// n × iterations records per seed must fit a pool indexed by int: refused above int.MaxValue (the KDE's and the
+    /// regression's check); <paramref name="pool"/> finishes the sentence, e.g. "points per seed in Accumulate's pool".
+    /// </summary>
+    public static void RefusePoolOverflow(IEnumerable<int> samples, int iterations, string pool)
+    {
+        foreach (var n in samples)
+            if ((long)n * iterations > int.MaxValue)
+                throw Conflict(nameof(Samples), n, nameof(Iterations), $"{Param(nameof(Samples))} × {Param(nameof(Iterations))} at most {int.MaxValue:N0}",
+                    $"{Param(nameof(Samples))} {n} × {Param(nameof(Iterations))} {iterations} exceeds {int.MaxValue:N0} {pool}");
+    }
+
     /// <summary>Cells in run order: setting, then d, then n.</summary>
     public IEnumerable<GaussianCell> Cells()
     {

@@ -34,10 +34,7 @@ public sealed record KdeSweepConfig : ISweepConfig
         RefuseRepeats(nameof(Bandwidths), Bandwidths, "bandwidth");
         RefuseRepeats(nameof(Samples), Samples, "sample size");
         RefuseRepeats(nameof(Settings), Settings, "setting", s => s.Name());
-        foreach (var n in Samples)
-            if ((long)n * Iterations > int.MaxValue)
-                throw Conflict(nameof(Samples), n, nameof(Iterations), $"{Param(nameof(Samples))} × {Param(nameof(Iterations))} at most {int.MaxValue:N0}",
-                    $"{Param(nameof(Samples))} {n} × {Param(nameof(Iterations))} {Iterations} exceeds {int.MaxValue:N0} points per seed in Accumulate's pool");
+        GaussianSweepConfig.RefusePoolOverflow(Samples, Iterations, "points per seed in Accumulate's pool");
     }
 
     /// <summary>Real test points per seed: 1 to <see cref="MaxTestSize"/> (the mix study's too).</summary>

@@ -44,10 +44,7 @@ public sealed record RegressionSweepConfig : ISweepConfig
         RefuseRepeats(nameof(Samples), Samples, "sample size");
         RefuseRepeats(nameof(NoiseVariances), NoiseVariances, "noise variance", s => CsvNumber.Format(s));
         RefuseRepeats(nameof(Settings), Settings, "setting", s => s.Name());
-        foreach (var n in Samples)
-            if ((long)n * Iterations > int.MaxValue)
-                throw Conflict(nameof(Samples), n, nameof(Iterations), $"{Param(nameof(Samples))} × {Param(nameof(Iterations))} at most {int.MaxValue:N0}",
-                    $"{Param(nameof(Samples))} {n} × {Param(nameof(Iterations))} {Iterations} exceeds {int.MaxValue:N0} labels per seed in Accumulate-Subsample's pool");
+        GaussianSweepConfig.RefusePoolOverflow(Samples, Iterations, "labels per seed in Accumulate-Subsample's pool");
     }
 
     /// <summary>Cells in run order: setting, then d, then n, then σ².</summary>
