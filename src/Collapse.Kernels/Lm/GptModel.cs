@@ -31,7 +31,7 @@ public sealed class GptModel : IDisposable
     readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, moment1, moment2;
     readonly MemoryBuffer1D<int, Stride1D.Dense> tokens, targets, counts;
     readonly MemoryBuffer1D<float, Stride1D.Dense> encoded, lnf, lnfMean, lnfRstd, logits, losses, lossScale, clipScale;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> dResidual, dNorm, dQkv, dPre, dAttentionOut, dFc, dFcGelu;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> dResidual, dNorm, dQkv, dPre, dAttentionOut, dFc;
     readonly MemoryBuffer1D<double, Stride1D.Dense> lossSums, normPartials, gradientNorms;
     readonly BlockBuffers[] blocks;
 
@@ -87,7 +87,6 @@ public sealed class GptModel : IDisposable
         dPre = Floats(rows * nh * t);
         dAttentionOut = Floats(rows * c);
         dFc = Floats(rows * 4 * c);
-        dFcGelu = Floats(rows * 4 * c);
         normPartials = Doubles(LmKernels.NormPartialCount(replicates, Layout.Count));
         gradientNorms = Doubles(r);
         clipScale = Floats(r);
@@ -109,8 +108,9 @@ public sealed class GptModel : IDisposable
         var rows = maxBatch * t;
         // Floats per position: encoded, per block 18c + 4 + nh·t (ln1 and its two statistics, qkv, att,
         // attention out and projection, residual, ln2 and its statistics, fc, gelu, projection, output),
-        // lnf and its statistics, logits, losses; backward: residual, norm, qkv, pre-softmax, attention out, fc, gelu.
-        var floatsPerRow = c + layers * (18 * c + 4 + nh * t) + c + 2 + v + 1 + (c + c + 3 * c + nh * t + c + 4 * c + 4 * c);
+        // lnf and its statistics, logits, losses; backward: residual, norm, qkv, pre-softmax, attention out, fc (the GELU's
+        // gradient is fused into the product's, so it needs no buffer of its own).
+        var floatsPerRow = c + layers * (18 * c + 4 + nh * t) + c + 2 + v + 1 + (c + c + 3 * c + nh * t + c + 4 * c);
         return 4 * (4 * parameterCount + rows * floatsPerRow + 2) + 4 * (2 * rows + 1)
             + 8 * (2 + LmKernels.NormPartialCount(1, parameterCount)) + SamplerBytesPerReplicate(config, maxBatch);
     }
@@ -235,34 +235,42 @@ public sealed class GptModel : IDisposable
     }
 
     /// <summary>
+    /// A block's input: <see cref="Stream"/> itself, or (after a block) the residual add Stream + Branch, which the
+    /// next LayerNorm's fused launch writes to <see cref="Sum"/> (the block's Output) as it normalizes it.
+    /// </summary>
+    readonly record struct BlockInput(ArrayView<float> Stream, ArrayView<float> Branch, ArrayView<float> Sum)
+    {
+        /// <summary>The input's values once its LayerNorm has run.</summary>
+        public ArrayView<float> Value => Branch.Length > 0 ? Sum : Stream;
+    }
+
+    /// <summary>
     /// One pre-LayerNorm block over N rows per replicate: the caller's attention (over the whole
     /// prefix in training, or the newest position against the key/value cache when sampling)
-    /// between the shared projections, MLP and residuals. Returns the block's output.
+    /// between the shared projections, MLP and residuals. Returns the block's output as the residual add the
+    /// next LayerNorm completes (fused with it: the add, the norm and the product after it are one operation).
     /// </summary>
-    ArrayView<float> BlockForward(int layer, ArrayView<float> x, long N, Action<BlockBuffers> attention)
+    BlockInput BlockForward(int layer, BlockInput x, long N, Action<BlockBuffers> attention)
     {
         var (R, C) = (Replicates, Config.Width);
         var p = Parameters;
         var (o, a) = (Layout.Block(layer), blocks[layer]);
-        kernels.LayerNormForward(x, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1), N, C);
-        kernels.MatMulForward(Shape(a.Ln1, C), p, o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
+        kernels.NormMatMulForward(x.Stream, x.Branch, x.Sum, p, o.Norm1Weight, o.Norm1Bias, Shape(a.Ln1, C), Shape(a.Ln1Mean, 1), Shape(a.Ln1Rstd, 1),
+            o.QkvWeight, o.QkvBias, Shape(a.Qkv, 3 * C), R, N, C, 3 * C);
         attention(a);
         kernels.MatMulForward(Shape(a.AttentionOut, C), p, o.AttentionProjWeight, o.AttentionProjBias, Shape(a.AttentionProj, C), R, N, C, C);
-        kernels.ResidualForward(x, Shape(a.AttentionProj, C), Shape(a.Residual2, C));
-        kernels.LayerNormForward(Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C), Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), N, C);
-        kernels.MatMulForward(Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C);
-        kernels.GeluForward(Shape(a.Fc, 4 * C), Shape(a.FcGelu, 4 * C));
+        kernels.NormMatMulForward(x.Value, Shape(a.AttentionProj, C), Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2, C),
+            Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1), o.FcWeight, o.FcBias, Shape(a.Fc, 4 * C), R, N, C, 4 * C, activated: Shape(a.FcGelu, 4 * C));
         kernels.MatMulForward(Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(a.FcProj, C), R, N, 4 * C, C);
-        kernels.ResidualForward(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
-        return Shape(a.Output, C);
+        return new BlockInput(Shape(a.Residual2, C), Shape(a.FcProj, C), Shape(a.Output, C));
     }
 
-    /// <summary>The final LayerNorm and the head: logits [R][N][V].</summary>
-    void HeadForward(ArrayView<float> x, long N)
+    /// <summary>The last block's residual add, the final LayerNorm and the head: logits [R][N][V].</summary>
+    void HeadForward(BlockInput x, long N)
     {
         var (C, V) = (Config.Width, Config.Vocab);
-        kernels.LayerNormForward(x, Parameters, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C), Shape(lnfMean, 1), Shape(lnfRstd, 1), N, C);
-        kernels.MatMulForward(Shape(lnf, C), Parameters, Layout.Head, -1, Shape(logits, V), Replicates, N, C, V);
+        kernels.NormMatMulForward(x.Stream, x.Branch, x.Sum, Parameters, Layout.FinalNormWeight, Layout.FinalNormBias, Shape(lnf, C),
+            Shape(lnfMean, 1), Shape(lnfRstd, 1), Layout.Head, -1, Shape(logits, V), Replicates, N, C, V);
     }
 
     /// <summary>
@@ -276,15 +284,13 @@ public sealed class GptModel : IDisposable
         var N = (long)batch * time;
         var p = Parameters;
         kernels.EncoderForward(tokens.View.SubView(0, (long)R * batch * stride), stride, p, Layout, Shape(encoded, C), batch, time);
-        var x = Shape(encoded, C);
+        var x = new BlockInput(Shape(encoded, C), default, default);
         for (var l = 0; l < Config.Layers; l++)
             x = BlockForward(l, x, N, a => kernels.AttentionForward(Shape(a.Qkv, 3 * C), Shape(a.Att, NH * time), Shape(a.AttentionOut, C), time, C, NH));
         HeadForward(x, N);
         if (!withTargets) return;
         var targetView = targets.View.SubView(0, R * N);
-        kernels.CountTargets(targetView, counts.View, lossScale.View, N);
-        kernels.CrossEntropy(Shape(logits, V), targetView, lossScale.View, Shape(losses, 1), N, V, writeGradient);
-        kernels.SumLosses(Shape(losses, 1), lossSums.View, N);
+        kernels.CrossEntropyLoss(Shape(logits, V), targetView, counts.View, lossScale.View, Shape(losses, 1), lossSums.View, N, V, writeGradient);
     }
 
     /// <summary>Each replicate's mean loss over its predicted positions in the last forward with targets.</summary>
@@ -327,8 +333,9 @@ public sealed class GptModel : IDisposable
             var (o, a) = (Layout.Block(l), blocks[l]);
             var input = l == 0 ? Shape(encoded, C) : Shape(blocks[l - 1].Output, C);
             // dres holds d loss/d Output; Output = Residual2 + MLP(Ln2(Residual2)).
-            kernels.MatMulBackward(dres, Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(dFcGelu, 4 * C), g, R, N, 4 * C, C);
-            kernels.GeluBackward(Shape(a.Fc, 4 * C), Shape(dFcGelu, 4 * C), Shape(dFc, 4 * C));
+            // The GELU's backward is fused into the input gradient: dFc = (dres·W)·gelu'(Fc).
+            kernels.MatMulBackward(dres, Shape(a.FcGelu, 4 * C), p, o.FcProjWeight, o.FcProjBias, Shape(dFc, 4 * C), g, R, N, 4 * C, C,
+                geluInput: Shape(a.Fc, 4 * C));
             kernels.MatMulBackward(Shape(dFc, 4 * C), Shape(a.Ln2, C), p, o.FcWeight, o.FcBias, Shape(dNorm, C), g, R, N, C, 4 * C);
             kernels.LayerNormBackward(Shape(dNorm, C), Shape(a.Residual2, C), p, o.Norm2Weight, o.Norm2Bias, Shape(a.Ln2Mean, 1), Shape(a.Ln2Rstd, 1),
                 dres, g, R, N, C);
@@ -569,7 +576,7 @@ public sealed class GptModel : IDisposable
             for (var position = 1; position < T; position++)
             {
                 kernels.EncoderForwardAt(view, T, p, Layout, Shape(encoded, C), size, position - 1);
-                var x = Shape(encoded, C);
+                var x = new BlockInput(Shape(encoded, C), default, default);
                 for (var l = 0; l < Config.Layers; l++)
                 {
                     var cache = kvCache[l].View.SubView(0, (long)R * size * T * 2 * C);

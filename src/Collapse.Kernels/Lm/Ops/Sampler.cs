@@ -10,21 +10,36 @@ namespace Collapse.Kernels.Lm;
 /// Sequences are rows of a [R][B][blockSize] token buffer that start with the start token (0); a row
 /// that already holds an end token (0 at a position ≥ 1) is finished and gets 0 (padding) again.
 /// </summary>
+/// <summary>Arguments of <see cref="SamplerKernels.Step"/>.</summary>
+public struct SamplerArgs
+{
+    /// <summary>Logits [R][B][LogitsTime][V] and the token rows [R][B][blockSize] the step extends.</summary>
+    public ArrayView<float> Logits;
+    public ArrayView<int> Tokens;
+    public RandomStream Stream;
+    public int FirstReplicate;
+    public long FirstSequence;
+    public int Batch, BlockSize, Position, LogitsTime, Vocab;
+    public float Temperature;
+}
+
 static class SamplerKernels
 {
     public const int EndToken = 0;
 
     /// <summary>
-    /// Logits are [R][B][T][V] from a forward over T = <paramref name="logitsTime"/> positions, the last
+    /// Logits are [R][B][T][V] from a forward over T = LogitsTime positions, the last
     /// being position − 1 (T = position for a forward over the whole prefix, 1 for a cached step). Temperature 0
     /// takes the argmax (the first maximum), the limit of temperature → 0. Otherwise the token is
     /// the first whose cumulative probability exceeds u·Σ, u uniform in [0, 1) with 53 bits, number
     /// (firstSequence + b)·blockSize + position of replicate firstReplicate + r's stream, so the
     /// names drawn do not depend on how sequences are batched. One item per sequence.
     /// </summary>
-    public static void Step(Index1D thread, ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate,
-        long firstSequence, int batch, int blockSize, int position, int logitsTime, int vocab, float temperature, int stride)
+    public static void Step(Index1D thread, SamplerArgs a, int stride)
     {
+        var (logits, tokens, stream, batch, blockSize, position, logitsTime, vocab, temperature) =
+            (a.Logits, a.Tokens, a.Stream, a.Batch, a.BlockSize, a.Position, a.LogitsTime, a.Vocab, a.Temperature);
+        var (firstReplicate, firstSequence) = (a.FirstReplicate, a.FirstSequence);
         var sequences = tokens.Length / blockSize;
         for (long s = thread; s < sequences; s += stride)
         {
@@ -67,5 +82,26 @@ static class SamplerKernels
             }
             tokens[row + position] = best;
         }
+    }
+}
+
+public sealed partial class LmKernels
+{
+    /// <summary>
+    /// Next token at <paramref name="position"/> for every row of tokens [R][B][blockSize], from logits
+    /// [R][B][position][V]; see <see cref="SamplerKernels.Step"/>. The CPU path runs the kernel on host threads.
+    /// </summary>
+    /// <param name="logitsTime">Positions per sequence in <paramref name="logits"/> (null: position, a forward over the whole prefix; 1 after a cached step).</param>
+    public void SampleStep(ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate, long firstSequence,
+        int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null)
+    {
+        var sequences = tokens.Length / blockSize;
+        // Each sequence's step touches its V logits twice (exp of each): split by that work, not by the sequence count.
+        var threads = OnHost ? (int)Math.Min(sequences, Threads(sequences * vocab)) : Threads(sequences);
+        sampleStep(threads, new SamplerArgs
+        {
+            Logits = logits, Tokens = tokens, Stream = stream, FirstReplicate = firstReplicate, FirstSequence = firstSequence, Batch = batch,
+            BlockSize = blockSize, Position = position, LogitsTime = logitsTime ?? position, Vocab = vocab, Temperature = temperature,
+        }, threads);
     }
 }

@@ -1,0 +1,180 @@
+using ILGPU.Runtime;
+using ILGPU;
+
+namespace Collapse.Kernels.Lm;
+
+// torch.optim.AdamW over the [R][P] parameter vector, with each replicate's gradient scaled by its
+// clip factor, and the global gradient norm per replicate that the clip factor comes from.
+
+/// <summary>One AdamW step's scalars, the same for every replicate (their step counts agree).</summary>
+public struct AdamWStep
+{
+    public float LearningRate, Beta1, Beta2, Epsilon, WeightDecay;
+    /// <summary>1 − β1^t and 1 − β2^t, computed in double on the host.</summary>
+    public float Correction1, Correction2;
+}
+
+/// <summary>Arguments of the optimizer's kernels.</summary>
+public struct AdamWArgs
+{
+    /// <summary>Parameters, gradients and the two moments, all [R][P].</summary>
+    public ArrayView<float> Parameters, Gradients, M, V;
+    /// <summary>Per replicate: the clip factor, the norm, and the norm's partial sums [R][chunks].</summary>
+    public ArrayView<float> Scale;
+    public ArrayView<double> Norms, Partials;
+    public long ParameterCount;
+    public int Chunks;
+    public double MaxNorm;
+    public AdamWStep Step;
+}
+
+static class AdamWKernels
+{
+    /// <summary>Gradient numbers per partial sum of the norm: the partials are R·⌈P/Chunk⌉ items.</summary>
+    public const int NormChunk = 4096;
+
+    /// <summary>partials[r][k] = Σ g² over chunk k of replicate r (double). Items: R·chunks.</summary>
+    public static void NormPartials(Index1D thread, AdamWArgs a, int stride)
+    {
+        for (long item = thread; item < a.Partials.Length; item += stride)
+        {
+            var r = item / a.Chunks;
+            var first = (item - r * a.Chunks) * NormChunk;
+            var end = Math.Min(first + NormChunk, a.ParameterCount);
+            var sum = 0.0;
+            for (var i = first; i < end; i++)
+            {
+                double g = a.Gradients[r * a.ParameterCount + i];
+                sum += g * g;
+            }
+            a.Partials[item] = sum;
+        }
+    }
+
+    /// <summary>
+    /// norms[r] = √Σ partials; scale[r] = maxNorm/(norm + 1e-6) when that is below 1 (torch's
+    /// clip_grad_norm_), else 1; maxNorm ≤ 0 means no clipping. One item per replicate.
+    /// </summary>
+    public static void ClipScale(Index1D thread, AdamWArgs a, int stride)
+    {
+        for (long r = thread; r < a.Norms.Length; r += stride)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < a.Chunks; k++) sum += a.Partials[r * a.Chunks + k];
+            var norm = Math.Sqrt(sum);
+            a.Norms[r] = norm;
+            var coefficient = a.MaxNorm / (norm + 1e-6);
+            a.Scale[r] = a.MaxNorm > 0 && coefficient < 1 ? (float)coefficient : 1.0f;
+        }
+    }
+
+    /// <summary>
+    /// p −= lr·wd·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; p −= lr·(m/c1)/(√(v/c2) + eps), with
+    /// g = gradient·scale[r]. Items: R·P.
+    /// </summary>
+    public static void Update(Index1D thread, AdamWArgs a, int stride)
+    {
+        var (parameters, gradients, m, v, step) = (a.Parameters, a.Gradients, a.M, a.V, a.Step);
+        for (long i = thread; i < parameters.Length; i += stride)
+        {
+            var g = gradients[i] * a.Scale[i / a.ParameterCount];
+            var p = parameters[i] - step.LearningRate * step.WeightDecay * parameters[i];
+            var mi = step.Beta1 * m[i] + (1.0f - step.Beta1) * g;
+            var vi = step.Beta2 * v[i] + (1.0f - step.Beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            parameters[i] = p - step.LearningRate * (mi / step.Correction1) / (MathF.Sqrt(vi / step.Correction2) + step.Epsilon);
+        }
+    }
+}
+
+/// <summary>The optimizer on the CPU path: the kernels' arithmetic over a range of one replicate's numbers.</summary>
+static unsafe class AdamWCpu
+{
+    /// <summary>Σ g² over a range of one replicate's gradient, in double.</summary>
+    public static double SquaredNorm(float* gradients, long count)
+    {
+        var sum = 0.0;
+        for (long i = 0; i < count; i++) sum += (double)gradients[i] * gradients[i];
+        return sum;
+    }
+
+    /// <summary>AdamW over a range of one replicate's parameters; see AdamWKernels.Update.</summary>
+    public static void Update(float* parameters, float* gradients, float* m, float* v, long count, float scale, AdamWStep step)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            var g = gradients[i] * scale;
+            var p = parameters[i] - step.LearningRate * step.WeightDecay * parameters[i];
+            var mi = step.Beta1 * m[i] + (1.0f - step.Beta1) * g;
+            var vi = step.Beta2 * v[i] + (1.0f - step.Beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            parameters[i] = p - step.LearningRate * (mi / step.Correction1) / (MathF.Sqrt(vi / step.Correction2) + step.Epsilon);
+        }
+    }
+}
+
+public sealed unsafe partial class LmKernels
+{
+    /// <summary>Partial sums per replicate for <see cref="GradientNorm"/>: R·⌈P/chunk⌉ doubles.</summary>
+    public static long NormPartialCount(int replicates, long parameterCount) =>
+        replicates * ((parameterCount + AdamWKernels.NormChunk - 1) / AdamWKernels.NormChunk);
+
+    /// <summary>norms[r] = ‖g_r‖ and scale[r], the clip factor for <paramref name="maxNorm"/> (≤ 0: always 1).</summary>
+    public void GradientNorm(ReplicatedParameters gradients, ArrayView<double> partials, ArrayView<double> norms, ArrayView<float> scale, double maxNorm)
+    {
+        var args = new AdamWArgs
+        {
+            Gradients = gradients.View, Partials = partials, Norms = norms, Scale = scale, ParameterCount = gradients.Count,
+            Chunks = (int)((gradients.Count + AdamWKernels.NormChunk - 1) / AdamWKernels.NormChunk), MaxNorm = maxNorm,
+        };
+        if (Version == LmVersion.Cpu)
+        {
+            float* g = Ptr(gradients.View);
+            var p = (double*)partials.LoadEffectiveAddressAsPtr();
+            var (count, chunks) = (gradients.Count, args.Chunks);
+            // One partial sum per chunk, as the kernel computes them, then the same clip kernel.
+            HostRanges(partials.Length, gradients.View.Length, (first, n) =>
+            {
+                for (var item = first; item < first + n; item++)
+                {
+                    var (r, k) = (item / chunks, item % chunks);
+                    var start = k * AdamWKernels.NormChunk;
+                    p[item] = AdamWCpu.SquaredNorm(g + r * count + start, Math.Min(AdamWKernels.NormChunk, count - start));
+                }
+            });
+        }
+        else
+            Launch(normPartials, partials.Length, args);
+        Launch(clipScale, norms.Length, args);
+    }
+
+    /// <summary>One AdamW step (step ≥ 1) over every replicate, gradients scaled by scale[r].</summary>
+    public void AdamW(ReplicatedParameters parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v,
+        ArrayView<float> scale, GptTraining settings, int step)
+    {
+        var scalars = new AdamWStep
+        {
+            LearningRate = (float)settings.LearningRate, Beta1 = (float)settings.Beta1, Beta2 = (float)settings.Beta2,
+            Epsilon = (float)settings.Epsilon, WeightDecay = (float)settings.WeightDecay,
+            Correction1 = (float)(1 - Math.Pow(settings.Beta1, step)), Correction2 = (float)(1 - Math.Pow(settings.Beta2, step)),
+        };
+        var total = parameters.View.Length;
+        if (Version == LmVersion.Cpu)
+        {
+            float* p = Ptr(parameters.View), g = Ptr(gradients), m1 = Ptr(m), m2 = Ptr(v), sc = Ptr(scale);
+            var count = parameters.Count;
+            HostRanges(total, 4 * total, (first, n) => ForEachReplicate(first, n, count, (r, i, k) =>
+            {
+                var at = r * count + i;
+                AdamWCpu.Update(p + at, g + at, m1 + at, m2 + at, k, sc[r], scalars);
+            }));
+            return;
+        }
+        Launch(adamW, total, new AdamWArgs
+        {
+            Parameters = parameters.View, Gradients = gradients, M = m, V = v, Scale = scale, ParameterCount = parameters.Count, Step = scalars,
+        });
+    }
+}

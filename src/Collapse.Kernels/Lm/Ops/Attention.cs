@@ -1,0 +1,371 @@
+using ILGPU;
+
+namespace Collapse.Kernels.Lm;
+
+// Causal multi-head self-attention, batched over replicates. qkv is [R][B][T][3C] (q, k, v side by
+// side, head h on channels h·hs … (h+1)·hs − 1 of each); att is [R][B][NH][T][T], the softmax rows
+// kept for backward (0 above the diagonal); out is [R][B][T][C].
+
+/// <summary>Arguments of the attention kernels.</summary>
+public struct AttentionArgs
+{
+    /// <summary>q, k, v side by side [R·B][T][3C]; the softmax rows [R·B·NH][T][T]; the output [R·B][T][C].</summary>
+    public ArrayView<float> Qkv, Att, Output;
+    /// <summary>Backward: dout [R·B][T][C], scratch shaped like att, and dqkv (overwritten).</summary>
+    public ArrayView<float> Dout, Dpre, Dqkv;
+    /// <summary>Cached sampling: keys and values [R·B][blockSize][2C], and the new position.</summary>
+    public ArrayView<float> Cache;
+    public int Time, Width, Heads, BlockSize, Position;
+}
+
+static class AttentionKernels
+{
+    /// <summary>One item per (replicate, b, head, query position t): its att row, then y_t = Σ_t2 att[t2]·v_t2.</summary>
+    public static void Forward(Index1D thread, AttentionArgs a, int stride)
+    {
+        var (qkv, att, output, time, width, heads) = (a.Qkv, a.Att, a.Output, a.Time, a.Width, a.Heads);
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var rows = att.Length / time; // R·B·NH·T
+        for (long item = thread; item < rows; item += stride)
+        {
+            var t = (int)(item % time);
+            var h = (int)(item / time % heads);
+            var sequence = item / ((long)time * heads); // r·B + b
+            var q = (sequence * time + t) * 3 * width + (long)h * hs;
+            var rowStart = item * time;
+            var max = float.NegativeInfinity;
+            for (var t2 = 0; t2 <= t; t2++)
+            {
+                var k = (sequence * time + t2) * 3 * width + width + (long)h * hs;
+                var dot = 0.0f;
+                for (var i = 0; i < hs; i++) dot += qkv[q + i] * qkv[k + i];
+                dot *= scale;
+                att[rowStart + t2] = dot;
+                max = MathF.Max(max, dot);
+            }
+            var sum = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++)
+            {
+                var e = MathF.Exp(att[rowStart + t2] - max);
+                att[rowStart + t2] = e;
+                sum += e;
+            }
+            var inverse = 1.0f / sum;
+            for (var t2 = 0; t2 < time; t2++) att[rowStart + t2] = t2 <= t ? att[rowStart + t2] * inverse : 0.0f;
+            var y = (sequence * time + t) * width + (long)h * hs;
+            for (var i = 0; i < hs; i++)
+            {
+                var sumY = 0.0f;
+                for (var t2 = 0; t2 <= t; t2++) sumY += att[rowStart + t2] * qkv[(sequence * time + t2) * 3 * width + 2 * width + (long)h * hs + i];
+                output[y + i] = sumY;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Attention of one new position per sequence against a key/value cache, for sampling: qkv is the
+    /// new position's [R·B][3C]; cache is [R·B][blockSize][2C] (keys, then values); the item for
+    /// (sequence, head) first stores its head's key and value at <paramref name="position"/>, then
+    /// attends over positions 0 … position exactly as <see cref="Forward"/> does for that query (the
+    /// same operations in the same order, so the same bits); att is scratch of [R·B·NH][blockSize].
+    /// </summary>
+    public static void ForwardCached(Index1D thread, AttentionArgs a, int stride)
+    {
+        var (qkv, cache, att, output, position, blockSize, width, heads) = (a.Qkv, a.Cache, a.Att, a.Output, a.Position, a.BlockSize, a.Width, a.Heads);
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var items = output.Length / hs; // R·B·NH
+        for (long item = thread; item < items; item += stride)
+        {
+            var h = (int)(item % heads);
+            var sequence = item / heads;
+            var q = sequence * 3 * width + (long)h * hs;
+            var entries = sequence * blockSize * 2 * width;
+            var here = entries + (long)position * 2 * width + (long)h * hs;
+            for (var i = 0; i < hs; i++)
+            {
+                cache[here + i] = qkv[q + width + i];
+                cache[here + width + i] = qkv[q + 2 * width + i];
+            }
+            var rowStart = item * blockSize;
+            var max = float.NegativeInfinity;
+            for (var t2 = 0; t2 <= position; t2++)
+            {
+                var k = entries + (long)t2 * 2 * width + (long)h * hs;
+                var dot = 0.0f;
+                for (var i = 0; i < hs; i++) dot += qkv[q + i] * cache[k + i];
+                dot *= scale;
+                att[rowStart + t2] = dot;
+                max = MathF.Max(max, dot);
+            }
+            var sum = 0.0f;
+            for (var t2 = 0; t2 <= position; t2++)
+            {
+                var e = MathF.Exp(att[rowStart + t2] - max);
+                att[rowStart + t2] = e;
+                sum += e;
+            }
+            var inverse = 1.0f / sum;
+            for (var t2 = 0; t2 <= position; t2++) att[rowStart + t2] *= inverse;
+            var y = sequence * width + (long)h * hs;
+            for (var i = 0; i < hs; i++)
+            {
+                var sumY = 0.0f;
+                for (var t2 = 0; t2 <= position; t2++) sumY += att[rowStart + t2] * cache[entries + (long)t2 * 2 * width + width + (long)h * hs + i];
+                output[y + i] = sumY;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward through the softmax: datt[t2] = dy_t·v_t2, then
+    /// dpre[t][t2] = att[t][t2]·(datt[t2] − Σ_j att[t][j]·datt[j])·(1/√hs), written to dpre (same shape
+    /// as att). One item per att row.
+    /// </summary>
+    public static void BackwardScores(Index1D thread, AttentionArgs a, int stride)
+    {
+        var (qkv, att, dout, dpre, time, width, heads) = (a.Qkv, a.Att, a.Dout, a.Dpre, a.Time, a.Width, a.Heads);
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var rows = att.Length / time;
+        for (long item = thread; item < rows; item += stride)
+        {
+            var t = (int)(item % time);
+            var h = (int)(item / time % heads);
+            var sequence = item / ((long)time * heads);
+            var dy = (sequence * time + t) * width + (long)h * hs;
+            var rowStart = item * time;
+            var weighted = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++)
+            {
+                var v = (sequence * time + t2) * 3 * width + 2 * width + (long)h * hs;
+                var datt = 0.0f;
+                for (var i = 0; i < hs; i++) datt += dout[dy + i] * qkv[v + i];
+                dpre[rowStart + t2] = datt;
+                weighted += att[rowStart + t2] * datt;
+            }
+            for (var t2 = 0; t2 < time; t2++) dpre[rowStart + t2] = t2 <= t ? att[rowStart + t2] * (dpre[rowStart + t2] - weighted) * scale : 0.0f;
+        }
+    }
+
+    /// <summary>
+    /// dq_t = Σ_{t2 ≤ t} dpre[t][t2]·k_t2, dk_t = Σ_{t1 ≥ t} dpre[t1][t]·q_t1, dv_t = Σ_{t1 ≥ t} att[t1][t]·dy_t1:
+    /// each item owns one channel of one position, so there are no atomics. Overwrites dqkv. Items: R·B·T·C.
+    /// </summary>
+    public static void BackwardQkv(Index1D thread, AttentionArgs a, int stride)
+    {
+        var (qkv, att, dpre, dout, dqkv, time, width, heads) = (a.Qkv, a.Att, a.Dpre, a.Dout, a.Dqkv, a.Time, a.Width, a.Heads);
+        var hs = width / heads;
+        var total = dout.Length;
+        for (long item = thread; item < total; item += stride)
+        {
+            var position = item / width; // (r·B + b)·T + t
+            var channel = (int)(item - position * width);
+            var h = channel / hs;
+            var sequence = position / time;
+            var t = (int)(position - sequence * time);
+            var rowBase = (sequence * heads + h) * time; // att row index of (sequence, h, 0)
+            float dq = 0, dk = 0, dv = 0;
+            for (var t2 = 0; t2 <= t; t2++)
+                dq += dpre[(rowBase + t) * time + t2] * qkv[(sequence * time + t2) * 3 * width + width + channel];
+            for (var t1 = t; t1 < time; t1++)
+            {
+                dk += dpre[(rowBase + t1) * time + t] * qkv[(sequence * time + t1) * 3 * width + channel];
+                dv += att[(rowBase + t1) * time + t] * dout[(sequence * time + t1) * width + channel];
+            }
+            var at = position * 3 * width + channel;
+            dqkv[at] = dq;
+            dqkv[at + width] = dk;
+            dqkv[at + 2 * width] = dv;
+        }
+    }
+}
+
+/// <summary>Attention on the CPU path: one sequence per call (and, for sampling, one (sequence, head) of the cache).</summary>
+static unsafe class AttentionCpu
+{
+    /// <summary>One sequence (qkv [T][3C], att [NH][T][T], out [T][C]); see AttentionKernels.Forward.</summary>
+    public static void Forward(float* qkv, float* att, float* output, int time, int width, int heads)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        for (var h = 0; h < heads; h++)
+            for (var t = 0; t < time; t++)
+            {
+                var q = qkv + (long)t * 3 * width + h * hs;
+                var a = att + ((long)h * time + t) * time;
+                var max = float.NegativeInfinity;
+                for (var t2 = 0; t2 <= t; t2++)
+                {
+                    var k = qkv + (long)t2 * 3 * width + width + h * hs;
+                    var dot = 0.0f;
+                    for (var i = 0; i < hs; i++) dot += q[i] * k[i];
+                    a[t2] = dot * scale;
+                    max = MathF.Max(max, a[t2]);
+                }
+                var sum = 0.0f;
+                for (var t2 = 0; t2 <= t; t2++) sum += a[t2] = MathF.Exp(a[t2] - max);
+                var inverse = 1.0f / sum;
+                for (var t2 = 0; t2 < time; t2++) a[t2] = t2 <= t ? a[t2] * inverse : 0.0f;
+                var y = output + (long)t * width + h * hs;
+                for (var i = 0; i < hs; i++) y[i] = 0;
+                for (var t2 = 0; t2 <= t; t2++)
+                {
+                    var v = qkv + (long)t2 * 3 * width + 2 * width + h * hs;
+                    for (var i = 0; i < hs; i++) y[i] += a[t2] * v[i];
+                }
+            }
+    }
+
+    /// <summary>
+    /// One sequence's dqkv (overwritten) from dout [T][C], as the reference computes it: per query
+    /// row, datt, the softmax backward, then the contributions to dq, dk and dv.
+    /// <paramref name="datt"/>: scratch for T floats.
+    /// </summary>
+    public static void Backward(float* qkv, float* att, float* dout, float* dqkv, int time, int width, int heads, float* datt)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        new Span<float>(dqkv, time * 3 * width).Clear();
+        for (var h = 0; h < heads; h++)
+            for (var t = 0; t < time; t++)
+            {
+                var a = att + ((long)h * time + t) * time;
+                var dy = dout + (long)t * width + h * hs;
+                var weighted = 0.0f;
+                for (var t2 = 0; t2 <= t; t2++)
+                {
+                    var v = qkv + (long)t2 * 3 * width + 2 * width + h * hs;
+                    var dv = dqkv + (long)t2 * 3 * width + 2 * width + h * hs;
+                    var d = 0.0f;
+                    for (var i = 0; i < hs; i++)
+                    {
+                        d += dy[i] * v[i];
+                        dv[i] += a[t2] * dy[i];
+                    }
+                    datt[t2] = d;
+                    weighted += a[t2] * d;
+                }
+                var q = qkv + (long)t * 3 * width + h * hs;
+                var dq = dqkv + (long)t * 3 * width + h * hs;
+                for (var t2 = 0; t2 <= t; t2++)
+                {
+                    var dpre = a[t2] * (datt[t2] - weighted) * scale;
+                    var k = qkv + (long)t2 * 3 * width + width + h * hs;
+                    var dk = dqkv + (long)t2 * 3 * width + width + h * hs;
+                    for (var i = 0; i < hs; i++)
+                    {
+                        dq[i] += dpre * k[i];
+                        dk[i] += dpre * q[i];
+                    }
+                }
+            }
+    }
+
+    /// <summary><see cref="AttentionKernels.ForwardCached"/>'s item as pointer C# (the same operations in the same order).</summary>
+    public static void ForwardCached(float* qkv, float* cache, float* att, float* output, long item, int position, int blockSize, int width, int heads)
+    {
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var h = (int)(item % heads);
+        var sequence = item / heads;
+        var q = qkv + sequence * 3 * width + (long)h * hs;
+        var entries = cache + sequence * blockSize * 2 * width;
+        var here = entries + (long)position * 2 * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            here[i] = q[width + i];
+            here[width + i] = q[2 * width + i];
+        }
+        var a = att + item * blockSize;
+        var max = float.NegativeInfinity;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var k = entries + (long)t2 * 2 * width + (long)h * hs;
+            var dot = 0.0f;
+            for (var i = 0; i < hs; i++) dot += q[i] * k[i];
+            dot *= scale;
+            a[t2] = dot;
+            max = MathF.Max(max, dot);
+        }
+        var sum = 0.0f;
+        for (var t2 = 0; t2 <= position; t2++)
+        {
+            var e = MathF.Exp(a[t2] - max);
+            a[t2] = e;
+            sum += e;
+        }
+        var inverse = 1.0f / sum;
+        for (var t2 = 0; t2 <= position; t2++) a[t2] *= inverse;
+        var y = output + sequence * width + (long)h * hs;
+        for (var i = 0; i < hs; i++)
+        {
+            var sumY = 0.0f;
+            for (var t2 = 0; t2 <= position; t2++) sumY += a[t2] * entries[(long)t2 * 2 * width + width + (long)h * hs + i];
+            y[i] = sumY;
+        }
+    }
+}
+
+public sealed unsafe partial class LmKernels
+{
+    /// <summary>att [R·B·NH·T·T] and output [R][B·T][C] from qkv [R][B·T][3C].</summary>
+    public void AttentionForward(ArrayView<float> qkv, ArrayView<float> att, ArrayView<float> output, int time, int width, int heads)
+    {
+        if (Version == LmVersion.Cpu)
+        {
+            float* q = Ptr(qkv), a = Ptr(att), y = Ptr(output);
+            var sequences = output.Length / ((long)time * width);
+            HostRanges(sequences, att.Length * (width / heads), (first, n) =>
+            {
+                for (var s = first; s < first + n; s++)
+                    AttentionCpu.Forward(q + s * time * 3 * width, a + s * heads * time * time, y + s * time * width, time, width, heads);
+            });
+            return;
+        }
+        Launch(attentionForward, att.Length / time, new AttentionArgs { Qkv = qkv, Att = att, Output = output, Time = time, Width = width, Heads = heads });
+    }
+
+    /// <summary>dqkv (overwrites) from dout [R][B·T][C]; dpre is scratch shaped like att.</summary>
+    public void AttentionBackward(ArrayView<float> qkv, ArrayView<float> att, ArrayView<float> dout, ArrayView<float> dpre,
+        ArrayView<float> dqkv, int time, int width, int heads)
+    {
+        if (Version == LmVersion.Cpu)
+        {
+            float* q = Ptr(qkv), a = Ptr(att), dy = Ptr(dout), dq = Ptr(dqkv);
+            var sequences = dout.Length / ((long)time * width);
+            HostRanges(sequences, 2 * att.Length * (width / heads), (first, n) =>
+            {
+                var datt = stackalloc float[time];
+                for (var s = first; s < first + n; s++)
+                    AttentionCpu.Backward(q + s * time * 3 * width, a + s * heads * time * time, dy + s * time * width, dq + s * time * 3 * width,
+                        time, width, heads, datt);
+            });
+            return;
+        }
+        var args = new AttentionArgs { Qkv = qkv, Att = att, Dout = dout, Dpre = dpre, Dqkv = dqkv, Time = time, Width = width, Heads = heads };
+        Launch(attentionBackwardScores, att.Length / time, args);
+        Launch(attentionBackwardQkv, dout.Length, args);
+    }
+
+    /// <summary>One new position's attention against the key/value cache [R·B][blockSize][2C] (which it extends); see <see cref="AttentionKernels.ForwardCached"/>.</summary>
+    public void AttentionForwardCached(ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> att, ArrayView<float> output,
+        int position, int blockSize, int width, int heads)
+    {
+        var items = output.Length / (width / heads);
+        if (Version == LmVersion.Cpu)
+        {
+            float* q = Ptr(qkv), kv = Ptr(cache), a = Ptr(att), y = Ptr(output);
+            HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
+            {
+                for (var item = first; item < first + n; item++) AttentionCpu.ForwardCached(q, kv, a, y, item, position, blockSize, width, heads);
+            });
+            return;
+        }
+        Launch(attentionForwardCached, items, new AttentionArgs
+        {
+            Qkv = qkv, Cache = cache, Att = att, Output = output, Position = position, BlockSize = blockSize, Width = width, Heads = heads,
+        });
+    }
+}
