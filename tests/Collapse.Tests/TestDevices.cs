@@ -113,6 +113,27 @@ public static class TestDevices
     }
 
     /// <summary>
+    /// Every (accelerator, LM kernel version) pair that runs here: the plain and the GPU-shaped kernels on every
+    /// accelerator, and on the CPU its own path too.
+    /// </summary>
+    public static TheoryData<string, LmVersion> LmVersions()
+    {
+        var data = new TheoryData<string, LmVersion>();
+        foreach (var (name, version) in LmVersionList()) data.Add(name, version);
+        return Tagged(data);
+    }
+
+    public static IEnumerable<(string Device, LmVersion Version)> LmVersionList()
+    {
+        foreach (var name in Generated)
+        {
+            yield return (name, LmVersion.Plain);
+            yield return (name, LmVersion.Shaped);
+            if (name == "cpu") yield return (name, LmVersion.Cpu);
+        }
+    }
+
+    /// <summary>
     /// Adds the trait <c>device=NAME</c> to every row of <paramref name="data"/>, NAME being the row's first
     /// argument: call it on any theory data built from <see cref="PathList"/>.
     /// </summary>

@@ -5,7 +5,8 @@ namespace Collapse.Benchmarks.Lm;
 
 [BenchmarkQuestion("How fast does each transformer operation (forward and backward) and the AdamW step run at the makemore " +
                    "preset's training shape (batch 32 × 16 positions, width 64, 4 heads, 27 characters), for 1 and 8 replicates " +
-                   "in one launch, against the plain float64 reference run replicate by replicate?")]
+                   "in one launch, in every kernel version (the target's own, the plain ILGPU kernels, the GPU-shaped ones), " +
+                   "against the plain float64 reference run replicate by replicate?")]
 public class LmOperationBenchmark : KernelBenchmark
 {
     [ParamsAllValues]
@@ -14,11 +15,15 @@ public class LmOperationBenchmark : KernelBenchmark
     [Params(1, 8)]
     public int Replicates { get; set; }
 
+    /// <summary>The kernels' version: null for the target's own (the CPU path on <c>cpu</c>), or plain or shaped on any target.</summary>
+    [Params(null, LmVersion.Plain, LmVersion.Shaped)]
+    public LmVersion? Version { get; set; }
+
     static readonly CharCorpus Names = CharCorpus.Names();
 
     public override Work WorkPerOperation => LmOperationWorkload.WorkFor(Operation,
         GptPreset.Makemore.Config(Names.VocabularySize, Names.BlockSize), GptPreset.Makemore.Training.Batch, Replicates);
 
     protected override IKernelWorkload Create(Accelerator accelerator, KernelPath path) =>
-        new LmOperationWorkload(accelerator, path, Operation, GptPreset.Makemore, Names.VocabularySize, Names.BlockSize, Replicates);
+        new LmOperationWorkload(accelerator, path, Operation, GptPreset.Makemore, Names.VocabularySize, Names.BlockSize, Replicates, Version);
 }

@@ -32,10 +32,12 @@ public sealed class LmOperationWorkload : IKernelWorkload
     readonly double[] hostParameters, hostX, hostDy, hostWide, hostDx, hostY, hostMean, hostRstd, hostGradients, hostM, hostV;
     readonly int[] hostTokens;
 
-    public LmOperationWorkload(Accelerator accelerator, KernelPath path, LmOperation operation, GptPreset preset, int vocab, int blockSize, int replicates)
+    /// <param name="version">The kernels' version (null: the one <paramref name="path"/> picks here).</param>
+    public LmOperationWorkload(Accelerator accelerator, KernelPath path, LmOperation operation, GptPreset preset, int vocab, int blockSize, int replicates,
+        LmVersion? version = null)
     {
         this.accelerator = accelerator;
-        kernels = new LmKernels(accelerator, path);
+        kernels = new LmKernels(accelerator, path, version);
         this.operation = operation;
         config = preset.Config(vocab, blockSize);
         layout = new GptLayout(config);
@@ -244,11 +246,12 @@ public sealed class LmSamplingWorkload : IKernelWorkload
     readonly int count;
     int draws;
 
-    public LmSamplingWorkload(Accelerator accelerator, KernelPath path, GptPreset preset, int vocab, int blockSize, int replicates, int count)
+    public LmSamplingWorkload(Accelerator accelerator, KernelPath path, GptPreset preset, int vocab, int blockSize, int replicates, int count,
+        LmVersion? version = null)
     {
         this.accelerator = accelerator;
         var config = preset.Config(vocab, blockSize);
-        model = new GptModel(new LmKernels(accelerator, path), config, preset.Training, replicates, Math.Max(count, preset.Training.Batch));
+        model = new GptModel(new LmKernels(accelerator, path, version), config, preset.Training, replicates, Math.Max(count, preset.Training.Batch));
         model.Initialize(new Kernels.Random.RandomStream(1, 0, 0, 1), new Kernels.Random.RandomStream(1, 0, 0, 2));
         this.count = count;
         var layout = new GptLayout(config);

@@ -10,18 +10,18 @@ public class GptModelTests
 {
     static readonly GptConfig Config = LmTestKit.Small;
 
-    static GptModel Model(string device, KernelPath path, int replicates, GptTraining training, int maxBatch = 4) =>
-        new(LmTestKit.Kernels(device, path), Config, training, replicates, maxBatch);
+    static GptModel Model(string device, LmVersion version, int replicates, GptTraining training, int maxBatch = 4) =>
+        new(LmTestKit.Kernels(device, version), Config, training, replicates, maxBatch);
 
     /// <summary>Parameters at a generic point (LayerNorm weights not all 1), one set per replicate.</summary>
     static float[] GenericParameters(int seed, int replicates) => LmTestKit.Uniforms(seed, replicates * new GptLayout(Config).Count, 0.7f);
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Loss_and_every_gradient_match_the_reference(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Loss_and_every_gradient_match_the_reference(string device, LmVersion version)
     {
         const int R = 2, B = 3;
-        using var model = Model(device, path, R, new GptTraining(B, 1e-3));
+        using var model = Model(device, version, R, new GptTraining(B, 1e-3));
         var parameters = GenericParameters(1, R);
         var (inputs, targets) = LmTestKit.Batch(2, Config, R, B);
         model.SetParameters(parameters);
@@ -42,14 +42,14 @@ public class GptModelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Two_training_steps_with_clipping_match_the_reference_optimizer(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Two_training_steps_with_clipping_match_the_reference_optimizer(string device, LmVersion version)
     {
         const int R = 2, B = 3;
         // eps 1e-3 keeps each update a smooth function of its gradient: with eps 1e-8, a gradient
         // near 0 moves its parameter by ±lr on its float32 rounding's sign alone.
         var training = new GptTraining(B, LearningRate: 1e-2, Epsilon: 1e-3, WeightDecay: 0.05, MaxGradNorm: 0.5);
-        using var model = Model(device, path, R, training);
+        using var model = Model(device, version, R, training);
         var parameters = GenericParameters(3, R);
         model.SetParameters(parameters);
         var batches = new[] { LmTestKit.Batch(4, Config, R, B), LmTestKit.Batch(5, Config, R, B) };
@@ -82,14 +82,14 @@ public class GptModelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Three_batched_replicates_equal_three_single_runs(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Three_batched_replicates_equal_three_single_runs(string device, LmVersion version)
     {
         const int R = 3, B = 4;
         var training = new GptTraining(B, 5e-3, MaxGradNorm: 1.0);
         var (normals, uniforms) = (new RandomStream(11, 0, 0, 1), new RandomStream(11, 0, 0, 2));
         var batches = new[] { LmTestKit.Batch(6, Config, R, B), LmTestKit.Batch(7, Config, R, B) };
-        using var batched = Model(device, path, R, training);
+        using var batched = Model(device, version, R, training);
         batched.Initialize(normals, uniforms);
         var initial = batched.GetParameters();
         foreach (var (inputs, targets) in batches) batched.TrainStep(inputs, targets);
@@ -98,7 +98,7 @@ public class GptModelTests
         var rowLength = B * Config.BlockSize;
         for (var r = 0; r < R; r++)
         {
-            using var single = Model(device, path, 1, training);
+            using var single = Model(device, version, 1, training);
             single.Initialize(normals, uniforms, firstReplicate: r);
             Assert.Equal(initial.AsSpan(r * P, P).ToArray(), single.GetParameters());
             foreach (var (inputs, targets) in batches)

@@ -48,12 +48,12 @@ public class LaunchCountTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void A_step_gathered_from_the_training_set_on_the_device_copies_nothing_and_equals_the_uploaded_batch(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void A_step_gathered_from_the_training_set_on_the_device_copies_nothing_and_equals_the_uploaded_batch(string device, LmVersion version)
     {
         const int R = 2, m = 5, B = 3;
         var training = new GptTraining(B, LearningRate: 1e-3);
-        var kernels = new LmKernels(TestDevices.Get(device).Accelerator, path);
+        var kernels = new LmKernels(TestDevices.Get(device).Accelerator, version: version);
         using var model = new GptModel(kernels, LmTestKit.Small, training, R, B);
         model.Initialize(new RandomStream(1, 0, 0, 1), new RandomStream(1, 0, 0, 2));
         var random = new System.Random(4);

@@ -5,7 +5,7 @@ namespace Collapse.Tests.Lm;
 /// <summary>
 /// Every transformer kernel, forward and backward, against its float64 reference in
 /// <see cref="ReferenceGptOps"/>, batched over replicates with different weights and data, on every
-/// accelerator and kernel path. Weights sit at odd offsets inside an odd replicate stride, so an
+/// accelerator and kernel version. Weights sit at odd offsets inside an odd replicate stride, so an
 /// indexing slip between replicates shows.
 /// </summary>
 public class LmKernelTests
@@ -25,10 +25,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Embedding_forward_and_backward(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Embedding_forward_and_backward(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         var config = LmTestKit.Small;
         var layout = new GptLayout(config);
         const int R = 2, B = 3, T = 4; // T below the block size: rows are read with the block's stride
@@ -61,10 +61,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void LayerNorm_forward_and_backward(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void LayerNorm_forward_and_backward(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         const int R = 2, N = 5, C = 24;
         const long P = 3 + 2 * C + 5, weight = 3, bias = 3 + C;
         // Rows far from zero (mean 3) check that the variance is taken around the mean.
@@ -100,21 +100,21 @@ public class LmKernelTests
         }
     }
 
-    public static TheoryData<string, KernelPath, int, int, int, bool> MatMulCases()
+    public static TheoryData<string, LmVersion, int, int, int, bool> MatMulCases()
     {
-        var data = new TheoryData<string, KernelPath, int, int, int, bool>();
-        foreach (var (device, path) in TestDevices.PathList())
+        var data = new TheoryData<string, LmVersion, int, int, int, bool>();
+        foreach (var (device, version) in TestDevices.LmVersionList())
             // Shapes off every SIMD tile (4 rows, 16 and 8 columns) and the model's own (C → 3C, 4C → C, C → V).
             foreach (var (n, c, oc, bias) in new[] { (13, 20, 27, true), (13, 20, 27, false), (37, 64, 192, true), (8, 256, 64, true), (3, 5, 9, true) })
-                data.Add(device, path, n, c, oc, bias);
+                data.Add(device, version, n, c, oc, bias);
         return TestDevices.Tagged(data);
     }
 
     [Theory]
     [MemberData(nameof(MatMulCases))]
-    public void MatMul_forward_and_backward(string device, KernelPath path, int N, int C, int OC, bool hasBias)
+    public void MatMul_forward_and_backward(string device, LmVersion version, int N, int C, int OC, bool hasBias)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         const int R = 3;
         long weight = 5, bias = hasBias ? 5 + (long)OC * C : -1, P = 5 + (long)OC * C + OC + 3;
         var input = LmTestKit.Uniforms(1, R * N * C);
@@ -147,10 +147,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Attention_forward_and_backward(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Attention_forward_and_backward(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         const int R = 2, B = 2, T = 5, C = 12, NH = 3;
         var qkv = LmTestKit.Uniforms(1, R * B * T * 3 * C, 2.0f);
         var dout = LmTestKit.Uniforms(2, R * B * T * C);
@@ -178,10 +178,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Gelu_forward_and_backward(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Gelu_forward_and_backward(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         var input = LmTestKit.Uniforms(1, 1000, 6.0f);
         var dout = LmTestKit.Uniforms(2, 1000);
         using var x = accelerator.Allocate1D(input);
@@ -195,10 +195,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Cross_entropy_loss_and_gradient_with_ignored_targets(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Cross_entropy_loss_and_gradient_with_ignored_targets(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         const int R = 2, N = 9, V = 6;
         var random = new System.Random(3);
         var targets = Enumerable.Range(0, R * N).Select(_ => random.Next(-1, V)).ToArray();
@@ -229,10 +229,10 @@ public class LmKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void AdamW_steps_with_per_replicate_clipping(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void AdamW_steps_with_per_replicate_clipping(string device, LmVersion version)
     {
-        var (kernels, accelerator) = (LmTestKit.Kernels(device, path), Device(device));
+        var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
         const int R = 2, P = 9000; // more than two norm chunks
         // Replicate 0's gradient is large (clipped at 1.5), replicate 1's small (untouched).
         var settings = new GptTraining(Batch: 1, LearningRate: 1e-2, WeightDecay: 0.1, MaxGradNorm: 1.5);

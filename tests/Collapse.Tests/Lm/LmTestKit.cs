@@ -1,19 +1,23 @@
 namespace Collapse.Tests.Lm;
 
-/// <summary>Shared pieces of the language-model tests: kernels per (device, path), random data, tolerant comparison.</summary>
+/// <summary>Shared pieces of the language-model tests: kernels per (device, version), random data, tolerant comparison.</summary>
 static class LmTestKit
 {
-    static readonly Dictionary<(string, KernelPath), LmKernels> Cache = [];
+    static readonly Dictionary<(string, LmVersion), LmKernels> Cache = [];
 
-    public static LmKernels Kernels(string device, KernelPath path)
+    public static LmKernels Kernels(string device, LmVersion version)
     {
         lock (Cache)
         {
-            if (!Cache.TryGetValue((device, path), out var kernels))
-                Cache[(device, path)] = kernels = new LmKernels(TestDevices.Get(device).Accelerator, path);
+            if (!Cache.TryGetValue((device, version), out var kernels))
+                Cache[(device, version)] = kernels = new LmKernels(TestDevices.Get(device).Accelerator, version: version);
             return kernels;
         }
     }
+
+    /// <summary>The version <paramref name="path"/> picks on <paramref name="device"/>.</summary>
+    public static LmKernels Kernels(string device, KernelPath path) =>
+        Kernels(device, LmKernels.Choose(TestDevices.Get(device).Accelerator, path));
 
     /// <summary>A small model with every feature: 2 blocks, 2 heads, vocabulary 7, block size 6.</summary>
     public static readonly GptConfig Small = new(Vocab: 7, BlockSize: 6, Layers: 2, Width: 8, Heads: 2);

@@ -8,9 +8,9 @@ public class SamplerTests
     static readonly GptConfig Config = LmTestKit.Small;
     static readonly RandomStream Stream = new(21, 0, 0, 9);
 
-    static GptModel Model(string device, KernelPath path, int replicates, int maxBatch, int seed)
+    static GptModel Model(string device, LmVersion version, int replicates, int maxBatch, int seed)
     {
-        var model = new GptModel(LmTestKit.Kernels(device, path), Config, new GptTraining(1, 1e-3), replicates, maxBatch);
+        var model = new GptModel(LmTestKit.Kernels(device, version), Config, new GptTraining(1, 1e-3), replicates, maxBatch);
         // Uniform ±1.5 weights give the softmax well-separated logits (no near-ties for the argmax).
         model.SetParameters(LmTestKit.Uniforms(seed, replicates * model.Layout.Count, 1.5f));
         return model;
@@ -25,11 +25,11 @@ public class SamplerTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void Temperature_zero_follows_the_argmax_path_of_the_reference(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void Temperature_zero_follows_the_argmax_path_of_the_reference(string device, LmVersion version)
     {
         const int R = 2, count = 3;
-        using var model = Model(device, path, R, 2, 1);
+        using var model = Model(device, version, R, 2, 1);
         var parameters = model.GetParameters();
         var greedy = model.Sample(count, 0.0f, Stream);
         var nearlyGreedy = model.Sample(count, 1e-3f, Stream);
@@ -55,13 +55,13 @@ public class SamplerTests
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void First_characters_follow_the_softmax_at_the_temperature(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void First_characters_follow_the_softmax_at_the_temperature(string device, LmVersion version)
     {
         // Pearson's chi-square of 4,000 first tokens per replicate against softmax(logits/temperature)
         // of the reference, at a fixed seed; 6 degrees of freedom, critical value 22.46 at p = 0.001.
         const int R = 2, count = 4000;
-        using var model = Model(device, path, R, 1000, 2);
+        using var model = Model(device, version, R, 1000, 2);
         var parameters = model.GetParameters();
         var T = Config.BlockSize;
         foreach (var temperature in new[] { 1.0f, 0.6f })
@@ -96,18 +96,18 @@ public class SamplerTests
     public void Names_do_not_depend_on_the_sampling_batch()
     {
         const int R = 2, count = 10;
-        using var small = Model("cpu", KernelPath.Auto, R, 3, 4);
-        using var large = Model("cpu", KernelPath.Auto, R, count, 4);
+        using var small = Model("cpu", LmVersion.Cpu, R, 3, 4);
+        using var large = Model("cpu", LmVersion.Cpu, R, count, 4);
         Assert.Equal(large.Sample(count, 1.0f, Stream), small.Sample(count, 1.0f, Stream));
     }
 
     [Theory]
-    [MemberData(nameof(TestDevices.Paths), MemberType = typeof(TestDevices))]
-    public void The_key_value_cache_sampler_draws_the_same_tokens_as_rerunning_the_prefix(string device, KernelPath path)
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
+    public void The_key_value_cache_sampler_draws_the_same_tokens_as_rerunning_the_prefix(string device, LmVersion version)
     {
         // Small weights: soft distributions, so names of every length and many distinct paths are drawn.
         const int R = 3, count = 150; // three cached chunks of up to 64 (4 × maxBatch), ten full-prefix chunks of 16
-        using var model = new GptModel(LmTestKit.Kernels(device, path), Config, new GptTraining(1, 1e-3), R, maxBatch: 16);
+        using var model = new GptModel(LmTestKit.Kernels(device, version), Config, new GptTraining(1, 1e-3), R, maxBatch: 16);
         model.SetParameters(LmTestKit.Uniforms(5, R * model.Layout.Count, 0.6f));
         foreach (var temperature in new[] { 1.0f, 0.5f, 0.0f })
         {
