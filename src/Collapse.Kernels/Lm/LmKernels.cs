@@ -51,6 +51,7 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, CrossEntropyArgs, int> countTargets, crossEntropy, sumLosses;
     readonly Action<Index1D, AdamWArgs, int> normPartials, clipScale, adamW;
     readonly Action<Index1D, SamplerArgs, int> sampleStep;
+    readonly Action<KernelConfig, AttentionArgs> shapedAttentionForward;
 
     /// <param name="version">The version to run; null: <see cref="Choose"/>'s for the accelerator and path.</param>
     public LmKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto, LmVersion? version = null)
@@ -85,6 +86,13 @@ public sealed unsafe partial class LmKernels
         clipScale = Load<AdamWArgs>(AdamWKernels.ClipScale);
         adamW = Load<AdamWArgs>(AdamWKernels.Update);
         sampleStep = Load<SamplerArgs>(SamplerKernels.Step);
+        // The shaped versions, loaded only where they run (their compilation costs seconds on the CPU accelerator).
+        if (Version == LmVersion.Shaped)
+        {
+            shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
+        }
+        else
+            shapedAttentionForward = null!;
     }
 
     /// <summary>

@@ -29,7 +29,10 @@ public class GpuBackendCompileTests
     }
 
     /// <summary>Explicitly grouped kernels (shared memory, barriers): the GPU-only variants.</summary>
-    public static TheoryData<string> GroupedKernels() => new(["KdeScoreKernels.AccumulateTiled", "FactorKernels.PivotedCholeskyGrouped", "WishartKernels.DrawGrouped"]);
+    public static TheoryData<string> GroupedKernels() => new([
+        "KdeScoreKernels.AccumulateTiled", "FactorKernels.PivotedCholeskyGrouped", "WishartKernels.DrawGrouped",
+        "ShapedAttentionKernels.Forward",
+    ]);
 
     static MethodInfo FindGrouped(string name)
     {
@@ -47,6 +50,7 @@ public class GpuBackendCompileTests
         Assert.Contains("bar.sync", ptx);
         Assert.Contains(".shared", ptx);
         AssertSelfContained(kernel, ptx);
+        Assert.DoesNotContain("Hyperbolic", ptx);
         var source = OpenClC(entry);
         Assert.Contains("barrier", source);
         OpenClCompiler.AssertBuilds(kernel, source);

@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace Collapse.Kernels.Lm;
 
@@ -182,6 +183,88 @@ static class AttentionKernels
     }
 }
 
+/// <summary>
+/// The GPU-shaped attention forward: one group per (sequence, head), its q, k and v staged in shared memory
+/// with coalesced loads, then the group's lanes over (t, t2) score pairs, over rows for the softmax, and over
+/// (t, i) outputs. The same operations in the same order per number as <see cref="AttentionKernels.Forward"/>.
+/// </summary>
+static class ShapedAttentionKernels
+{
+    /// <summary>Shared floats a group holds: T·(3·hs + T) must fit (T = 64 with hs = 32, or the names' T = 16 with any hs ≤ 165).</summary>
+    public const int MaxSharedFloats = 8192;
+
+    public static bool Fits(int time, int width, int heads) => (long)time * (3 * (width / heads) + time) <= MaxSharedFloats;
+
+    public static void Forward(AttentionArgs a)
+    {
+        var shared = SharedMemory.Allocate<float>(MaxSharedFloats);
+        var (qkv, att, output, time, width, heads) = (a.Qkv, a.Att, a.Output, a.Time, a.Width, a.Heads);
+        var hs = width / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var (lane, size) = (Group.IdxX, Group.DimX);
+        var item = (long)Grid.IdxX; // sequence·heads + h
+        var h = (int)(item % heads);
+        var sequence = item / heads;
+        // Shared layout: q [T][hs], k [T][hs], v [T][hs], scores [T][T].
+        var (kAt, vAt, sAt) = (time * hs, 2 * time * hs, 3 * time * hs);
+        for (var e = lane; e < time * hs; e += size)
+        {
+            var (t, i) = (e / hs, e % hs);
+            var from = (sequence * time + t) * 3 * width + (long)h * hs + i;
+            shared[e] = qkv[from];
+            shared[kAt + e] = qkv[from + width];
+            shared[vAt + e] = qkv[from + 2 * width];
+        }
+        Group.Barrier();
+        for (var e = lane; e < time * time; e += size)
+        {
+            var (t, t2) = (e / time, e % time);
+            if (t2 > t) continue;
+            var dot = 0.0f;
+            for (var i = 0; i < hs; i++) dot += shared[t * hs + i] * shared[kAt + t2 * hs + i];
+            shared[sAt + e] = dot * scale;
+        }
+        Group.Barrier();
+        var rows = (item * time) * time; // att row (sequence, h, 0)
+        for (var t = lane; t < time; t += size)
+        {
+            var row = sAt + t * time;
+            var max = float.NegativeInfinity;
+            for (var t2 = 0; t2 <= t; t2++) max = MathF.Max(max, shared[row + t2]);
+            var sum = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++)
+            {
+                var e = MathF.Exp(shared[row + t2] - max);
+                shared[row + t2] = e;
+                sum += e;
+            }
+            var inverse = 1.0f / sum;
+            for (var t2 = 0; t2 < time; t2++)
+            {
+                var value = t2 <= t ? shared[row + t2] * inverse : 0.0f;
+                shared[row + t2] = value;
+                att[rows + (long)t * time + t2] = value;
+            }
+        }
+        Group.Barrier();
+        for (var e = lane; e < time * hs; e += size)
+        {
+            var (t, i) = (e / hs, e % hs);
+            var sumY = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++) sumY += shared[sAt + t * time + t2] * shared[vAt + t2 * hs + i];
+            output[(sequence * time + t) * width + (long)h * hs + i] = sumY;
+        }
+    }
+
+    /// <summary>One group per (sequence, head), as many lanes as a head has outputs (T·hs), within the accelerator's limit.</summary>
+    public static KernelConfig ForwardConfig(Accelerator accelerator, in AttentionArgs a)
+    {
+        var groups = a.Att.Length / ((long)a.Time * a.Time);
+        var lanes = Math.Min(Math.Min(256, accelerator.MaxNumThreadsPerGroup), a.Time * (a.Width / a.Heads));
+        return new KernelConfig((int)groups, Math.Max(1, lanes));
+    }
+}
+
 /// <summary>Attention on the CPU path: one sequence per call (and, for sampling, one (sequence, head) of the cache).</summary>
 static unsafe class AttentionCpu
 {
@@ -324,7 +407,11 @@ public sealed unsafe partial class LmKernels
             });
             return;
         }
-        Launch(attentionForward, att.Length / time, new AttentionArgs { Qkv = qkv, Att = att, Output = output, Time = time, Width = width, Heads = heads });
+        var args = new AttentionArgs { Qkv = qkv, Att = att, Output = output, Time = time, Width = width, Heads = heads };
+        if (Version == LmVersion.Shaped && ShapedAttentionKernels.Fits(time, width, heads))
+            shapedAttentionForward(ShapedAttentionKernels.ForwardConfig(accelerator, args), args);
+        else
+            Launch(attentionForward, att.Length / time, args);
     }
 
     /// <summary>dqkv (overwrites) from dout [R][B·T][C]; dpre is scratch shaped like att.</summary>
