@@ -15,9 +15,9 @@ public class LmOperationBenchmark : KernelBenchmark
     [Params(1, 8)]
     public int Replicates { get; set; }
 
-    /// <summary>The kernels' version: null for the target's own (the CPU path on <c>cpu</c>), or plain or shaped on any target.</summary>
-    [Params(null, LmVersion.Plain, LmVersion.Shaped)]
-    public LmVersion? Version { get; set; }
+    /// <summary>The kernels' version: the target's own (the CPU path on <c>cpu</c>), or plain or shaped on any target.</summary>
+    [ParamsAllValues]
+    public LmKernelVersion Version { get; set; }
 
     static readonly CharCorpus Names = CharCorpus.Names();
 
@@ -25,5 +25,5 @@ public class LmOperationBenchmark : KernelBenchmark
         GptPreset.Makemore.Config(Names.VocabularySize, Names.BlockSize), GptPreset.Makemore.Training.Batch, Replicates);
 
     protected override IKernelWorkload Create(Accelerator accelerator, KernelPath path) =>
-        new LmOperationWorkload(accelerator, path, Operation, GptPreset.Makemore, Names.VocabularySize, Names.BlockSize, Replicates, Version);
+        new LmOperationWorkload(accelerator, path, Operation, GptPreset.Makemore, Names.VocabularySize, Names.BlockSize, Replicates, Version.Requested());
 }

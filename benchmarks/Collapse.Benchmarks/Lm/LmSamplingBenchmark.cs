@@ -12,14 +12,14 @@ public class LmSamplingBenchmark : KernelBenchmark
     [Params(1, 4)]
     public int Replicates { get; set; }
 
-    /// <summary>The kernels' version: null for the target's own (the CPU path on <c>cpu</c>), or plain or shaped on any target.</summary>
-    [Params(null, LmVersion.Plain, LmVersion.Shaped)]
-    public LmVersion? Version { get; set; }
+    /// <summary>The kernels' version: the target's own (the CPU path on <c>cpu</c>), or plain or shaped on any target.</summary>
+    [ParamsAllValues]
+    public LmKernelVersion Version { get; set; }
 
     static readonly CharCorpus Corpus = CharCorpus.Names();
 
     public override Work WorkPerOperation => LmSamplingWorkload.WorkFor(Names, Replicates);
 
     protected override IKernelWorkload Create(Accelerator accelerator, KernelPath path) =>
-        new LmSamplingWorkload(accelerator, path, GptPreset.Makemore, Corpus.VocabularySize, Corpus.BlockSize, Replicates, Names, Version);
+        new LmSamplingWorkload(accelerator, path, GptPreset.Makemore, Corpus.VocabularySize, Corpus.BlockSize, Replicates, Names, Version.Requested());
 }

@@ -1,13 +1,14 @@
 using Collapse.Engine.Data;
 using Collapse.Kernels.Lm;
 using Collapse.Kernels.Random;
+using Collapse.Performance.Targets;
 
 namespace Collapse.Benchmarks.Lm;
 
 /// <summary>
 /// Question: how many training tokens per second does one training step (forward, backward,
-/// AdamW) process on the CPU, through the CPU path (AVX2 matmul + pointer C#) and through ILGPU's
-/// CPU accelerator (the plain and the GPU-shaped kernels), for the tiny and makemore presets, one replicate and eight, and how many kernel
+/// AdamW) process on each accelerator present, in each kernel version (on the CPU: the CPU path, AVX2
+/// matmul + pointer C#, and ILGPU's CPU accelerator running the plain and the GPU-shaped kernels), for the tiny and makemore presets, one replicate and eight, and how many kernel
 /// launches and copies does it make? The step is the sweep's: its batch gathered on the device from the
 /// training set kept there. Tokens per step are R · batch · block size (R · 32 · 16 for the names), so
 /// tokens/s = R · 512 / mean. makemore's PyTorch script on this machine's OpenBLAS: ~22,600 tokens/s.
@@ -15,9 +16,15 @@ namespace Collapse.Benchmarks.Lm;
 [MemoryDiagnoser(false)]
 public class LmTrainingStepBenchmark : IMeasuredLaunches
 {
-    /// <summary>The CPU path, the plain ILGPU kernels, or the GPU-shaped ones (fused: fewer launches), all on ILGPU's CPU accelerator here.</summary>
-    [Params(LmVersion.Cpu, LmVersion.Plain, LmVersion.Shaped)]
-    public LmVersion Version { get; set; }
+    /// <summary>The accelerators present (<c>--targets</c>): the CPU, and OpenCL or CUDA where there is one.</summary>
+    [ParamsSource(nameof(Accelerators))]
+    public string Accelerator { get; set; } = BenchmarkTarget.Cpu;
+
+    public static IEnumerable<string> Accelerators() => AcceleratorParams.Present();
+
+    /// <summary>The kernels' version: the target's own (the CPU path on <c>cpu</c>), or the plain or the GPU-shaped (fused: fewer launches) ILGPU kernels.</summary>
+    [ParamsAllValues]
+    public LmKernelVersion Version { get; set; }
 
     [Params("tiny", "makemore")]
     public string Preset { get; set; } = "tiny";
@@ -31,11 +38,12 @@ public class LmTrainingStepBenchmark : IMeasuredLaunches
     [GlobalSetup]
     public void Setup()
     {
-        device = AcceleratorCatalog.Open(AcceleratorSpec.Parse("cpu"));
+        var target = BenchmarkTarget.Parse(Accelerator);
+        device = target.Open();
         var corpus = CharCorpus.Names();
         var preset = GptPreset.Parse(Preset);
         var config = preset.Config(corpus.VocabularySize, corpus.BlockSize);
-        model = new GptModel(new LmKernels(device.Accelerator, version: Version), config, preset.Training, Replicates, preset.Training.Batch);
+        model = new GptModel(new LmKernels(device.Accelerator, target.Path, Version.Requested()), config, preset.Training, Replicates, preset.Training.Batch);
         model.Initialize(new RandomStream(1, 0, 0, 1), new RandomStream(1, 0, 0, 2));
         var names = TokenSet.Encode(corpus.Documents.Select(corpus.Encode).ToList(), config.BlockSize);
         model.LoadTrainingSet(names);

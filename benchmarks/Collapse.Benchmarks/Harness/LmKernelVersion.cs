@@ -1,0 +1,26 @@
+using Collapse.Kernels.Lm;
+
+namespace Collapse.Benchmarks.Harness;
+
+/// <summary>
+/// The LM benchmarks' kernel-version parameter (BenchmarkDotNet takes no nullable enum): the target's own
+/// version (the CPU path on <c>cpu</c>, the plain kernels on <c>cpu-ilgpu</c> and a CPU OpenCL device, the
+/// shaped ones on a GPU), or the plain or the GPU-shaped kernels on any target.
+/// </summary>
+public enum LmKernelVersion
+{
+    Default,
+    Plain,
+    Shaped,
+}
+
+public static class LmKernelVersions
+{
+    /// <summary>The <see cref="LmVersion"/> to ask for; null: the target's own.</summary>
+    public static LmVersion? Requested(this LmKernelVersion version) => version switch
+    {
+        LmKernelVersion.Plain => LmVersion.Plain,
+        LmKernelVersion.Shaped => LmVersion.Shaped,
+        _ => null,
+    };
+}
