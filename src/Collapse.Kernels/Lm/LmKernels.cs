@@ -45,13 +45,20 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, GatherArgs, int> gatherRows;
     readonly Action<Index1D, EncoderArgs, int> encoderForward, encoderForwardAt, encoderBackwardToken, encoderBackwardPosition;
     readonly Action<Index1D, LayerNormArgs, int> layerNormForward, layerNormBackwardInput, layerNormBackwardParameters;
-    readonly Action<Index1D, MatMulArgs, int> matMulForward, matMulBackwardInput, matMulBackwardWeight;
+    readonly Action<Index1D, MatMulForwardArgs, int> matMulForward;
+    readonly Action<Index1D, MatMulBackwardArgs, int> matMulBackwardInput, matMulBackwardWeight;
     readonly Action<Index1D, AttentionArgs, int> attentionForward, attentionForwardCached, attentionBackwardScores, attentionBackwardQkv;
     readonly Action<Index1D, ElementwiseArgs, int> geluForward, geluBackward, residualForward;
     readonly Action<Index1D, CrossEntropyArgs, int> countTargets, crossEntropy, sumLosses;
     readonly Action<Index1D, AdamWArgs, int> normPartials, clipScale, adamW;
     readonly Action<Index1D, SamplerArgs, int> sampleStep;
     readonly Action<KernelConfig, AttentionArgs> shapedAttentionForward;
+    readonly Action<KernelConfig, MatMulForwardArgs> tiledMatMulForward;
+    readonly Action<KernelConfig, MatMulBackwardArgs> tiledMatMulBackward;
+
+    // The dispatch table: which version of each operation runs, chosen once from Version (see the constructor).
+    readonly Action<MatMulForwardArgs> matMulForwardOp;
+    readonly Action<MatMulBackwardArgs> matMulBackwardOp;
 
     /// <param name="version">The version to run; null: <see cref="Choose"/>'s for the accelerator and path.</param>
     public LmKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto, LmVersion? version = null)
@@ -69,9 +76,9 @@ public sealed unsafe partial class LmKernels
         layerNormForward = Load<LayerNormArgs>(LayerNormKernels.Forward);
         layerNormBackwardInput = Load<LayerNormArgs>(LayerNormKernels.BackwardInput);
         layerNormBackwardParameters = Load<LayerNormArgs>(LayerNormKernels.BackwardParameters);
-        matMulForward = Load<MatMulArgs>(MatMulKernels.Forward);
-        matMulBackwardInput = Load<MatMulArgs>(MatMulKernels.BackwardInput);
-        matMulBackwardWeight = Load<MatMulArgs>(MatMulKernels.BackwardWeight);
+        matMulForward = Load<MatMulForwardArgs>(MatMulKernels.Forward);
+        matMulBackwardInput = Load<MatMulBackwardArgs>(MatMulKernels.BackwardInput);
+        matMulBackwardWeight = Load<MatMulBackwardArgs>(MatMulKernels.BackwardWeight);
         attentionForward = Load<AttentionArgs>(AttentionKernels.Forward);
         attentionForwardCached = Load<AttentionArgs>(AttentionKernels.ForwardCached);
         attentionBackwardScores = Load<AttentionArgs>(AttentionKernels.BackwardScores);
@@ -90,9 +97,15 @@ public sealed unsafe partial class LmKernels
         if (Version == LmVersion.Shaped)
         {
             shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
+            tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
+            tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
         }
         else
-            shapedAttentionForward = null!;
+            (shapedAttentionForward, tiledMatMulForward, tiledMatMulBackward) = (null!, null!, null!);
+
+        // The table. Rows: operations; columns: the CPU path, the plain kernels, the GPU-shaped kernels.
+        matMulForwardOp = Pick<MatMulForwardArgs>(MatMulForwardStepwise, MatMulForwardStepwise, MatMulForwardShaped);
+        matMulBackwardOp = Pick<MatMulBackwardArgs>(MatMulBackwardStepwise, MatMulBackwardStepwise, MatMulBackwardShaped);
     }
 
     /// <summary>
@@ -104,6 +117,14 @@ public sealed unsafe partial class LmKernels
         path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && MatMulCpu.IsSupported ? LmVersion.Cpu
         : path == KernelPath.Auto && LaunchSize.IsGpu(accelerator) ? LmVersion.Shaped
         : LmVersion.Plain;
+
+    /// <summary>The table's cell for <see cref="Version"/>.</summary>
+    Action<T> Pick<T>(Action<T> cpu, Action<T> plain, Action<T> shaped) => Version switch
+    {
+        LmVersion.Cpu => cpu,
+        LmVersion.Plain => plain,
+        _ => shaped,
+    };
 
     public void Synchronize() => accelerator.Synchronize();
 
