@@ -43,11 +43,14 @@ public sealed unsafe partial class LmKernels
     bool OnHost => Version == LmVersion.Cpu;
 
     readonly Action<Index1D, GatherArgs, int> gatherRows;
-    readonly Action<Index1D, EncoderArgs, int> encoderForward, encoderForwardAt, encoderBackwardToken, encoderBackwardPosition;
-    readonly Action<Index1D, LayerNormArgs, int> layerNormForward, layerNormBackwardInput, layerNormBackwardParameters;
+    readonly Action<Index1D, EncoderArgs, int> encoderForward, encoderForwardAt;
+    readonly Action<Index1D, EncoderBackwardArgs, int> encoderBackwardToken, encoderBackwardPosition;
+    readonly Action<Index1D, LayerNormForwardArgs, int> layerNormForward;
+    readonly Action<Index1D, LayerNormBackwardArgs, int> layerNormBackwardInput, layerNormBackwardParameters;
     readonly Action<Index1D, MatMulForwardArgs, int> matMulForward;
     readonly Action<Index1D, MatMulBackwardArgs, int> matMulBackwardInput, matMulBackwardWeight;
-    readonly Action<Index1D, AttentionArgs, int> attentionForward, attentionForwardCached, attentionBackwardScores, attentionBackwardQkv;
+    readonly Action<Index1D, AttentionArgs, int> attentionForward, attentionForwardCached;
+    readonly Action<Index1D, AttentionBackwardArgs, int> attentionBackwardScores, attentionBackwardQkv;
     readonly Action<Index1D, ElementwiseArgs, int> geluForward, geluBackward, residualForward;
     readonly Action<Index1D, CrossEntropyArgs, int> countTargets, crossEntropy, sumLosses;
     readonly Action<Index1D, AdamWArgs, int> normPartials, clipScale, adamW;
@@ -55,6 +58,10 @@ public sealed unsafe partial class LmKernels
     readonly Action<KernelConfig, AttentionArgs> shapedAttentionForward;
     readonly Action<KernelConfig, MatMulForwardArgs> tiledMatMulForward;
     readonly Action<KernelConfig, MatMulBackwardArgs> tiledMatMulBackward;
+    readonly Action<KernelConfig, EncoderBackwardArgs> groupedEncoderBackward;
+    readonly Action<KernelConfig, LayerNormBackwardArgs> groupedLayerNormBackward;
+    readonly Action<KernelConfig, AttentionBackwardArgs> groupedAttentionBackward;
+    readonly Action<KernelConfig, CrossEntropyArgs> groupedCrossEntropy;
 
     // The dispatch table: which version of each operation runs, chosen once from Version (see the constructor).
     readonly Action<MatMulForwardArgs> matMulForwardOp;
@@ -71,18 +78,18 @@ public sealed unsafe partial class LmKernels
         gatherRows = Load<GatherArgs>(BatchKernels.GatherRows);
         encoderForward = Load<EncoderArgs>(EmbeddingKernels.Forward);
         encoderForwardAt = Load<EncoderArgs>(EmbeddingKernels.ForwardAt);
-        encoderBackwardToken = Load<EncoderArgs>(EmbeddingKernels.BackwardToken);
-        encoderBackwardPosition = Load<EncoderArgs>(EmbeddingKernels.BackwardPosition);
-        layerNormForward = Load<LayerNormArgs>(LayerNormKernels.Forward);
-        layerNormBackwardInput = Load<LayerNormArgs>(LayerNormKernels.BackwardInput);
-        layerNormBackwardParameters = Load<LayerNormArgs>(LayerNormKernels.BackwardParameters);
+        encoderBackwardToken = Load<EncoderBackwardArgs>(EmbeddingKernels.BackwardToken);
+        encoderBackwardPosition = Load<EncoderBackwardArgs>(EmbeddingKernels.BackwardPosition);
+        layerNormForward = Load<LayerNormForwardArgs>(LayerNormKernels.Forward);
+        layerNormBackwardInput = Load<LayerNormBackwardArgs>(LayerNormKernels.BackwardInput);
+        layerNormBackwardParameters = Load<LayerNormBackwardArgs>(LayerNormKernels.BackwardParameters);
         matMulForward = Load<MatMulForwardArgs>(MatMulKernels.Forward);
         matMulBackwardInput = Load<MatMulBackwardArgs>(MatMulKernels.BackwardInput);
         matMulBackwardWeight = Load<MatMulBackwardArgs>(MatMulKernels.BackwardWeight);
         attentionForward = Load<AttentionArgs>(AttentionKernels.Forward);
         attentionForwardCached = Load<AttentionArgs>(AttentionKernels.ForwardCached);
-        attentionBackwardScores = Load<AttentionArgs>(AttentionKernels.BackwardScores);
-        attentionBackwardQkv = Load<AttentionArgs>(AttentionKernels.BackwardQkv);
+        attentionBackwardScores = Load<AttentionBackwardArgs>(AttentionKernels.BackwardScores);
+        attentionBackwardQkv = Load<AttentionBackwardArgs>(AttentionKernels.BackwardQkv);
         geluForward = Load<ElementwiseArgs>(GeluKernels.Forward);
         geluBackward = Load<ElementwiseArgs>(GeluKernels.Backward);
         residualForward = Load<ElementwiseArgs>(ResidualKernels.Forward);
@@ -99,9 +106,17 @@ public sealed unsafe partial class LmKernels
             shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
             tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
             tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
+            groupedEncoderBackward = LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward);
+            var warps = GroupedRows.UsesWarps(accelerator);
+            groupedLayerNormBackward = LoadGrouped<LayerNormBackwardArgs>(warps ? GroupedLayerNormKernels.BackwardWarp : GroupedLayerNormKernels.Backward);
+            groupedAttentionBackward = LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward);
+            groupedCrossEntropy = LoadGrouped<CrossEntropyArgs>(warps ? GroupedCrossEntropyKernels.ForwardBackwardWarp : GroupedCrossEntropyKernels.ForwardBackward);
         }
         else
+        {
             (shapedAttentionForward, tiledMatMulForward, tiledMatMulBackward) = (null!, null!, null!);
+            (groupedEncoderBackward, groupedLayerNormBackward, groupedAttentionBackward, groupedCrossEntropy) = (null!, null!, null!, null!);
+        }
 
         // The table. Rows: operations; columns: the CPU path, the plain kernels, the GPU-shaped kernels.
         matMulForwardOp = Pick<MatMulForwardArgs>(MatMulForwardStepwise, MatMulForwardStepwise, MatMulForwardShaped);

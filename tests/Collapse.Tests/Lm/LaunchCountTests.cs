@@ -37,6 +37,39 @@ public class LaunchCountTests
         Assert.Equal(6, three.HostToDevice);
     }
 
+    /// <summary>
+    /// The makemore preset's step, its batch gathered from the training set on the device: the plain kernels launch
+    /// once per step of every operation (114), the GPU-shaped version fuses them (residual add + LayerNorm +
+    /// product + GELU forward, GELU backward into the product's, one launch per backward and for the loss) to at
+    /// most 60, issue 15's goal, and neither copies anything.
+    /// </summary>
+    [Theory]
+    [InlineData(LmVersion.Plain, 114)]
+    [InlineData(LmVersion.Shaped, 56)]
+    public void The_makemore_step_launches_fused_kernels_and_copies_nothing(LmVersion version, int launches)
+    {
+        var config = GptPreset.Makemore.Config(27, 16);
+        var training = new GptTraining(2, LearningRate: 1e-3); // launches do not depend on the batch
+        var kernels = new LmKernels(TestDevices.Get("cpu").Accelerator, version: version);
+        using var model = new GptModel(kernels, config, training, 2, training.Batch);
+        model.Initialize(new RandomStream(1, 0, 0, 1), new RandomStream(1, 0, 0, 2));
+        var random = new System.Random(5);
+        var sets = Enumerable.Range(0, 2).Select(_ => (IReadOnlyList<int[]>)[.. Enumerable.Range(0, 4).Select(_ =>
+            Enumerable.Range(0, random.Next(1, 16)).Select(_ => random.Next(1, 27)).ToArray())]).ToArray();
+        model.LoadTrainingSet(TokenSet.Encode(sets, 16));
+        model.LoadOrders(0, [[0, 1, 2, 3], [3, 2, 1, 0]], null);
+        model.ComputeGradients(0, 2); // the first step compiles
+        model.Update();
+        var before = model.Counts;
+        model.ComputeGradients(2, 2);
+        model.Update();
+        var step = model.Counts - before;
+        Assert.Equal(launches, step.Launches);
+        Assert.True(version != LmVersion.Shaped || step.Launches <= 60);
+        Assert.Equal(0, step.HostToDevice);
+        Assert.Equal(0, step.DeviceToHost);
+    }
+
     [Fact]
     public void Clipping_adds_the_gradient_norm_kernels_and_no_clipping_skips_them()
     {

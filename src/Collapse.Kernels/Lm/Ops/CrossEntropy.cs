@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace Collapse.Kernels.Lm;
 
@@ -6,20 +7,6 @@ namespace Collapse.Kernels.Lm;
 // makemore's padding), batched over replicates. Logits and targets are [R][N][V] and [R][N]. The
 // loss of a replicate is the mean over its predicted positions, torch's ignore_index mean. The CPU
 // path runs these kernels on host threads: they are light next to the matrix products.
-
-/// <summary>Arguments of the cross-entropy kernels.</summary>
-public struct CrossEntropyArgs
-{
-    /// <summary>Logits [R][N][V] (replaced by their gradient when <see cref="WriteGradient"/> ≠ 0) and targets [R][N].</summary>
-    public ArrayView<float> Logits;
-    public ArrayView<int> Targets;
-    /// <summary>Per replicate: predicted positions, their inverse, and the sum of the losses; per row: the loss.</summary>
-    public ArrayView<int> Counts;
-    public ArrayView<float> Scale, Losses;
-    public ArrayView<double> Sums;
-    public long RowsPerReplicate;
-    public int Vocab, WriteGradient;
-}
 
 static class CrossEntropyKernels
 {
@@ -80,6 +67,144 @@ static class CrossEntropyKernels
     }
 }
 
+/// <summary>
+/// The arguments of <see cref="GroupedCrossEntropyKernels.ForwardBackward"/>: softmax cross-entropy of
+/// R replicates with ignored targets (<see cref="CrossEntropyKernels.Ignore"/>), as the plain
+/// CountTargets, CrossEntropy and SumLosses take them together.
+/// </summary>
+public struct CrossEntropyArgs
+{
+    /// <summary>[R][N][V]; overwritten by d(mean loss)/dlogits when <see cref="WriteGradient"/> ≠ 0.</summary>
+    public ArrayView<float> Logits;
+
+    /// <summary>[R][N], −1 for an ignored position.</summary>
+    public ArrayView<int> Targets;
+
+    /// <summary>[R]: predicted (not ignored) positions per replicate (written).</summary>
+    public ArrayView<int> Counts;
+
+    /// <summary>[R]: 1/counts[r], 0 when none (written).</summary>
+    public ArrayView<float> Scale;
+
+    /// <summary>[R][N]: each row's loss, 0 on ignored rows (written).</summary>
+    public ArrayView<float> Losses;
+
+    /// <summary>[R]: Σ_n losses[r][n] in double (written).</summary>
+    public ArrayView<double> Sums;
+
+    /// <summary>N, rows per replicate.</summary>
+    public long RowsPerReplicate;
+
+    /// <summary>V; and nonzero to write the gradient in place of the logits.</summary>
+    public int Vocab, WriteGradient;
+}
+
+/// <summary>
+/// Cross-entropy in one launch instead of CountTargets + ForwardBackward + SumLosses: one group per
+/// replicate (launch R groups). The group counts its replicate's predicted targets (a group sum) and
+/// writes counts[r] and scale[r] = 1/counts[r] as <see cref="CrossEntropyKernels.CountTargets"/>; then
+/// its teams of lanes (see <see cref="GroupedRows"/>) take one row each at a time: max and Σ exp(logit − max)
+/// over the vocabulary by team reductions (float, the max subtracted, as
+/// <see cref="CrossEntropyKernels.ForwardBackward"/>), the loss written by the lane that holds the target
+/// (so it reads logits[target] before its gradient replaces it), and, when asked, the gradient
+/// (softmax − onehot)·scale[r] in place; last the group's sum of its losses in double into sums[r].
+/// </summary>
+/// <remarks>
+/// Counts, scale and max are exactly the plain kernels'; Σ exp is summed as a tree over the lanes
+/// instead of left to right, so losses and gradients can differ from the plain kernel's in the last
+/// bits, and sums[r] is summed in another order (each lane's rows, then a tree over the group).
+/// </remarks>
+static class GroupedCrossEntropyKernels
+{
+    /// <summary>The portable kernel: team reductions in shared memory (<see cref="SharedTeam"/>).</summary>
+    public static void ForwardBackward(CrossEntropyArgs a) => Run<SharedTeam>(a);
+
+    /// <summary>The same kernel with warp-shuffle team reductions (<see cref="WarpTeam"/>): CUDA and the ILGPU CPU accelerator.</summary>
+    public static void ForwardBackwardWarp(CrossEntropyArgs a) => Run<WarpTeam>(a);
+
+    /// <summary>
+    /// R groups of G threads: on a GPU a team per row up to N rows, G ≤ 1024; 1 on CPU devices (the ILGPU CPU accelerator,
+    /// PoCL: a thread per replicate, the three launches fused, measured fastest); <paramref name="groupSize"/> &gt; 0 instead
+    /// (a power of two, a multiple of the warp for <see cref="ForwardBackwardWarp"/>).
+    /// </summary>
+    public static KernelConfig ForwardBackwardConfig(Accelerator accelerator, in CrossEntropyArgs a, int groupSize = 0)
+    {
+        if (a.Counts.Length <= 0 || a.RowsPerReplicate <= 0 || a.Vocab <= 0) throw new ArgumentException("empty cross-entropy");
+        var lanes = GroupedRows.UsesWarps(accelerator) ? accelerator.WarpSize : GroupedRows.MaxLanes;
+        var size = GroupedRows.GroupSize(accelerator, GroupedRows.CeilingPowerOfTwo(a.RowsPerReplicate) * (long)lanes, groupSize, hostCap: 1);
+        return new KernelConfig((int)a.Counts.Length, size);
+    }
+
+    /// <summary>
+    /// The kernel for <paramref name="accelerator"/>: <see cref="ForwardBackwardWarp"/> where <see cref="GroupedRows.UsesWarps"/> (or
+    /// <paramref name="warps"/> says so), else <see cref="ForwardBackward"/>. The warp variant needs groups of a multiple of the warp
+    /// size (the default config's on CUDA; elsewhere pass a group size to <see cref="ForwardBackwardConfig"/>).
+    /// </summary>
+    public static Action<KernelConfig, CrossEntropyArgs> Load(Accelerator accelerator, bool? warps = null) =>
+        accelerator.LoadStreamKernel<CrossEntropyArgs>(warps ?? GroupedRows.UsesWarps(accelerator) ? ForwardBackwardWarp : ForwardBackward);
+
+    static void Run<TTeam>(CrossEntropyArgs a) where TTeam : struct, IRowTeam
+    {
+        var floats = SharedMemory.Allocate<float>(GroupedRows.MaxGroupSize);
+        var ints = SharedMemory.Allocate<int>(GroupedRows.MaxGroupSize);
+        var doubles = SharedMemory.Allocate<double>(GroupedRows.MaxGroupSize);
+        var team = default(TTeam);
+        var (index, size) = (Group.IdxX, Group.DimX);
+        var lanes = team.Lanes(size);
+        var (lane, which, teams) = (index % lanes, index / lanes, size / lanes);
+        var (n, vocab) = (a.RowsPerReplicate, a.Vocab);
+        for (var r = Grid.IdxX; r < a.Counts.Length; r += Grid.DimX)
+        {
+            var firstRow = r * n;
+            var count = 0;
+            for (var i = (long)index; i < n; i += size)
+                if (a.Targets[firstRow + i] != CrossEntropyKernels.Ignore) count++;
+            count = GroupedRows.GroupSum(count, ints);
+            var scale = count > 0 ? 1.0f / count : 0.0f;
+            if (index == 0)
+            {
+                a.Counts[r] = count;
+                a.Scale[r] = scale;
+            }
+            var lossSum = 0.0;
+            // Every team runs the same number of passes (the reductions hold barriers).
+            for (var start = 0L; start < n; start += teams)
+            {
+                var i = start + which;
+                var active = which < teams && i < n;
+                var row = firstRow + i;
+                var x = row * vocab;
+                var max = float.NegativeInfinity;
+                if (active)
+                    for (var v = lane; v < vocab; v += lanes) max = MathF.Max(max, a.Logits[x + v]);
+                max = team.Max(max, floats, lane, lanes);
+                var sum = 0.0f;
+                if (active)
+                    for (var v = lane; v < vocab; v += lanes) sum += MathF.Exp(a.Logits[x + v] - max);
+                sum = team.Sum(sum, floats, lane, lanes);
+                if (!active) continue;
+                var target = a.Targets[row];
+                // The lane that holds logits[target] (lane 0 for an ignored row) writes the loss, before any gradient replaces it.
+                if (lane == (target == CrossEntropyKernels.Ignore ? 0 : target % lanes))
+                {
+                    var loss = target == CrossEntropyKernels.Ignore ? 0.0f : MathF.Log(sum) + max - a.Logits[x + target];
+                    a.Losses[row] = loss;
+                    lossSum += loss;
+                }
+                if (a.WriteGradient == 0) continue;
+                var factor = target == CrossEntropyKernels.Ignore ? 0.0f : scale / sum;
+                for (var v = lane; v < vocab; v += lanes)
+                {
+                    var p = MathF.Exp(a.Logits[x + v] - max) * factor;
+                    a.Logits[x + v] = v == target ? p - scale : p;
+                }
+            }
+            lossSum = GroupedRows.GroupSum(lossSum, doubles);
+            if (index == 0) a.Sums[r] = lossSum;
+        }
+    }
+}
+
 public sealed partial class LmKernels
 {
     /// <summary>
@@ -89,6 +214,16 @@ public sealed partial class LmKernels
     public void CrossEntropyLoss(ArrayView<float> logits, ArrayView<int> targets, ArrayView<int> counts, ArrayView<float> scale,
         ArrayView<float> losses, ArrayView<double> sums, long rowsPerReplicate, int vocab, bool writeGradient)
     {
+        if (Version == LmVersion.Shaped)
+        {
+            var args = new CrossEntropyArgs
+            {
+                Logits = logits, Targets = targets, Counts = counts, Scale = scale, Losses = losses, Sums = sums,
+                RowsPerReplicate = rowsPerReplicate, Vocab = vocab, WriteGradient = writeGradient ? 1 : 0,
+            };
+            groupedCrossEntropy(GroupedCrossEntropyKernels.ForwardBackwardConfig(accelerator, args), args);
+            return;
+        }
         CountTargets(targets, counts, scale, rowsPerReplicate);
         CrossEntropy(logits, targets, scale, losses, rowsPerReplicate, vocab, writeGradient);
         SumLosses(losses, sums, rowsPerReplicate);

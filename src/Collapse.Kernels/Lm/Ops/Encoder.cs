@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace Collapse.Kernels.Lm;
 
@@ -7,19 +8,41 @@ namespace Collapse.Kernels.Lm;
 // the sampler's rows are a whole block long and only the first T positions are read); activations
 // are compact [R][B·T][C].
 
-/// <summary>Arguments of the encoder's kernels (forward, forward at one position, backward).</summary>
+/// <summary>Arguments of the encoder's forward kernels (every position, or one).</summary>
 public struct EncoderArgs
 {
     public ArrayView<int> Tokens;
     public int TokenStride;
-    /// <summary>The parameter vector (forward) or the gradient vector (backward), and the offsets of wte and wpe in each replicate's P.</summary>
+    /// <summary>The parameter vector and the offsets of wte and wpe in each replicate's P.</summary>
     public ArrayView<float> Parameters;
     public long Wte, Wpe, ParameterCount;
-    /// <summary>The output [R][B·T][C] (forward), or dout (backward).</summary>
-    public ArrayView<float> Activations;
-    public int Replicates, Vocab, BlockSize, Batch, Time, Width;
+    /// <summary>The output [R][B·T][C], or [R][B][C] for one position.</summary>
+    public ArrayView<float> Output;
+    public int Batch, Time, Width;
     /// <summary><see cref="EmbeddingKernels.ForwardAt"/>'s position.</summary>
     public int Position;
+}
+
+/// <summary>
+/// The arguments of <see cref="GroupedEmbeddingKernels.Backward"/>: the gradients of the token and
+/// position embeddings of R replicates, as <see cref="LmKernels.EncoderBackward"/> takes them.
+/// </summary>
+public struct EncoderBackwardArgs
+{
+    /// <summary>[R][B][TokenStride] tokens; the first T of each row are read.</summary>
+    public ArrayView<int> Tokens;
+
+    /// <summary>d loss/d encoder output, [R][B·T][C].</summary>
+    public ArrayView<float> Dout;
+
+    /// <summary>Gradients [R][ParameterCount]: wte's V·C and wpe's BlockSize·C entries per replicate are overwritten.</summary>
+    public ArrayView<float> Gradients;
+
+    /// <summary>The offsets of wte and wpe in a replicate's parameters, and P, the replicate stride.</summary>
+    public long TokenEmbedding, PositionEmbedding, ParameterCount;
+
+    /// <summary>Row stride of <see cref="Tokens"/> (≥ T), R, V, the block size, B, T and C.</summary>
+    public int TokenStride, Replicates, Vocab, BlockSize, Batch, Time, Width;
 }
 
 static class EmbeddingKernels
@@ -27,7 +50,7 @@ static class EmbeddingKernels
     /// <summary>out[r][b·T + t][c] = wte[token][c] + wpe[t][c]; one item per output number.</summary>
     public static void Forward(Index1D thread, EncoderArgs a, int stride)
     {
-        var (tokens, parameters, output, width, time) = (a.Tokens, a.Parameters, a.Activations, a.Width, a.Time);
+        var (tokens, parameters, output, width, time) = (a.Tokens, a.Parameters, a.Output, a.Width, a.Time);
         var rowsPerReplicate = (long)a.Batch * time;
         var total = output.Length;
         for (long item = thread; item < total; item += stride)
@@ -50,7 +73,7 @@ static class EmbeddingKernels
     /// </summary>
     public static void ForwardAt(Index1D thread, EncoderArgs a, int stride)
     {
-        var (parameters, output, width, position) = (a.Parameters, a.Activations, a.Width, a.Position);
+        var (parameters, output, width, position) = (a.Parameters, a.Output, a.Width, a.Position);
         var total = output.Length;
         for (long item = thread; item < total; item += stride)
         {
@@ -68,9 +91,9 @@ static class EmbeddingKernels
     /// each scanning its replicate's B·T tokens: no atomics, so the sum's order is fixed.
     /// Overwrites (the embedding is used once per step). Items: R·V·C.
     /// </summary>
-    public static void BackwardToken(Index1D thread, EncoderArgs a, int stride)
+    public static void BackwardToken(Index1D thread, EncoderBackwardArgs a, int stride)
     {
-        var (tokens, dout, gradients, width, batch, time, vocab) = (a.Tokens, a.Activations, a.Parameters, a.Width, a.Batch, a.Time, a.Vocab);
+        var (tokens, dout, gradients, width, batch, time, vocab) = (a.Tokens, a.Dout, a.Gradients, a.Width, a.Batch, a.Time, a.Vocab);
         var total = (long)a.Replicates * vocab * width;
         for (long item = thread; item < total; item += stride)
         {
@@ -83,14 +106,14 @@ static class EmbeddingKernels
                 for (var t = 0; t < time; t++)
                     if (tokens[(r * batch + b) * a.TokenStride + t] == v)
                         sum += dout[((r * batch + b) * time + t) * width + c];
-            gradients[r * a.ParameterCount + a.Wte + rest] = (float)sum;
+            gradients[r * a.ParameterCount + a.TokenEmbedding + rest] = (float)sum;
         }
     }
 
     /// <summary>dwpe[t][c] = Σ_b dout[b·T + t][c] for t &lt; T, 0 for the block's later positions. Items: R·blockSize·C.</summary>
-    public static void BackwardPosition(Index1D thread, EncoderArgs a, int stride)
+    public static void BackwardPosition(Index1D thread, EncoderBackwardArgs a, int stride)
     {
-        var (dout, gradients, width, batch, time, blockSize) = (a.Activations, a.Parameters, a.Width, a.Batch, a.Time, a.BlockSize);
+        var (dout, gradients, width, batch, time, blockSize) = (a.Dout, a.Gradients, a.Width, a.Batch, a.Time, a.BlockSize);
         var total = (long)a.Replicates * blockSize * width;
         for (long item = thread; item < total; item += stride)
         {
@@ -101,9 +124,70 @@ static class EmbeddingKernels
             var sum = 0.0;
             if (t < time)
                 for (var b = 0; b < batch; b++) sum += dout[((r * batch + b) * time + t) * width + c];
-            gradients[r * a.ParameterCount + a.Wpe + rest] = (float)sum;
+            gradients[r * a.ParameterCount + a.PositionEmbedding + rest] = (float)sum;
         }
     }
+}
+
+/// <summary>
+/// Encoder backward in one launch instead of <see cref="EmbeddingKernels.BackwardToken"/> +
+/// <see cref="EmbeddingKernels.BackwardPosition"/>: the union of their item spaces, R·V·C token items
+/// then R·blockSize·C position items, grid-stride over explicit groups. Each item is the plain kernel's
+/// item unchanged (the same double sum in the same order, no atomics), so the gradients are the
+/// plain kernels' bit for bit.
+/// </summary>
+static class GroupedEmbeddingKernels
+{
+    public static void Backward(EncoderBackwardArgs a)
+    {
+        var (V, C, B, T) = (a.Vocab, a.Width, a.Batch, a.Time);
+        var tokenItems = (long)a.Replicates * V * C;
+        var total = tokenItems + (long)a.Replicates * a.BlockSize * C;
+        var stride = (long)Grid.DimX * Group.DimX;
+        for (var item = (long)Grid.IdxX * Group.DimX + Group.IdxX; item < total; item += stride)
+        {
+            if (item < tokenItems)
+            {
+                var r = item / ((long)V * C);
+                var rest = item - r * V * C;
+                var v = (int)(rest / C);
+                var c = (int)(rest - (long)v * C);
+                var sum = 0.0;
+                for (var b = 0; b < B; b++)
+                    for (var t = 0; t < T; t++)
+                        if (a.Tokens[(r * B + b) * a.TokenStride + t] == v)
+                            sum += a.Dout[((r * B + b) * T + t) * C + c];
+                a.Gradients[r * a.ParameterCount + a.TokenEmbedding + rest] = (float)sum;
+            }
+            else
+            {
+                var p = item - tokenItems;
+                var r = p / ((long)a.BlockSize * C);
+                var rest = p - r * a.BlockSize * C;
+                var t = (int)(rest / C);
+                var c = (int)(rest - (long)t * C);
+                var sum = 0.0;
+                if (t < T)
+                    for (var b = 0; b < B; b++) sum += a.Dout[((r * B + b) * T + t) * C + c];
+                a.Gradients[r * a.ParameterCount + a.PositionEmbedding + rest] = (float)sum;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Groups of G threads (256 on a GPU, 16 on PoCL, 1 on the ILGPU CPU accelerator: <see cref="GroupedRows.GroupSize"/>;
+    /// <paramref name="groupSize"/> &gt; 0 instead), one item per thread up to what fills the device, then grid-stride.
+    /// </summary>
+    public static KernelConfig BackwardConfig(Accelerator accelerator, in EncoderBackwardArgs a, int groupSize = 0)
+    {
+        var total = (long)a.Replicates * (a.Vocab + a.BlockSize) * a.Width;
+        if (total <= 0 || a.Time > a.BlockSize || a.TokenStride < a.Time) throw new ArgumentException("encoder backward shape");
+        var size = GroupedRows.GroupSize(accelerator, 256, groupSize);
+        return new KernelConfig((int)Math.Min((total + size - 1) / size, GroupedRows.FillingGroups(accelerator, size)), size);
+    }
+
+    public static Action<KernelConfig, EncoderBackwardArgs> Load(Accelerator accelerator) =>
+        accelerator.LoadStreamKernel<EncoderBackwardArgs>(Backward);
 }
 
 /// <summary>The encoder on the CPU path: pointer loops over one replicate's rows.</summary>
@@ -177,7 +261,17 @@ public sealed unsafe partial class LmKernels
             });
             return;
         }
-        var args = Encoder(tokens, tokenStride, gradients, layout, dout, batch, time) with { Replicates = replicates };
+        var args = new EncoderBackwardArgs
+        {
+            Tokens = tokens, Dout = dout, Gradients = gradients.View, TokenEmbedding = layout.TokenEmbedding, PositionEmbedding = layout.PositionEmbedding,
+            ParameterCount = gradients.Count, TokenStride = tokenStride, Replicates = replicates, Vocab = v, BlockSize = blockSize, Batch = batch,
+            Time = time, Width = c,
+        };
+        if (Version == LmVersion.Shaped)
+        {
+            groupedEncoderBackward(GroupedEmbeddingKernels.BackwardConfig(accelerator, args), args);
+            return;
+        }
         Launch(encoderBackwardToken, (long)replicates * v * c, args);
         Launch(encoderBackwardPosition, (long)replicates * blockSize * c, args);
     }
@@ -187,11 +281,10 @@ public sealed unsafe partial class LmKernels
         int batch, int position) =>
         Launch(encoderForwardAt, output.Length, Encoder(tokens, tokenStride, p, layout, output, batch, 1) with { Position = position });
 
-    static EncoderArgs Encoder(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> activations,
+    static EncoderArgs Encoder(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> output,
         int batch, int time) => new()
     {
         Tokens = tokens, TokenStride = tokenStride, Parameters = p.View, Wte = layout.TokenEmbedding, Wpe = layout.PositionEmbedding,
-        ParameterCount = p.Count, Activations = activations, Vocab = layout.Config.Vocab, BlockSize = layout.Config.BlockSize,
-        Batch = batch, Time = time, Width = layout.Config.Width,
+        ParameterCount = p.Count, Output = output, Batch = batch, Time = time, Width = layout.Config.Width,
     };
 }
