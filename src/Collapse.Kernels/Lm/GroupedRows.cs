@@ -9,14 +9,16 @@ namespace Collapse.Kernels.Lm;
 /// G threads (a power of two) is G/L teams of L lanes; team k is threads k·L … k·L + L − 1.
 /// </summary>
 /// <remarks>
-/// Two ways to reduce over a team, picked at load time by the kernel's generic argument:
-/// <see cref="SharedTeam"/> (a tree in shared memory with group barriers, L = min(<see cref="MaxLanes"/>, G):
-/// runs everywhere, CPU, OpenCL and CUDA) and <see cref="WarpTeam"/> (a butterfly of warp shuffles,
-/// L = the warp size: no barriers; CUDA and the ILGPU CPU accelerator; ILGPU 1.5.3's OpenCL backend
-/// fails with an internal compiler error on a shuffle under PoCL). Both give the same bits for the same
-/// L: lane l of the butterfly adds v_l + v_(l xor o) for o = L/2 … 1, exactly the tree's pairs.
-/// Every reduction must be reached by every thread of the group (they hold barriers), so row loops run
-/// the same number of times on every team, with inactive teams reducing zeros.
+/// Three ways to reduce over a team (<see cref="RowTeam"/>), picked at load time by the kernel's generic
+/// argument: <see cref="SoloTeam"/> (L = 1: no reduction, each thread sums its row left to right as the
+/// plain kernels do; the CPU devices' default), <see cref="SharedTeam"/> (a tree in shared memory with
+/// group barriers, L = min(<see cref="MaxLanes"/>, G): runs everywhere; OpenCL GPUs' default) and
+/// <see cref="WarpTeam"/> (a butterfly of warp shuffles, L = the warp size, no barriers; CUDA's default; also
+/// runs on the ILGPU CPU accelerator; ILGPU 1.5.3's OpenCL backend fails with an internal compiler error on a
+/// shuffle under PoCL). Shared and warp teams give the same bits for the same L: lane l of the butterfly
+/// adds v_l + v_(l xor o) for o = L/2 … 1, exactly the tree's pairs. Every reduction must be reached by every
+/// thread of the group (the shared team's hold barriers), so row loops run the same number of times on every
+/// team, with inactive teams reducing zeros.
 /// </remarks>
 static class GroupedRows
 {
@@ -32,12 +34,12 @@ static class GroupedRows
     /// default for the accelerator: 1 on ILGPU's CPU accelerator, where a group barrier costs ~0.1 ms
     /// (its group threads are OS threads; 16 of them on 2 cores) and a group of one is the plain kernel's
     /// thread with the launches fused; the largest power of two up to <paramref name="hostCap"/> on an
-    /// OpenCL device that is not a GPU (PoCL: work-items are loop iterations of one core, 16 measured best;
-    /// see the remarks); up to <paramref name="gpuCap"/> elsewhere (CUDA 1024, OpenCL GPUs).
+    /// OpenCL device that is not a GPU (PoCL: a work-group is a loop on one core; 16 and 32 measured best
+    /// with <see cref="RowTeam.Solo"/>, 128 already slower); up to <paramref name="gpuCap"/> elsewhere (CUDA, OpenCL GPUs).
     /// </summary>
     /// <remarks>
-    /// PoCL (Debian 13's) never finishes <see cref="GroupedLayerNormKernels.Backward"/> with work-groups of 1
-    /// or 2 (from 4 up it runs and passes), so the default there is never below 4 for it.
+    /// PoCL (Debian 13's) never finishes <see cref="GroupedLayerNormKernels.Backward"/> (the shared-memory team) with
+    /// work-groups of 1 or 2 threads (from 4 up it runs and passes); the defaults never ask for that.
     /// </remarks>
     public static int GroupSize(Accelerator accelerator, long gpuCap, int requested = 0, long hostCap = 16)
     {
@@ -53,12 +55,24 @@ static class GroupedRows
         return FloorPowerOfTwo((int)Math.Max(1, Math.Min(cap, limit)));
     }
 
-    /// <summary>
-    /// Whether <see cref="WarpTeam"/> is the default: CUDA, where a warp is 32 lanes that shuffle without
-    /// barriers. Everything else (the CPU accelerator's 4-lane warps, PoCL) takes <see cref="SharedTeam"/>.
-    /// </summary>
+    /// <summary>Whether <see cref="WarpTeam"/> is the default: CUDA, where a warp is 32 lanes that shuffle without barriers.</summary>
     public static bool UsesWarps(Accelerator accelerator) =>
         accelerator.AcceleratorType == AcceleratorType.Cuda && accelerator.WarpSize is >= 2 and <= MaxGroupSize;
+
+    /// <summary>
+    /// The team a kernel is loaded with by default: <see cref="RowTeam.Warp"/> on CUDA, <see cref="RowTeam.Shared"/> on
+    /// other GPUs (OpenCL), <see cref="RowTeam.Solo"/> on CPU devices (the ILGPU CPU accelerator, PoCL).
+    /// </summary>
+    public static RowTeam DefaultTeam(Accelerator accelerator) =>
+        UsesWarps(accelerator) ? RowTeam.Warp : Accelerators.LaunchSize.IsGpu(accelerator) ? RowTeam.Shared : RowTeam.Solo;
+
+    /// <summary>Lanes per row of <paramref name="team"/> in groups of <paramref name="groupSize"/> threads (what the kernel derives).</summary>
+    public static int Lanes(Accelerator accelerator, RowTeam team, int groupSize) => team switch
+    {
+        RowTeam.Warp => accelerator.WarpSize,
+        RowTeam.Shared => Math.Min(MaxLanes, groupSize),
+        _ => 1,
+    };
 
     /// <summary>Groups of <paramref name="size"/> threads that fill every multiprocessor (as <see cref="Accelerators.LaunchSize.For"/>), at least 1.</summary>
     public static int FillingGroups(Accelerator accelerator, int size) =>
@@ -109,6 +123,19 @@ static class GroupedRows
         Group.Barrier();
         return result;
     }
+}
+
+/// <summary>How the lanes of one row reduce, i.e. which variant of a row kernel is loaded (see <see cref="GroupedRows"/>).</summary>
+public enum RowTeam
+{
+    /// <summary>One lane per row, no reductions: <see cref="SoloTeam"/>.</summary>
+    Solo,
+
+    /// <summary>Up to 32 lanes per row, trees in shared memory: <see cref="SharedTeam"/>.</summary>
+    Shared,
+
+    /// <summary>A warp per row, shuffles: <see cref="WarpTeam"/>.</summary>
+    Warp,
 }
 
 /// <summary>Two floats reduced together (one set of barriers for both).</summary>
@@ -190,6 +217,22 @@ struct SharedTeam : IRowTeam
         Group.Barrier();
         return result;
     }
+}
+
+/// <summary>
+/// One lane per row (L = 1): the reductions are the value itself, with no barriers, so a thread sums its
+/// row left to right exactly as the plain kernels do. For CPU devices, where a group's threads are a
+/// core's loop (PoCL) or OS threads (the ILGPU CPU accelerator) and splitting a row costs more than it saves.
+/// </summary>
+struct SoloTeam : IRowTeam
+{
+    public int Lanes(int groupSize) => 1;
+
+    public float Max(float value, ArrayView<float> scratch, int lane, int lanes) => value;
+
+    public float Sum(float value, ArrayView<float> scratch, int lane, int lanes) => value;
+
+    public FloatPair Sum(FloatPair value, ArrayView<float> first, ArrayView<float> second, int lane, int lanes) => value;
 }
 
 /// <summary>Team reductions as warp-shuffle butterflies: L = the warp size, no barriers (group sizes a multiple of the warp).</summary>

@@ -107,10 +107,10 @@ public sealed unsafe partial class LmKernels
             tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
             tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
             groupedEncoderBackward = LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward);
-            var warps = GroupedRows.UsesWarps(accelerator);
-            groupedLayerNormBackward = LoadGrouped<LayerNormBackwardArgs>(warps ? GroupedLayerNormKernels.BackwardWarp : GroupedLayerNormKernels.Backward);
+            var team = GroupedRows.DefaultTeam(accelerator);
+            groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
             groupedAttentionBackward = LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward);
-            groupedCrossEntropy = LoadGrouped<CrossEntropyArgs>(warps ? GroupedCrossEntropyKernels.ForwardBackwardWarp : GroupedCrossEntropyKernels.ForwardBackward);
+            groupedCrossEntropy = LoadGrouped(GroupedCrossEntropyKernels.Kernel(team));
         }
         else
         {

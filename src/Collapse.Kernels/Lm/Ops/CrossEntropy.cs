@@ -111,8 +111,9 @@ public struct CrossEntropyArgs
 /// </summary>
 /// <remarks>
 /// Counts, scale and max are exactly the plain kernels'; Σ exp is summed as a tree over the lanes
-/// instead of left to right, so losses and gradients can differ from the plain kernel's in the last
-/// bits, and sums[r] is summed in another order (each lane's rows, then a tree over the group).
+/// instead of left to right (with the solo team, one lane per row, left to right: the plain bits), so
+/// losses and gradients can differ from the plain kernel's in the last bits, and sums[r] is summed in
+/// another order (each thread's rows, then a tree over the group; the plain order in groups of one).
 /// </remarks>
 static class GroupedCrossEntropyKernels
 {
@@ -122,26 +123,37 @@ static class GroupedCrossEntropyKernels
     /// <summary>The same kernel with warp-shuffle team reductions (<see cref="WarpTeam"/>): CUDA and the ILGPU CPU accelerator.</summary>
     public static void ForwardBackwardWarp(CrossEntropyArgs a) => Run<WarpTeam>(a);
 
+    /// <summary>The same kernel with one lane per row (<see cref="SoloTeam"/>): no barriers in the rows; for CPU devices.</summary>
+    public static void ForwardBackwardSolo(CrossEntropyArgs a) => Run<SoloTeam>(a);
+
     /// <summary>
-    /// R groups of G threads: on a GPU a team per row up to N rows, G ≤ 1024; 1 on CPU devices (the ILGPU CPU accelerator,
-    /// PoCL: a thread per replicate, the three launches fused, measured fastest); <paramref name="groupSize"/> &gt; 0 instead
-    /// (a power of two, a multiple of the warp for <see cref="ForwardBackwardWarp"/>).
+    /// R groups of G threads (<see cref="GroupedRows.GroupSize"/>): on a GPU a team per row up to N rows, G ≤ 1024; 16 on
+    /// PoCL, 1 on the ILGPU CPU accelerator; <paramref name="groupSize"/> &gt; 0 instead (a power of two, a multiple of the
+    /// warp for <see cref="ForwardBackwardWarp"/>).
     /// </summary>
     public static KernelConfig ForwardBackwardConfig(Accelerator accelerator, in CrossEntropyArgs a, int groupSize = 0)
     {
         if (a.Counts.Length <= 0 || a.RowsPerReplicate <= 0 || a.Vocab <= 0) throw new ArgumentException("empty cross-entropy");
-        var lanes = GroupedRows.UsesWarps(accelerator) ? accelerator.WarpSize : GroupedRows.MaxLanes;
-        var size = GroupedRows.GroupSize(accelerator, GroupedRows.CeilingPowerOfTwo(a.RowsPerReplicate) * (long)lanes, groupSize, hostCap: 1);
+        var team = GroupedRows.DefaultTeam(accelerator);
+        var lanes = team == RowTeam.Solo ? 1 : GroupedRows.Lanes(accelerator, team, GroupedRows.MaxGroupSize);
+        var size = GroupedRows.GroupSize(accelerator, GroupedRows.CeilingPowerOfTwo(a.RowsPerReplicate) * (long)lanes, groupSize);
         return new KernelConfig((int)a.Counts.Length, size);
     }
 
     /// <summary>
-    /// The kernel for <paramref name="accelerator"/>: <see cref="ForwardBackwardWarp"/> where <see cref="GroupedRows.UsesWarps"/> (or
-    /// <paramref name="warps"/> says so), else <see cref="ForwardBackward"/>. The warp variant needs groups of a multiple of the warp
+    /// The kernel with <paramref name="team"/>'s reductions (default <see cref="GroupedRows.DefaultTeam"/>): <see cref="ForwardBackward"/>,
+    /// <see cref="ForwardBackwardWarp"/> or <see cref="ForwardBackwardSolo"/>. The warp variant needs groups of a multiple of the warp
     /// size (the default config's on CUDA; elsewhere pass a group size to <see cref="ForwardBackwardConfig"/>).
     /// </summary>
-    public static Action<KernelConfig, CrossEntropyArgs> Load(Accelerator accelerator, bool? warps = null) =>
-        accelerator.LoadStreamKernel<CrossEntropyArgs>(warps ?? GroupedRows.UsesWarps(accelerator) ? ForwardBackwardWarp : ForwardBackward);
+    public static Action<KernelConfig, CrossEntropyArgs> Load(Accelerator accelerator, RowTeam? team = null) =>
+        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator)));
+
+    public static Action<CrossEntropyArgs> Kernel(RowTeam team) => team switch
+    {
+        RowTeam.Warp => ForwardBackwardWarp,
+        RowTeam.Shared => ForwardBackward,
+        _ => ForwardBackwardSolo,
+    };
 
     static void Run<TTeam>(CrossEntropyArgs a) where TTeam : struct, IRowTeam
     {

@@ -155,7 +155,8 @@ static class LayerNormKernels
 /// </summary>
 /// <remarks>
 /// Differs from the plain kernels only in summation order: the float Σ g and Σ g·x̂ of a row (a tree
-/// over L lanes instead of one running sum), and the double sums over rows (slices then a tree).
+/// over L lanes instead of one running sum; with the solo team, L = 1, the plain order and bits), and the
+/// double sums over rows (slices then a tree; with one slice, G ≤ 32, the plain order).
 /// Any grid of more than the parameter groups is correct; <see cref="BackwardConfig"/> gives one
 /// input group per G/L rows.
 /// </remarks>
@@ -173,6 +174,9 @@ static class GroupedLayerNormKernels
     /// <summary>The same kernel with warp-shuffle team reductions (<see cref="WarpTeam"/>): CUDA and the ILGPU CPU accelerator.</summary>
     public static void BackwardWarp(LayerNormBackwardArgs a) => Run<WarpTeam>(a);
 
+    /// <summary>The same kernel with one lane per row (<see cref="SoloTeam"/>): no barriers in the rows; for CPU devices.</summary>
+    public static void BackwardSolo(LayerNormBackwardArgs a) => Run<SoloTeam>(a);
+
     /// <summary>
     /// Groups of G threads (<see cref="GroupedRows.GroupSize"/>: 256 on a GPU, 16 on PoCL, 1 on the ILGPU CPU accelerator;
     /// <paramref name="groupSize"/> &gt; 0 instead, a power of two, a multiple of the warp for <see cref="BackwardWarp"/>):
@@ -182,7 +186,7 @@ static class GroupedLayerNormKernels
     {
         if (a.Width <= 0 || a.Replicates <= 0 || a.RowsPerReplicate <= 0) throw new ArgumentException("empty LayerNorm backward");
         var size = GroupedRows.GroupSize(accelerator, 256, groupSize);
-        var lanes = GroupedRows.UsesWarps(accelerator) ? accelerator.WarpSize : Math.Min(GroupedRows.MaxLanes, size);
+        var lanes = GroupedRows.Lanes(accelerator, GroupedRows.DefaultTeam(accelerator), size);
         var teams = Math.Max(1, size / lanes);
         var rows = (long)a.Replicates * a.RowsPerReplicate;
         // One row per team, but no more groups than fill the device (they stride over the rows): 2 on the 2-core CPU accelerator.
@@ -191,12 +195,19 @@ static class GroupedLayerNormKernels
     }
 
     /// <summary>
-    /// The kernel for <paramref name="accelerator"/>: <see cref="BackwardWarp"/> where <see cref="GroupedRows.UsesWarps"/> (or
-    /// <paramref name="warps"/> says so), else <see cref="Backward"/>. The warp variant needs groups of a multiple of the warp
-    /// size (the default config's on CUDA; elsewhere pass a group size to <see cref="BackwardConfig"/>).
+    /// The kernel with <paramref name="team"/>'s reductions (default <see cref="GroupedRows.DefaultTeam"/>): <see cref="Backward"/>,
+    /// <see cref="BackwardWarp"/> or <see cref="BackwardSolo"/>. The warp variant needs groups of a multiple of the warp size
+    /// (the default config's on CUDA; elsewhere pass a group size to <see cref="BackwardConfig"/>).
     /// </summary>
-    public static Action<KernelConfig, LayerNormBackwardArgs> Load(Accelerator accelerator, bool? warps = null) =>
-        accelerator.LoadStreamKernel<LayerNormBackwardArgs>(warps ?? GroupedRows.UsesWarps(accelerator) ? BackwardWarp : Backward);
+    public static Action<KernelConfig, LayerNormBackwardArgs> Load(Accelerator accelerator, RowTeam? team = null) =>
+        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator)));
+
+    public static Action<LayerNormBackwardArgs> Kernel(RowTeam team) => team switch
+    {
+        RowTeam.Warp => BackwardWarp,
+        RowTeam.Shared => Backward,
+        _ => BackwardSolo,
+    };
 
     static void Run<TTeam>(LayerNormBackwardArgs a) where TTeam : struct, IRowTeam
     {

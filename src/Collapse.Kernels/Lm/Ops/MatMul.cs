@@ -207,13 +207,24 @@ static class TiledMatMulKernels
     public static void Forward(MatMulForwardArgs a)
     {
         var shared = SharedMemory.Allocate<float>(SharedFloats);
+        var (tileRows, tileColumns) = (Block * Group.DimY, Block * Group.DimX);
+        var tiles = (long)a.Replicates * ((a.Rows + tileRows - 1) / tileRows) * ((a.OutputWidth + tileColumns - 1) / tileColumns);
+        // Grid-stride over the tiles: one tile per group on a GPU, a few groups looping on a CPU device.
+        for (long g = Grid.IdxX; g < tiles; g += Grid.DimX)
+        {
+            ForwardTile(a, g, shared);
+            Group.Barrier(); // the next tile restages the operands
+        }
+    }
+
+    static void ForwardTile(MatMulForwardArgs a, long g, ArrayView<float> shared)
+    {
         var (tx, ty, width, height) = (Group.IdxX, Group.IdxY, Group.DimX, Group.DimY);
         var (lane, size) = (ty * width + tx, width * height);
         var (tileRows, tileColumns) = (Block * height, Block * width);
         var (k, oc, n) = (a.InputWidth, a.OutputWidth, a.Rows);
         var columnTiles = (oc + tileColumns - 1) / tileColumns;
         var rowTiles = (n + tileRows - 1) / tileRows;
-        long g = Grid.IdxX;
         var columnTile = (int)(g % columnTiles);
         var rowTile = g / columnTiles % rowTiles;
         var r = g / columnTiles / rowTiles;
@@ -352,6 +363,17 @@ static class TiledMatMulKernels
     public static void Backward(MatMulBackwardArgs a)
     {
         var shared = SharedMemory.Allocate<float>(SharedFloats);
+        var (tileRows, tileColumns) = (Block * Group.DimY, Block * Group.DimX);
+        var tiles = InputGroups(a.Replicates, a.Rows, a.InputWidth, tileRows, tileColumns) + WeightGroups(a, tileRows, tileColumns);
+        for (long g = Grid.IdxX; g < tiles; g += Grid.DimX)
+        {
+            BackwardTile(a, g, shared);
+            Group.Barrier(); // the next tile restages the operands
+        }
+    }
+
+    static void BackwardTile(MatMulBackwardArgs a, long tile, ArrayView<float> shared)
+    {
         var (tx, ty, width, height) = (Group.IdxX, Group.IdxY, Group.DimX, Group.DimY);
         var (lane, size) = (ty * width + tx, width * height);
         var (tileRows, tileColumns) = (Block * height, Block * width);
@@ -359,7 +381,7 @@ static class TiledMatMulKernels
         var aTile = shared.SubView(0, (long)tileRows * ChunkStride);
         var bTile = shared.SubView((long)tileRows * ChunkStride, (long)tileColumns * ChunkStride);
         var inputGroups = InputGroups(a.Replicates, n, c, tileRows, tileColumns);
-        long g = Grid.IdxX;
+        var g = tile;
         var isInput = g < inputGroups;
         if (!isInput) g -= inputGroups;
         var hasBias = a.Bias >= 0;
@@ -521,6 +543,9 @@ static class TiledMatMulKernels
     /// </summary>
     static (int Width, int Height) Shape(Accelerator accelerator, long rows, long columns, int groupLimit)
     {
+        // By default one thread per group on ILGPU's CPU accelerator, where a group's barriers are thread switches
+        // (16-thread groups ran 10-20× slower than the plain kernels there), else up to MaxGroup.
+        if (groupLimit <= 0) groupLimit = accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : MaxGroup;
         var limit = FloorPow2(Math.Min(groupLimit, accelerator.MaxNumThreadsPerGroup));
         var width = 1;
         while (width * width < limit) width *= 2;
@@ -543,15 +568,22 @@ static class TiledMatMulKernels
         return p;
     }
 
-    static int Groups(long groups) =>
-        groups <= int.MaxValue ? (int)Math.Max(1, groups) : throw new ArgumentException($"{groups} tiles are more groups than one launch holds");
+    /// <summary>
+    /// Groups to launch for <paramref name="tiles"/> tiles: one each on a GPU or an OpenCL device; on ILGPU's CPU
+    /// accelerator, which pays per group, four per core, each looping over its share of the tiles.
+    /// </summary>
+    static int Groups(Accelerator accelerator, long tiles)
+    {
+        if (accelerator.AcceleratorType == AcceleratorType.CPU) tiles = Math.Min(tiles, 4L * Environment.ProcessorCount);
+        return tiles <= int.MaxValue ? (int)Math.Max(1, tiles) : throw new ArgumentException($"{tiles} tiles are more groups than one launch holds");
+    }
 
     /// <summary>
     /// The launch of <see cref="Forward"/>: groups (TX, TY) as <see cref="Shape"/> picks, fewer rows (TY smaller)
     /// with the LayerNorm prologue so that TM full rows of InputWidth + 1 floats fit <see cref="SharedFloats"/>
     /// memory beside the weight chunk; one group per (replicate, row tile, column tile).
     /// </summary>
-    public static KernelConfig ForwardConfig(Accelerator accelerator, in MatMulForwardArgs a, int groupLimit = MaxGroup)
+    public static KernelConfig ForwardConfig(Accelerator accelerator, in MatMulForwardArgs a, int groupLimit = 0)
     {
         var norm = a.NormWeight >= 0;
         if (norm && a.InputWidth > MaxNormWidth)
@@ -573,19 +605,19 @@ static class TiledMatMulKernels
             else width /= 2; // K near MaxNormWidth: 4 rows, and fewer columns beside them
         }
         var groups = (long)a.Replicates * ((a.Rows + Block * height - 1) / (Block * height)) * ((a.OutputWidth + Block * width - 1) / (Block * width));
-        return new KernelConfig(new Index3D(Groups(groups), 1, 1), new Index3D(width, height, 1));
+        return new KernelConfig(new Index3D(Groups(accelerator, groups), 1, 1), new Index3D(width, height, 1));
     }
 
     /// <summary>
     /// The launch of <see cref="Backward"/>: one group shape for both parts (from the larger of Rows and
     /// OutputWidth and from InputWidth + 1), G1 input-gradient tiles then G2 weight-gradient tiles.
     /// </summary>
-    public static KernelConfig BackwardConfig(Accelerator accelerator, in MatMulBackwardArgs a, int groupLimit = MaxGroup)
+    public static KernelConfig BackwardConfig(Accelerator accelerator, in MatMulBackwardArgs a, int groupLimit = 0)
     {
         var (width, height) = Shape(accelerator, Math.Max(a.Rows, a.OutputWidth), a.Bias >= 0 ? a.InputWidth + 1 : a.InputWidth, groupLimit);
         var (tileRows, tileColumns) = (Block * height, Block * width);
         var groups = InputGroups(a.Replicates, a.Rows, a.InputWidth, tileRows, tileColumns) + WeightGroups(a, tileRows, tileColumns);
-        return new KernelConfig(new Index3D(Groups(groups), 1, 1), new Index3D(width, height, 1));
+        return new KernelConfig(new Index3D(Groups(accelerator, groups), 1, 1), new Index3D(width, height, 1));
     }
 }
 
