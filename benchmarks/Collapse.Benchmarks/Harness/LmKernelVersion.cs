@@ -4,8 +4,8 @@ namespace Collapse.Benchmarks.Harness;
 
 /// <summary>
 /// The LM benchmarks' kernel-version parameter (BenchmarkDotNet takes no nullable enum): the target's own
-/// version (the CPU path on <c>cpu</c>, the plain kernels on <c>cpu-ilgpu</c> and a CPU OpenCL device, the
-/// shaped ones on a GPU), or the plain or the GPU-shaped kernels on any target.
+/// version (<see cref="LmKernels.Choose"/>: the CPU path on <c>cpu</c>, the plain kernels on <c>cpu-ilgpu</c>, the
+/// shaped ones on OpenCL and CUDA), or the plain or the GPU-shaped kernels on any target.
 /// </summary>
 public enum LmKernelVersion
 {

@@ -64,8 +64,17 @@ public sealed unsafe partial class LmKernels
     readonly Action<KernelConfig, CrossEntropyArgs> groupedCrossEntropy;
 
     // The dispatch table: which version of each operation runs, chosen once from Version (see the constructor).
+    readonly Action<EncoderArgs> encoderForwardOp;
+    readonly Action<EncoderBackwardArgs> encoderBackwardOp;
+    readonly Action<LayerNormForwardArgs> layerNormForwardOp;
+    readonly Action<LayerNormBackwardArgs> layerNormBackwardOp;
     readonly Action<MatMulForwardArgs> matMulForwardOp;
     readonly Action<MatMulBackwardArgs> matMulBackwardOp;
+    readonly Action<AttentionArgs> attentionForwardOp, attentionForwardCachedOp;
+    readonly Action<AttentionBackwardArgs> attentionBackwardOp;
+    readonly Action<ElementwiseArgs> geluForwardOp, geluBackwardOp, residualForwardOp;
+    readonly Action<CrossEntropyArgs> crossEntropyLossOp;
+    readonly Action<AdamWArgs> gradientNormOp, adamWOp;
 
     /// <param name="version">The version to run; null: <see cref="Choose"/>'s for the accelerator and path.</param>
     public LmKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto, LmVersion? version = null)
@@ -118,19 +127,37 @@ public sealed unsafe partial class LmKernels
             (groupedEncoderBackward, groupedLayerNormBackward, groupedAttentionBackward, groupedCrossEntropy) = (null!, null!, null!, null!);
         }
 
-        // The table. Rows: operations; columns: the CPU path, the plain kernels, the GPU-shaped kernels.
-        matMulForwardOp = Pick<MatMulForwardArgs>(MatMulForwardStepwise, MatMulForwardStepwise, MatMulForwardShaped);
-        matMulBackwardOp = Pick<MatMulBackwardArgs>(MatMulBackwardStepwise, MatMulBackwardStepwise, MatMulBackwardShaped);
+        // The table. Rows: operations; columns: the CPU path, the plain kernels, the GPU-shaped kernels. A plain entry
+        // under "shaped" means the plain kernel already suits a GPU (element-wise, or one light launch). Operations
+        // with one kernel in every version (the batch gather, the one-position encoder, the sampling step) launch it
+        // directly; on the CPU path such kernels run on host threads (Load).
+        //                                                      CPU path                    plain                          GPU-shaped
+        encoderForwardOp = Pick<EncoderArgs>(                   EncoderForwardCpu,          EncoderForwardPlain,           EncoderForwardPlain);
+        encoderBackwardOp = Pick<EncoderBackwardArgs>(          EncoderBackwardCpu,         EncoderBackwardPlain,          EncoderBackwardShaped);
+        layerNormForwardOp = Pick<LayerNormForwardArgs>(        LayerNormForwardCpu,        LayerNormForwardPlain,         LayerNormForwardPlain);
+        layerNormBackwardOp = Pick<LayerNormBackwardArgs>(      LayerNormBackwardCpu,       LayerNormBackwardPlain,        LayerNormBackwardShaped);
+        matMulForwardOp = Pick<MatMulForwardArgs>(              MatMulForwardCpu,           MatMulForwardPlain,            MatMulForwardShaped);
+        matMulBackwardOp = Pick<MatMulBackwardArgs>(            MatMulBackwardCpu,          MatMulBackwardPlain,           MatMulBackwardShaped);
+        attentionForwardOp = Pick<AttentionArgs>(               AttentionForwardCpu,        AttentionForwardPlain,         AttentionForwardShaped);
+        attentionForwardCachedOp = Pick<AttentionArgs>(         AttentionForwardCachedCpu,  AttentionForwardCachedPlain,   AttentionForwardCachedPlain);
+        attentionBackwardOp = Pick<AttentionBackwardArgs>(      AttentionBackwardCpu,       AttentionBackwardPlain,        AttentionBackwardShaped);
+        geluForwardOp = Pick<ElementwiseArgs>(                  GeluForwardCpu,             GeluForwardPlain,              GeluForwardPlain);
+        geluBackwardOp = Pick<ElementwiseArgs>(                 GeluBackwardCpu,            GeluBackwardPlain,             GeluBackwardPlain);
+        residualForwardOp = Pick<ElementwiseArgs>(              ResidualForwardCpu,         ResidualForwardPlain,          ResidualForwardPlain);
+        crossEntropyLossOp = Pick<CrossEntropyArgs>(            CrossEntropyLossStepwise,   CrossEntropyLossStepwise,      CrossEntropyLossShaped);
+        gradientNormOp = Pick<AdamWArgs>(                       GradientNormCpu,            GradientNormPlain,             GradientNormPlain);
+        adamWOp = Pick<AdamWArgs>(                              AdamWCpuRanges,             AdamWPlain,                    AdamWPlain);
     }
 
     /// <summary>
     /// The version for an accelerator: the CPU path on a CPU accelerator with AVX2/FMA (unless the path forces
-    /// ILGPU), the shaped kernels on a GPU, the plain kernels elsewhere (a CPU OpenCL device, or the CPU
-    /// accelerator with <see cref="KernelPath.Ilgpu"/>), where groups with barriers cost more than they save.
+    /// ILGPU), the plain kernels on ILGPU's CPU accelerator otherwise (its groups' barriers are thread switches:
+    /// the shaped step ran slower there), the shaped kernels on every other device: GPUs, and PoCL's CPU device,
+    /// where the shaped makemore step ran 2.1× faster than the plain one (results/benchmarks/amd-epyc-pocl).
     /// </summary>
     public static LmVersion Choose(Accelerator accelerator, KernelPath path) =>
-        path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && MatMulCpu.IsSupported ? LmVersion.Cpu
-        : path == KernelPath.Auto && LaunchSize.IsGpu(accelerator) ? LmVersion.Shaped
+        accelerator.AcceleratorType != AcceleratorType.CPU ? LmVersion.Shaped
+        : path == KernelPath.Auto && MatMulCpu.IsSupported ? LmVersion.Cpu
         : LmVersion.Plain;
 
     /// <summary>The table's cell for <see cref="Version"/>.</summary>

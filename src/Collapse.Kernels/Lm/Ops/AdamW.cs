@@ -122,59 +122,61 @@ public sealed unsafe partial class LmKernels
         replicates * ((parameterCount + AdamWKernels.NormChunk - 1) / AdamWKernels.NormChunk);
 
     /// <summary>norms[r] = ‖g_r‖ and scale[r], the clip factor for <paramref name="maxNorm"/> (≤ 0: always 1).</summary>
-    public void GradientNorm(ReplicatedParameters gradients, ArrayView<double> partials, ArrayView<double> norms, ArrayView<float> scale, double maxNorm)
-    {
-        var args = new AdamWArgs
+    public void GradientNorm(ReplicatedParameters gradients, ArrayView<double> partials, ArrayView<double> norms, ArrayView<float> scale, double maxNorm) =>
+        gradientNormOp(new AdamWArgs
         {
             Gradients = gradients.View, Partials = partials, Norms = norms, Scale = scale, ParameterCount = gradients.Count,
             Chunks = (int)((gradients.Count + AdamWKernels.NormChunk - 1) / AdamWKernels.NormChunk), MaxNorm = maxNorm,
-        };
-        if (Version == LmVersion.Cpu)
-        {
-            float* g = Ptr(gradients.View);
-            var p = (double*)partials.LoadEffectiveAddressAsPtr();
-            var (count, chunks) = (gradients.Count, args.Chunks);
-            // One partial sum per chunk, as the kernel computes them, then the same clip kernel.
-            HostRanges(partials.Length, gradients.View.Length, (first, n) =>
-            {
-                for (var item = first; item < first + n; item++)
-                {
-                    var (r, k) = (item / chunks, item % chunks);
-                    var start = k * AdamWKernels.NormChunk;
-                    p[item] = AdamWCpu.SquaredNorm(g + r * count + start, Math.Min(AdamWKernels.NormChunk, count - start));
-                }
-            });
-        }
-        else
-            Launch(normPartials, partials.Length, args);
-        Launch(clipScale, norms.Length, args);
-    }
+        });
 
     /// <summary>One AdamW step (step ≥ 1) over every replicate, gradients scaled by scale[r].</summary>
     public void AdamW(ReplicatedParameters parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v,
-        ArrayView<float> scale, GptTraining settings, int step)
-    {
-        var scalars = new AdamWStep
+        ArrayView<float> scale, GptTraining settings, int step) =>
+        adamWOp(new AdamWArgs
         {
-            LearningRate = (float)settings.LearningRate, Beta1 = (float)settings.Beta1, Beta2 = (float)settings.Beta2,
-            Epsilon = (float)settings.Epsilon, WeightDecay = (float)settings.WeightDecay,
-            Correction1 = (float)(1 - Math.Pow(settings.Beta1, step)), Correction2 = (float)(1 - Math.Pow(settings.Beta2, step)),
-        };
-        var total = parameters.View.Length;
-        if (Version == LmVersion.Cpu)
-        {
-            float* p = Ptr(parameters.View), g = Ptr(gradients), m1 = Ptr(m), m2 = Ptr(v), sc = Ptr(scale);
-            var count = parameters.Count;
-            HostRanges(total, 4 * total, (first, n) => ForEachReplicate(first, n, count, (r, i, k) =>
+            Parameters = parameters.View, Gradients = gradients, M = m, V = v, Scale = scale, ParameterCount = parameters.Count,
+            Step = new AdamWStep
             {
-                var at = r * count + i;
-                AdamWCpu.Update(p + at, g + at, m1 + at, m2 + at, k, sc[r], scalars);
-            }));
-            return;
-        }
-        Launch(adamW, total, new AdamWArgs
-        {
-            Parameters = parameters.View, Gradients = gradients, M = m, V = v, Scale = scale, ParameterCount = parameters.Count, Step = scalars,
+                LearningRate = (float)settings.LearningRate, Beta1 = (float)settings.Beta1, Beta2 = (float)settings.Beta2,
+                Epsilon = (float)settings.Epsilon, WeightDecay = (float)settings.WeightDecay,
+                Correction1 = (float)(1 - Math.Pow(settings.Beta1, step)), Correction2 = (float)(1 - Math.Pow(settings.Beta2, step)),
+            },
         });
+
+    /// <summary>One partial sum per chunk on host threads, as the kernel computes them, then the same clip kernel.</summary>
+    void GradientNormCpu(AdamWArgs a)
+    {
+        float* g = Ptr(a.Gradients);
+        var p = (double*)a.Partials.LoadEffectiveAddressAsPtr();
+        var (count, chunks) = (a.ParameterCount, a.Chunks);
+        HostRanges(a.Partials.Length, a.Gradients.Length, (first, n) =>
+        {
+            for (var item = first; item < first + n; item++)
+            {
+                var (r, k) = (item / chunks, item % chunks);
+                var start = k * AdamWKernels.NormChunk;
+                p[item] = AdamWCpu.SquaredNorm(g + r * count + start, Math.Min(AdamWKernels.NormChunk, count - start));
+            }
+        });
+        Launch(clipScale, a.Norms.Length, a);
     }
+
+    void GradientNormPlain(AdamWArgs a)
+    {
+        Launch(normPartials, a.Partials.Length, a);
+        Launch(clipScale, a.Norms.Length, a);
+    }
+
+    void AdamWCpuRanges(AdamWArgs a)
+    {
+        float* p = Ptr(a.Parameters), g = Ptr(a.Gradients), m1 = Ptr(a.M), m2 = Ptr(a.V), sc = Ptr(a.Scale);
+        var (count, total, step) = (a.ParameterCount, a.Parameters.Length, a.Step);
+        HostRanges(total, 4 * total, (first, n) => ForEachReplicate(first, n, count, (r, i, k) =>
+        {
+            var at = r * count + i;
+            AdamWCpu.Update(p + at, g + at, m1 + at, m2 + at, k, sc[r], step);
+        }));
+    }
+
+    void AdamWPlain(AdamWArgs a) => Launch(adamW, a.Parameters.Length, a);
 }

@@ -224,11 +224,22 @@ static class ShapedAttentionKernels
     public static void Forward(AttentionArgs a)
     {
         var shared = SharedMemory.Allocate<float>(MaxSharedFloats);
+        var items = a.Att.Length / ((long)a.Time * a.Time); // R·B·NH
+        // Grid-stride over (sequence, head): one each on a GPU, a few groups looping on a CPU device.
+        for (var item = (long)Grid.IdxX; item < items; item += Grid.DimX)
+        {
+            Head(a, item, shared);
+            Group.Barrier(); // the next item restages q, k and v
+        }
+    }
+
+    /// <summary>Item (sequence, head) = (item / NH, item % NH).</summary>
+    static void Head(AttentionArgs a, long item, ArrayView<float> shared)
+    {
         var (qkv, att, output, time, width, heads) = (a.Qkv, a.Att, a.Output, a.Time, a.Width, a.Heads);
         var hs = width / heads;
         var scale = 1.0f / MathF.Sqrt(hs);
         var (lane, size) = (Group.IdxX, Group.DimX);
-        var item = (long)Grid.IdxX; // sequence·heads + h
         var h = (int)(item % heads);
         var sequence = item / heads;
         // Shared layout: q [T][hs], k [T][hs], v [T][hs], scores [T][T].
@@ -282,12 +293,17 @@ static class ShapedAttentionKernels
         }
     }
 
-    /// <summary>One group per (sequence, head), as many lanes as a head has outputs (T·hs), within the accelerator's limit.</summary>
+    /// <summary>
+    /// One group per (sequence, head) with up to as many lanes as a head has outputs (T·hs, at most 256) on a GPU; on CPU
+    /// devices <see cref="GroupedRows.GroupSize"/>'s (1 on ILGPU's CPU accelerator, whose barriers are thread switches) and
+    /// no more groups than fill the device.
+    /// </summary>
     public static KernelConfig ForwardConfig(Accelerator accelerator, in AttentionArgs a)
     {
-        var groups = a.Att.Length / ((long)a.Time * a.Time);
-        var lanes = Math.Min(Math.Min(256, accelerator.MaxNumThreadsPerGroup), a.Time * (a.Width / a.Heads));
-        return new KernelConfig((int)groups, Math.Max(1, lanes));
+        var items = a.Att.Length / ((long)a.Time * a.Time);
+        var size = GroupedRows.GroupSize(accelerator, Math.Min(256, GroupedRows.CeilingPowerOfTwo((long)a.Time * (a.Width / a.Heads))));
+        var groups = Accelerators.LaunchSize.IsGpu(accelerator) ? items : Math.Min(items, GroupedRows.FillingGroups(accelerator, size));
+        return new KernelConfig((int)Math.Max(1, groups), size);
     }
 }
 
@@ -527,70 +543,74 @@ static unsafe class AttentionCpu
 public sealed unsafe partial class LmKernels
 {
     /// <summary>att [R·B·NH·T·T] and output [R][B·T][C] from qkv [R][B·T][3C].</summary>
-    public void AttentionForward(ArrayView<float> qkv, ArrayView<float> att, ArrayView<float> output, int time, int width, int heads)
-    {
-        if (Version == LmVersion.Cpu)
-        {
-            float* q = Ptr(qkv), a = Ptr(att), y = Ptr(output);
-            var sequences = output.Length / ((long)time * width);
-            HostRanges(sequences, att.Length * (width / heads), (first, n) =>
-            {
-                for (var s = first; s < first + n; s++)
-                    AttentionCpu.Forward(q + s * time * 3 * width, a + s * heads * time * time, y + s * time * width, time, width, heads);
-            });
-            return;
-        }
-        var args = new AttentionArgs { Qkv = qkv, Att = att, Output = output, Time = time, Width = width, Heads = heads };
-        if (Version == LmVersion.Shaped && ShapedAttentionKernels.Fits(time, width, heads))
-            shapedAttentionForward(ShapedAttentionKernels.ForwardConfig(accelerator, args), args);
-        else
-            Launch(attentionForward, att.Length / time, args);
-    }
+    public void AttentionForward(ArrayView<float> qkv, ArrayView<float> att, ArrayView<float> output, int time, int width, int heads) =>
+        attentionForwardOp(new AttentionArgs { Qkv = qkv, Att = att, Output = output, Time = time, Width = width, Heads = heads });
 
     /// <summary>dqkv (overwrites) from dout [R][B·T][C]; dpre is scratch shaped like att.</summary>
     public void AttentionBackward(ArrayView<float> qkv, ArrayView<float> att, ArrayView<float> dout, ArrayView<float> dpre,
-        ArrayView<float> dqkv, int time, int width, int heads)
-    {
-        if (Version == LmVersion.Cpu)
-        {
-            float* q = Ptr(qkv), a = Ptr(att), dy = Ptr(dout), dq = Ptr(dqkv);
-            var sequences = dout.Length / ((long)time * width);
-            HostRanges(sequences, 2 * att.Length * (width / heads), (first, n) =>
-            {
-                var datt = stackalloc float[time];
-                for (var s = first; s < first + n; s++)
-                    AttentionCpu.Backward(q + s * time * 3 * width, a + s * heads * time * time, dy + s * time * width, dq + s * time * 3 * width,
-                        time, width, heads, datt);
-            });
-            return;
-        }
-        var args = new AttentionBackwardArgs { Qkv = qkv, Att = att, Dout = dout, Dpre = dpre, Dqkv = dqkv, Time = time, Width = width, Heads = heads };
-        if (Version == LmVersion.Shaped)
-        {
-            groupedAttentionBackward(GroupedAttentionKernels.BackwardConfig(accelerator, args), args);
-            return;
-        }
-        Launch(attentionBackwardScores, att.Length / time, args);
-        Launch(attentionBackwardQkv, dout.Length, args);
-    }
+        ArrayView<float> dqkv, int time, int width, int heads) =>
+        attentionBackwardOp(new AttentionBackwardArgs { Qkv = qkv, Att = att, Dout = dout, Dpre = dpre, Dqkv = dqkv, Time = time, Width = width, Heads = heads });
 
     /// <summary>One new position's attention against the key/value cache [R·B][blockSize][2C] (which it extends); see <see cref="AttentionKernels.ForwardCached"/>.</summary>
     public void AttentionForwardCached(ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> att, ArrayView<float> output,
-        int position, int blockSize, int width, int heads)
-    {
-        var items = output.Length / (width / heads);
-        if (Version == LmVersion.Cpu)
-        {
-            float* q = Ptr(qkv), kv = Ptr(cache), a = Ptr(att), y = Ptr(output);
-            HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
-            {
-                for (var item = first; item < first + n; item++) AttentionCpu.ForwardCached(q, kv, a, y, item, position, blockSize, width, heads);
-            });
-            return;
-        }
-        Launch(attentionForwardCached, items, new AttentionArgs
+        int position, int blockSize, int width, int heads) =>
+        attentionForwardCachedOp(new AttentionArgs
         {
             Qkv = qkv, Cache = cache, Att = att, Output = output, Position = position, BlockSize = blockSize, Width = width, Heads = heads,
         });
+
+    void AttentionForwardCpu(AttentionArgs a)
+    {
+        float* q = Ptr(a.Qkv), att = Ptr(a.Att), y = Ptr(a.Output);
+        var (time, width, heads) = (a.Time, a.Width, a.Heads);
+        var sequences = a.Output.Length / ((long)time * width);
+        HostRanges(sequences, a.Att.Length * (width / heads), (first, n) =>
+        {
+            for (var s = first; s < first + n; s++)
+                AttentionCpu.Forward(q + s * time * 3 * width, att + s * heads * time * time, y + s * time * width, time, width, heads);
+        });
     }
+
+    void AttentionForwardPlain(AttentionArgs a) => Launch(attentionForward, a.Att.Length / a.Time, a);
+
+    void AttentionForwardShaped(AttentionArgs a)
+    {
+        if (ShapedAttentionKernels.Fits(a.Time, a.Width, a.Heads)) shapedAttentionForward(ShapedAttentionKernels.ForwardConfig(accelerator, a), a);
+        else AttentionForwardPlain(a); // a head's q, k, v and scores do not fit in shared memory
+    }
+
+    void AttentionBackwardCpu(AttentionBackwardArgs a)
+    {
+        float* q = Ptr(a.Qkv), att = Ptr(a.Att), dy = Ptr(a.Dout), dq = Ptr(a.Dqkv);
+        var (time, width, heads) = (a.Time, a.Width, a.Heads);
+        var sequences = a.Dout.Length / ((long)time * width);
+        HostRanges(sequences, 2 * a.Att.Length * (width / heads), (first, n) =>
+        {
+            var datt = stackalloc float[time];
+            for (var s = first; s < first + n; s++)
+                AttentionCpu.Backward(q + s * time * 3 * width, att + s * heads * time * time, dy + s * time * width, dq + s * time * 3 * width,
+                    time, width, heads, datt);
+        });
+    }
+
+    void AttentionBackwardPlain(AttentionBackwardArgs a)
+    {
+        Launch(attentionBackwardScores, a.Att.Length / a.Time, a);
+        Launch(attentionBackwardQkv, a.Dout.Length, a);
+    }
+
+    void AttentionBackwardShaped(AttentionBackwardArgs a) => groupedAttentionBackward(GroupedAttentionKernels.BackwardConfig(accelerator, a), a);
+
+    void AttentionForwardCachedCpu(AttentionArgs a)
+    {
+        float* q = Ptr(a.Qkv), kv = Ptr(a.Cache), att = Ptr(a.Att), y = Ptr(a.Output);
+        var (position, blockSize, width, heads) = (a.Position, a.BlockSize, a.Width, a.Heads);
+        var items = a.Output.Length / (width / heads);
+        HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
+        {
+            for (var item = first; item < first + n; item++) AttentionCpu.ForwardCached(q, kv, att, y, item, position, blockSize, width, heads);
+        });
+    }
+
+    void AttentionForwardCachedPlain(AttentionArgs a) => Launch(attentionForwardCached, a.Output.Length / (a.Width / a.Heads), a);
 }

@@ -224,22 +224,22 @@ public sealed partial class LmKernels
     /// with <paramref name="writeGradient"/> d(mean loss)/dlogits in place of the logits.
     /// </summary>
     public void CrossEntropyLoss(ArrayView<float> logits, ArrayView<int> targets, ArrayView<int> counts, ArrayView<float> scale,
-        ArrayView<float> losses, ArrayView<double> sums, long rowsPerReplicate, int vocab, bool writeGradient)
-    {
-        if (Version == LmVersion.Shaped)
+        ArrayView<float> losses, ArrayView<double> sums, long rowsPerReplicate, int vocab, bool writeGradient) =>
+        crossEntropyLossOp(new CrossEntropyArgs
         {
-            var args = new CrossEntropyArgs
-            {
-                Logits = logits, Targets = targets, Counts = counts, Scale = scale, Losses = losses, Sums = sums,
-                RowsPerReplicate = rowsPerReplicate, Vocab = vocab, WriteGradient = writeGradient ? 1 : 0,
-            };
-            groupedCrossEntropy(GroupedCrossEntropyKernels.ForwardBackwardConfig(accelerator, args), args);
-            return;
-        }
-        CountTargets(targets, counts, scale, rowsPerReplicate);
-        CrossEntropy(logits, targets, scale, losses, rowsPerReplicate, vocab, writeGradient);
-        SumLosses(losses, sums, rowsPerReplicate);
+            Logits = logits, Targets = targets, Counts = counts, Scale = scale, Losses = losses, Sums = sums,
+            RowsPerReplicate = rowsPerReplicate, Vocab = vocab, WriteGradient = writeGradient ? 1 : 0,
+        });
+
+    /// <summary>The CPU path's and the plain version: the count, the rows, the sums, one kernel each (on host threads on the CPU path).</summary>
+    void CrossEntropyLossStepwise(CrossEntropyArgs a)
+    {
+        Launch(countTargets, a.Counts.Length, a);
+        Launch(crossEntropy, a.Losses.Length, a);
+        Launch(sumLosses, a.Sums.Length, a);
     }
+
+    void CrossEntropyLossShaped(CrossEntropyArgs a) => groupedCrossEntropy(GroupedCrossEntropyKernels.ForwardBackwardConfig(accelerator, a), a);
 
     /// <summary>counts[r] and scale[r] = 1/counts[r] from targets [R][N].</summary>
     public void CountTargets(ArrayView<int> targets, ArrayView<int> counts, ArrayView<float> scale, long rowsPerReplicate) =>

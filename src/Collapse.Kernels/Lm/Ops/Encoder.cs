@@ -227,56 +227,20 @@ public sealed unsafe partial class LmKernels
 {
     /// <summary>output [R][B·T][C] = wte[token] + wpe[t]; tokens are [R][B][tokenStride], the first T of each row read.</summary>
     public void EncoderForward(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> output,
-        int batch, int time)
-    {
-        var c = layout.Config.Width;
-        if (Version == LmVersion.Cpu)
-        {
-            int* tk = IntPtr(tokens);
-            float* w = Ptr(p.View), y = Ptr(output);
-            var (count, rows) = (p.Count, (long)batch * time);
-            HostRanges(output.Length / c, output.Length, (first, n) => ForEachReplicate(first, n, rows, (r, row, k) =>
-                EncoderCpu.Forward(tk + r * batch * tokenStride, tokenStride, w + r * count + layout.TokenEmbedding, w + r * count + layout.PositionEmbedding,
-                    y + r * rows * c, (int)row, (int)k, time, c)));
-            return;
-        }
-        Launch(encoderForward, output.Length, Encoder(tokens, tokenStride, p, layout, output, batch, time));
-    }
+        int batch, int time) =>
+        encoderForwardOp(Encoder(tokens, tokenStride, p, layout, output, batch, time));
 
     /// <summary>Gradients of wte and wpe from dout [R][B·T][C] (overwrite).</summary>
     public void EncoderBackward(ArrayView<int> tokens, int tokenStride, ArrayView<float> dout, ReplicatedParameters gradients, GptLayout layout,
-        int replicates, int batch, int time)
-    {
-        var (v, c, blockSize) = (layout.Config.Vocab, layout.Config.Width, layout.Config.BlockSize);
-        if (Version == LmVersion.Cpu)
-        {
-            int* tk = IntPtr(tokens);
-            float* dy = Ptr(dout), g = Ptr(gradients.View);
-            var count = gradients.Count;
-            HostRanges(replicates, (long)replicates * batch * time * c, (first, n) =>
-            {
-                for (var r = first; r < first + n; r++)
-                    EncoderCpu.Backward(tk + r * batch * tokenStride, tokenStride, dy + r * batch * time * c, g + r * count + layout.TokenEmbedding,
-                        g + r * count + layout.PositionEmbedding, v, blockSize, batch, time, c);
-            });
-            return;
-        }
-        var args = new EncoderBackwardArgs
+        int replicates, int batch, int time) =>
+        encoderBackwardOp(new EncoderBackwardArgs
         {
             Tokens = tokens, Dout = dout, Gradients = gradients.View, TokenEmbedding = layout.TokenEmbedding, PositionEmbedding = layout.PositionEmbedding,
-            ParameterCount = gradients.Count, TokenStride = tokenStride, Replicates = replicates, Vocab = v, BlockSize = blockSize, Batch = batch,
-            Time = time, Width = c,
-        };
-        if (Version == LmVersion.Shaped)
-        {
-            groupedEncoderBackward(GroupedEmbeddingKernels.BackwardConfig(accelerator, args), args);
-            return;
-        }
-        Launch(encoderBackwardToken, (long)replicates * v * c, args);
-        Launch(encoderBackwardPosition, (long)replicates * blockSize * c, args);
-    }
+            ParameterCount = gradients.Count, TokenStride = tokenStride, Replicates = replicates, Vocab = layout.Config.Vocab,
+            BlockSize = layout.Config.BlockSize, Batch = batch, Time = time, Width = layout.Config.Width,
+        });
 
-    /// <summary>Token + position embedding of position <paramref name="position"/> of every row of tokens [R][B][tokenStride], into [R][B][C].</summary>
+    /// <summary>Token + position embedding of position <paramref name="position"/> of every row of tokens [R][B][tokenStride], into [R][B][C]; one kernel in every version.</summary>
     public void EncoderForwardAt(ArrayView<int> tokens, int tokenStride, ReplicatedParameters p, GptLayout layout, ArrayView<float> output,
         int batch, int position) =>
         Launch(encoderForwardAt, output.Length, Encoder(tokens, tokenStride, p, layout, output, batch, 1) with { Position = position });
@@ -287,4 +251,38 @@ public sealed unsafe partial class LmKernels
         Tokens = tokens, TokenStride = tokenStride, Parameters = p.View, Wte = layout.TokenEmbedding, Wpe = layout.PositionEmbedding,
         ParameterCount = p.Count, Output = output, Batch = batch, Time = time, Width = layout.Config.Width,
     };
+
+    void EncoderForwardCpu(EncoderArgs a)
+    {
+        int* tk = IntPtr(a.Tokens);
+        float* w = Ptr(a.Parameters), y = Ptr(a.Output);
+        var (count, c, batch, time, tokenStride, wte, wpe) = (a.ParameterCount, a.Width, a.Batch, a.Time, a.TokenStride, a.Wte, a.Wpe);
+        var rows = (long)batch * time;
+        HostRanges(a.Output.Length / c, a.Output.Length, (first, n) => ForEachReplicate(first, n, rows, (r, row, k) =>
+            EncoderCpu.Forward(tk + r * batch * tokenStride, tokenStride, w + r * count + wte, w + r * count + wpe,
+                y + r * rows * c, (int)row, (int)k, time, c)));
+    }
+
+    void EncoderForwardPlain(EncoderArgs a) => Launch(encoderForward, a.Output.Length, a);
+
+    void EncoderBackwardCpu(EncoderBackwardArgs a)
+    {
+        int* tk = IntPtr(a.Tokens);
+        float* dy = Ptr(a.Dout), g = Ptr(a.Gradients);
+        HostRanges(a.Replicates, (long)a.Replicates * a.Batch * a.Time * a.Width, (first, n) =>
+        {
+            for (var r = first; r < first + n; r++)
+                EncoderCpu.Backward(tk + r * a.Batch * a.TokenStride, a.TokenStride, dy + r * a.Batch * a.Time * a.Width,
+                    g + r * a.ParameterCount + a.TokenEmbedding, g + r * a.ParameterCount + a.PositionEmbedding, a.Vocab, a.BlockSize,
+                    a.Batch, a.Time, a.Width);
+        });
+    }
+
+    void EncoderBackwardPlain(EncoderBackwardArgs a)
+    {
+        Launch(encoderBackwardToken, (long)a.Replicates * a.Vocab * a.Width, a);
+        Launch(encoderBackwardPosition, (long)a.Replicates * a.BlockSize * a.Width, a);
+    }
+
+    void EncoderBackwardShaped(EncoderBackwardArgs a) => groupedEncoderBackward(GroupedEmbeddingKernels.BackwardConfig(accelerator, a), a);
 }

@@ -160,37 +160,36 @@ static unsafe class GeluCpu
 
 public sealed unsafe partial class LmKernels
 {
-    public void GeluForward(ArrayView<float> input, ArrayView<float> output)
-    {
-        if (Version == LmVersion.Cpu)
-        {
-            float* x = Ptr(input), y = Ptr(output);
-            HostRanges(output.Length, 8 * output.Length, (first, n) => GeluCpu.Forward(x + first, y + first, n));
-            return;
-        }
-        Launch(geluForward, output.Length, new ElementwiseArgs { A = input, Output = output });
-    }
+    public void GeluForward(ArrayView<float> input, ArrayView<float> output) => geluForwardOp(new ElementwiseArgs { A = input, Output = output });
 
     /// <summary>dinput = gelu'(input)·dout; dinput may be dout itself.</summary>
-    public void GeluBackward(ArrayView<float> input, ArrayView<float> dout, ArrayView<float> dinput)
+    public void GeluBackward(ArrayView<float> input, ArrayView<float> dout, ArrayView<float> dinput) =>
+        geluBackwardOp(new ElementwiseArgs { A = input, B = dout, Output = dinput });
+
+    public void ResidualForward(ArrayView<float> a, ArrayView<float> b, ArrayView<float> output) =>
+        residualForwardOp(new ElementwiseArgs { A = a, B = b, Output = output });
+
+    void GeluForwardCpu(ElementwiseArgs a)
     {
-        if (Version == LmVersion.Cpu)
-        {
-            float* x = Ptr(input), dy = Ptr(dout), dx = Ptr(dinput);
-            HostRanges(dinput.Length, 8 * dinput.Length, (first, n) => GeluCpu.Backward(x + first, dy + first, dx + first, n));
-            return;
-        }
-        Launch(geluBackward, dinput.Length, new ElementwiseArgs { A = input, B = dout, Output = dinput });
+        float* x = Ptr(a.A), y = Ptr(a.Output);
+        HostRanges(a.Output.Length, 8 * a.Output.Length, (first, n) => GeluCpu.Forward(x + first, y + first, n));
     }
 
-    public void ResidualForward(ArrayView<float> a, ArrayView<float> b, ArrayView<float> output)
+    void GeluBackwardCpu(ElementwiseArgs a)
     {
-        if (Version == LmVersion.Cpu)
-        {
-            float* x = Ptr(a), y = Ptr(b), z = Ptr(output);
-            HostRanges(output.Length, output.Length, (first, n) => GeluCpu.Residual(x + first, y + first, z + first, n));
-            return;
-        }
-        Launch(residualForward, output.Length, new ElementwiseArgs { A = a, B = b, Output = output });
+        float* x = Ptr(a.A), dy = Ptr(a.B), dx = Ptr(a.Output);
+        HostRanges(a.Output.Length, 8 * a.Output.Length, (first, n) => GeluCpu.Backward(x + first, dy + first, dx + first, n));
     }
+
+    void ResidualForwardCpu(ElementwiseArgs a)
+    {
+        float* x = Ptr(a.A), y = Ptr(a.B), z = Ptr(a.Output);
+        HostRanges(a.Output.Length, a.Output.Length, (first, n) => GeluCpu.Residual(x + first, y + first, z + first, n));
+    }
+
+    void GeluForwardPlain(ElementwiseArgs a) => Launch(geluForward, a.Output.Length, a);
+
+    void GeluBackwardPlain(ElementwiseArgs a) => Launch(geluBackward, a.Output.Length, a);
+
+    void ResidualForwardPlain(ElementwiseArgs a) => Launch(residualForward, a.Output.Length, a);
 }

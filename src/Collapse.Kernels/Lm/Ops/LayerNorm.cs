@@ -376,63 +376,62 @@ public sealed unsafe partial class LmKernels
 {
     /// <summary>output, mean, rstd of input [R][N][C]; mean and rstd are [R][N] views of exactly R·N.</summary>
     public void LayerNormForward(ArrayView<float> input, ReplicatedParameters p, long weight, long bias, ArrayView<float> output,
-        ArrayView<float> mean, ArrayView<float> rstd, long rowsPerReplicate, int width)
-    {
-        if (Version == LmVersion.Cpu)
-        {
-            float* x = Ptr(input), w = Ptr(p.View), y = Ptr(output), m = Ptr(mean), s = Ptr(rstd);
-            var count = p.Count;
-            HostRanges(mean.Length, mean.Length * width, (first, n) => ForEachReplicate(first, n, rowsPerReplicate, (r, row, k) =>
-            {
-                var at = r * rowsPerReplicate + row;
-                LayerNormCpu.Forward(x + at * width, w + r * count + weight, w + r * count + bias, y + at * width, m + at, s + at, k, width);
-            }));
-            return;
-        }
-        Launch(layerNormForward, mean.Length, new LayerNormForwardArgs
+        ArrayView<float> mean, ArrayView<float> rstd, long rowsPerReplicate, int width) =>
+        layerNormForwardOp(new LayerNormForwardArgs
         {
             Input = input, Parameters = p.View, Weight = weight, Bias = bias, ParameterCount = p.Count, Output = output,
             Mean = mean, Rstd = rstd, RowsPerReplicate = rowsPerReplicate, Width = width,
         });
-    }
 
     /// <summary>dinput += the LayerNorm's input gradient; the weight and bias gradients are overwritten.</summary>
     public void LayerNormBackward(ArrayView<float> dout, ArrayView<float> input, ReplicatedParameters p, long weight, long bias,
         ArrayView<float> mean, ArrayView<float> rstd, ArrayView<float> dinput, ReplicatedParameters gradients, int replicates,
-        long rowsPerReplicate, int width)
-    {
-        if (Version == LmVersion.Cpu)
-        {
-            float* dy = Ptr(dout), x = Ptr(input), w = Ptr(p.View), m = Ptr(mean), s = Ptr(rstd), dx = Ptr(dinput), g = Ptr(gradients.View);
-            var count = p.Count;
-            // Items: every replicate's rows for the input gradient, then one item per replicate for the weight and bias gradients.
-            var rows = mean.Length;
-            HostRanges(rows + replicates, 2 * rows * width, (first, n) =>
-            {
-                var end = first + n;
-                if (first < rows)
-                    ForEachReplicate(first, Math.Min(end, rows) - first, rowsPerReplicate, (r, row, k) =>
-                    {
-                        var at = r * rowsPerReplicate + row;
-                        LayerNormCpu.BackwardInput(dy + at * width, x + at * width, w + r * count + weight, m + at, s + at, dx + at * width, k, width);
-                    });
-                for (var r = Math.Max(first, rows) - rows; r < end - rows; r++)
-                    LayerNormCpu.BackwardParameters(dy + r * rowsPerReplicate * width, x + r * rowsPerReplicate * width, m + r * rowsPerReplicate,
-                        s + r * rowsPerReplicate, g + r * gradients.Count + weight, g + r * gradients.Count + bias, rowsPerReplicate, width);
-            });
-            return;
-        }
-        var args = new LayerNormBackwardArgs
+        long rowsPerReplicate, int width) =>
+        layerNormBackwardOp(new LayerNormBackwardArgs
         {
             Input = input, Dout = dout, Parameters = p.View, Weight = weight, Bias = bias, ParameterCount = p.Count, Dinput = dinput,
             Mean = mean, Rstd = rstd, Gradients = gradients.View, Replicates = replicates, RowsPerReplicate = rowsPerReplicate, Width = width,
-        };
-        if (Version == LmVersion.Shaped)
+        });
+
+    void LayerNormForwardCpu(LayerNormForwardArgs a)
+    {
+        float* x = Ptr(a.Input), w = Ptr(a.Parameters), y = Ptr(a.Output), m = Ptr(a.Mean), s = Ptr(a.Rstd);
+        var (count, weight, bias, rowsPerReplicate, width) = (a.ParameterCount, a.Weight, a.Bias, a.RowsPerReplicate, a.Width);
+        HostRanges(a.Mean.Length, a.Mean.Length * width, (first, n) => ForEachReplicate(first, n, rowsPerReplicate, (r, row, k) =>
         {
-            groupedLayerNormBackward(GroupedLayerNormKernels.BackwardConfig(accelerator, args), args);
-            return;
-        }
-        Launch(layerNormBackwardInput, mean.Length, args);
-        Launch(layerNormBackwardParameters, (long)replicates * 2 * width, args);
+            var at = r * rowsPerReplicate + row;
+            LayerNormCpu.Forward(x + at * width, w + r * count + weight, w + r * count + bias, y + at * width, m + at, s + at, k, width);
+        }));
     }
+
+    void LayerNormForwardPlain(LayerNormForwardArgs a) => Launch(layerNormForward, a.Mean.Length, a);
+
+    void LayerNormBackwardCpu(LayerNormBackwardArgs a)
+    {
+        float* dy = Ptr(a.Dout), x = Ptr(a.Input), w = Ptr(a.Parameters), m = Ptr(a.Mean), s = Ptr(a.Rstd), dx = Ptr(a.Dinput), g = Ptr(a.Gradients);
+        var (count, weight, bias, rowsPerReplicate, width) = (a.ParameterCount, a.Weight, a.Bias, a.RowsPerReplicate, a.Width);
+        // Items: every replicate's rows for the input gradient, then one item per replicate for the weight and bias gradients.
+        var rows = a.Mean.Length;
+        HostRanges(rows + a.Replicates, 2 * rows * width, (first, n) =>
+        {
+            var end = first + n;
+            if (first < rows)
+                ForEachReplicate(first, Math.Min(end, rows) - first, rowsPerReplicate, (r, row, k) =>
+                {
+                    var at = r * rowsPerReplicate + row;
+                    LayerNormCpu.BackwardInput(dy + at * width, x + at * width, w + r * count + weight, m + at, s + at, dx + at * width, k, width);
+                });
+            for (var r = Math.Max(first, rows) - rows; r < end - rows; r++)
+                LayerNormCpu.BackwardParameters(dy + r * rowsPerReplicate * width, x + r * rowsPerReplicate * width, m + r * rowsPerReplicate,
+                    s + r * rowsPerReplicate, g + r * count + weight, g + r * count + bias, rowsPerReplicate, width);
+        });
+    }
+
+    void LayerNormBackwardPlain(LayerNormBackwardArgs a)
+    {
+        Launch(layerNormBackwardInput, a.Mean.Length, a);
+        Launch(layerNormBackwardParameters, (long)a.Replicates * 2 * a.Width, a);
+    }
+
+    void LayerNormBackwardShaped(LayerNormBackwardArgs a) => groupedLayerNormBackward(GroupedLayerNormKernels.BackwardConfig(accelerator, a), a);
 }

@@ -792,8 +792,12 @@ public sealed unsafe partial class LmKernels
             InputWidth = inputWidth, OutputWidth = outputWidth,
         });
 
+    void MatMulForwardCpu(MatMulForwardArgs a) => MatMulForwardStepwise(a, MatMulProductCpu);
+
+    void MatMulForwardPlain(MatMulForwardArgs a) => MatMulForwardStepwise(a, b => Launch(matMulForward, b.Output.Length, b));
+
     /// <summary>The CPU and plain versions of the fused forward: the residual add, the LayerNorm, the product and the GELU one after another.</summary>
-    void MatMulForwardStepwise(MatMulForwardArgs a)
+    void MatMulForwardStepwise(MatMulForwardArgs a, Action<MatMulForwardArgs> product)
     {
         var input = a.Input;
         var p = new ReplicatedParameters(a.Parameters, a.ParameterCount);
@@ -807,8 +811,7 @@ public sealed unsafe partial class LmKernels
             LayerNormForward(input, p, a.NormWeight, a.NormBias, a.Normalized, a.Mean, a.Rstd, a.Rows, a.InputWidth);
             input = a.Normalized;
         }
-        if (Version == LmVersion.Cpu) MatMulForwardCpu(a with { Input = input });
-        else Launch(matMulForward, a.Output.Length, a with { Input = input });
+        product(a with { Input = input });
         if (a.Activated.Length > 0) GeluForward(a.Output, a.Activated);
     }
 
@@ -816,13 +819,14 @@ public sealed unsafe partial class LmKernels
     {
         if (a.NormWeight >= 0 && a.InputWidth > TiledMatMulKernels.MaxNormWidth)
         {
-            MatMulForwardStepwise(a); // rows too wide for the prologue's shared memory
+            MatMulForwardPlain(a); // rows too wide for the prologue's shared memory
             return;
         }
         tiledMatMulForward(TiledMatMulKernels.ForwardConfig(accelerator, a), a);
     }
 
-    void MatMulForwardCpu(MatMulForwardArgs a)
+    /// <summary>The product alone on the CPU path: register-blocked AVX2 over (replicate, block of rows) work items.</summary>
+    void MatMulProductCpu(MatMulForwardArgs a)
     {
         accelerator.Synchronize();
         float* x = Ptr(a.Input), w = Ptr(a.Parameters), y = Ptr(a.Output);
@@ -838,21 +842,25 @@ public sealed unsafe partial class LmKernels
         });
     }
 
-    /// <summary>The CPU and plain versions of the backward: the two products, then the GELU's backward in place.</summary>
-    void MatMulBackwardStepwise(MatMulBackwardArgs a)
+    void MatMulBackwardCpu(MatMulBackwardArgs a) => MatMulBackwardStepwise(a, MatMulGradientsCpu);
+
+    void MatMulBackwardPlain(MatMulBackwardArgs a) => MatMulBackwardStepwise(a, b =>
     {
-        if (Version == LmVersion.Cpu) MatMulBackwardCpu(a);
-        else
-        {
-            Launch(matMulBackwardInput, a.Dinput.Length, a);
-            Launch(matMulBackwardWeight, (long)a.Replicates * a.OutputWidth * (a.Bias >= 0 ? a.InputWidth + 1 : a.InputWidth), a);
-        }
+        Launch(matMulBackwardInput, b.Dinput.Length, b);
+        Launch(matMulBackwardWeight, (long)b.Replicates * b.OutputWidth * (b.Bias >= 0 ? b.InputWidth + 1 : b.InputWidth), b);
+    });
+
+    /// <summary>The CPU and plain versions of the backward: the two products, then the GELU's backward in place.</summary>
+    void MatMulBackwardStepwise(MatMulBackwardArgs a, Action<MatMulBackwardArgs> products)
+    {
+        products(a);
         if (a.GeluInput.Length > 0) GeluBackward(a.GeluInput, a.Dinput, a.Dinput);
     }
 
     void MatMulBackwardShaped(MatMulBackwardArgs a) => tiledMatMulBackward(TiledMatMulKernels.BackwardConfig(accelerator, a), a);
 
-    void MatMulBackwardCpu(MatMulBackwardArgs a)
+    /// <summary>Both gradients on the CPU path: (replicate, block of rows) items of each product.</summary>
+    void MatMulGradientsCpu(MatMulBackwardArgs a)
     {
         accelerator.Synchronize();
         float* dy = Ptr(a.Dout), x = Ptr(a.Input), w = Ptr(a.Parameters), dx = Ptr(a.Dinput), g = Ptr(a.Gradients);
