@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU.Runtime;
 using ILGPU;
 
@@ -77,14 +78,21 @@ static class AdamWKernels
         var (parameters, gradients, m, v, step) = (a.Parameters, a.Gradients, a.M, a.V, a.Step);
         for (long i = thread; i < parameters.Length; i += stride)
         {
-            var g = gradients[i] * a.Scale[i / a.ParameterCount];
-            var p = parameters[i] - step.LearningRate * step.WeightDecay * parameters[i];
-            var mi = step.Beta1 * m[i] + (1.0f - step.Beta1) * g;
-            var vi = step.Beta2 * v[i] + (1.0f - step.Beta2) * g * g;
+            var (mi, vi) = (m[i], v[i]);
+            parameters[i] = Updated(parameters[i], gradients[i] * a.Scale[i / a.ParameterCount], ref mi, ref vi, step);
             m[i] = mi;
             v[i] = vi;
-            parameters[i] = p - step.LearningRate * (mi / step.Correction1) / (MathF.Sqrt(vi / step.Correction2) + step.Epsilon);
         }
+    }
+
+    /// <summary>One parameter's step, shared by the kernel and the CPU path (the same operations in the same order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Updated(float parameter, float g, ref float m, ref float v, AdamWStep step)
+    {
+        var p = parameter - step.LearningRate * step.WeightDecay * parameter;
+        m = step.Beta1 * m + (1.0f - step.Beta1) * g;
+        v = step.Beta2 * v + (1.0f - step.Beta2) * g * g;
+        return p - step.LearningRate * (m / step.Correction1) / (MathF.Sqrt(v / step.Correction2) + step.Epsilon);
     }
 }
 
@@ -102,16 +110,7 @@ static unsafe class AdamWCpu
     /// <summary>AdamW over a range of one replicate's parameters; see AdamWKernels.Update.</summary>
     public static void Update(float* parameters, float* gradients, float* m, float* v, long count, float scale, AdamWStep step)
     {
-        for (long i = 0; i < count; i++)
-        {
-            var g = gradients[i] * scale;
-            var p = parameters[i] - step.LearningRate * step.WeightDecay * parameters[i];
-            var mi = step.Beta1 * m[i] + (1.0f - step.Beta1) * g;
-            var vi = step.Beta2 * v[i] + (1.0f - step.Beta2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            parameters[i] = p - step.LearningRate * (mi / step.Correction1) / (MathF.Sqrt(vi / step.Correction2) + step.Epsilon);
-        }
+        for (long i = 0; i < count; i++) parameters[i] = AdamWKernels.Updated(parameters[i], gradients[i] * scale, ref m[i], ref v[i], step);
     }
 }
 
