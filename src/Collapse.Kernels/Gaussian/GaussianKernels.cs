@@ -44,19 +44,19 @@ public sealed unsafe class GaussianKernels
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU
                    && SimdNormals.IsSupported && Fma.IsSupported;
         Points = new PointKernels(accelerator, Random, UsesSimd);
-        mean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, int>(MomentKernels.Mean);
-        scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, ArrayView<double>, int>(MomentKernels.Scatter);
-        mergeScatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, double, double, int, int>(MomentKernels.MergeScatter);
-        mergeMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, double, int>(MomentKernels.MergeMean);
-        scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor);
-        factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky);
-        factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(FactorKernels.PivotedCholeskyGrouped);
+        mean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, int>(MomentKernels.Mean).Serialized(accelerator);
+        scatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, int, int, int, ArrayView<double>, ArrayView<double>, int>(MomentKernels.Scatter).Serialized(accelerator);
+        mergeScatter = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, double, double, int, int>(MomentKernels.MergeScatter).Serialized(accelerator);
+        mergeMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, double, int>(MomentKernels.MergeMean).Serialized(accelerator);
+        scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor).Serialized(accelerator);
+        factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky).Serialized(accelerator);
+        factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(FactorKernels.PivotedCholeskyGrouped).Serialized(accelerator);
         GroupPerReplicate = !UsesSimd && LaunchSize.IsGpu(accelerator);
         FactorGroupSize = Math.Min(128, accelerator.MaxNumThreadsPerGroup);
-        transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform);
-        meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace);
-        wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw);
-        wishartGrouped = accelerator.LoadStreamKernel<WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(WishartKernels.DrawGrouped);
+        transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform).Serialized(accelerator);
+        meanNormAndTrace = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int>(MetricKernels.MeanNormAndTrace).Serialized(accelerator);
+        wishart = accelerator.LoadAutoGroupedStreamKernel<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(WishartKernels.Draw).Serialized(accelerator);
+        wishartGrouped = accelerator.LoadStreamKernel<WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(WishartKernels.DrawGrouped).Serialized(accelerator);
     }
 
     /// <summary>

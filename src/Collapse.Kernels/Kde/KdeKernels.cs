@@ -32,12 +32,12 @@ public sealed unsafe class KdeKernels
     {
         this.accelerator = accelerator;
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdKde.IsSupported;
-        accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate);
-        accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int, int, ArrayView<double>>(KdeScoreKernels.AccumulateTiled);
-        mergePartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(KdeScoreKernels.MergePartials);
-        reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset);
-        meanNll = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int>(KdeScoreKernels.MeanNegativeLogLikelihood);
-        sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample);
+        accumulate = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, long, int>(KdeScoreKernels.Accumulate).Serialized(accelerator);
+        accumulateTiled = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, long, int, int, double, ArrayView<double>, int, int, ArrayView<double>>(KdeScoreKernels.AccumulateTiled).Serialized(accelerator);
+        mergePartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(KdeScoreKernels.MergePartials).Serialized(accelerator);
+        reset = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int>(KdeScoreKernels.Reset).Serialized(accelerator);
+        meanNll = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, int, long, int, double, ArrayView<double>, int>(KdeScoreKernels.MeanNegativeLogLikelihood).Serialized(accelerator);
+        sample = accelerator.LoadAutoGroupedStreamKernel<Index1D, Random.RandomStream, Random.RandomStream, int, ArrayView<double>, long, int, int, double, int, ArrayView<double>, long, int>(KdeSampleKernels.Sample).Serialized(accelerator);
     }
 
     /// <summary>Empties every test point's running log-sum-exp; state is replicates·testCount·2 doubles.</summary>

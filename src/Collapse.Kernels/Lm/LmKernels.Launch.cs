@@ -26,14 +26,9 @@ public sealed partial class LmKernels
     /// <summary>Every launch through <see cref="Load{T}"/> and <see cref="LoadGrouped{T}"/>, on the host or the device.</summary>
     public Accelerators.LaunchCounter Counter { get; } = new();
 
-    /// <summary>
-    /// Held while a kernel is launched. An OpenCL launch sets the kernel object's arguments, then enqueues it, and
-    /// two threads launching the same kernel object at once can enqueue each other's arguments (clSetKernelArg is
-    /// not thread-safe on one kernel). Seen on PoCL, plain and shaped kernels alike: tests of two classes sharing one
-    /// instance got NaN losses and wrong gradients in 1 run of 4 without it, none in 3 with it. Launches only
-    /// queue work, so the lock is held for microseconds.
-    /// </summary>
-    readonly object launching = new();
+    /// <summary>Held while a kernel is launched: see <see cref="Accelerators.LaunchLock"/>.</summary>
+    object Launching => launching ??= Accelerators.LaunchLock.For(accelerator);
+    object? launching;
 
     /// <summary>A grid-stride kernel over <paramref name="items"/>, with as many threads as <see cref="Threads"/> gives.</summary>
     void Launch<T>(Action<Index1D, T, int> kernel, long items, T args) where T : struct
@@ -56,7 +51,7 @@ public sealed partial class LmKernels
         return (threads, args, stride) =>
         {
             Counter.Launched();
-            lock (launching) loaded(threads, args, stride);
+            lock (Launching) loaded(threads, args, stride);
         };
     }
 
@@ -67,7 +62,7 @@ public sealed partial class LmKernels
         return (config, args) =>
         {
             Counter.Launched();
-            lock (launching) loaded(config, args);
+            lock (Launching) loaded(config, args);
         };
     }
 }

@@ -28,7 +28,7 @@ public sealed unsafe class PointKernels
         this.accelerator = accelerator;
         this.random = random;
         UsesCpuLoops = cpuLoops && accelerator.AcceleratorType == AcceleratorType.CPU;
-        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int>(GatherKernel);
+        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, int>(GatherKernel).Serialized(accelerator);
     }
 
     /// <summary>destination[r, q, :] = source[r, index[r, q], :] for count rows of stride doubles per replicate.</summary>

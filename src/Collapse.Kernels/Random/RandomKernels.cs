@@ -20,10 +20,10 @@ public sealed class RandomKernels
     public RandomKernels(Accelerator accelerator)
     {
         this.accelerator = accelerator;
-        normals = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, long, ArrayView<float>>(NormalsKernel);
-        uniforms = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, long, ArrayView<float>>(UniformsKernel);
-        integers = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, uint, long, ArrayView<int>>(IntegersKernel);
-        withoutReplacement = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, int, int, int, int, ArrayView<int>, ArrayView<int>>(WithoutReplacementKernel);
+        normals = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, long, ArrayView<float>>(NormalsKernel).Serialized(accelerator);
+        uniforms = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, long, ArrayView<float>>(UniformsKernel).Serialized(accelerator);
+        integers = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, long, uint, long, ArrayView<int>>(IntegersKernel).Serialized(accelerator);
+        withoutReplacement = accelerator.LoadAutoGroupedStreamKernel<Index1D, RandomStream, int, int, int, int, int, ArrayView<int>, ArrayView<int>>(WithoutReplacementKernel).Serialized(accelerator);
     }
 
     /// <summary>Fills <paramref name="output"/> (replicates × count) with standard normals.</summary>

@@ -46,18 +46,18 @@ public sealed unsafe class RegressionKernels
         Random = new RandomKernels(accelerator);
         UsesSimd = path == KernelPath.Auto && accelerator.AcceleratorType == AcceleratorType.CPU && SimdNormals.IsSupported && Fma.IsSupported;
         Points = new PointKernels(accelerator, Random, UsesSimd);
-        labels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, double, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Labels);
-        rhs = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rhs);
-        gram = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.WeightedGram);
-        tally = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int>(LeastSquaresKernels.Tally);
-        factor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int>(LeastSquaresKernels.Factor);
-        solve = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.Solve);
-        pseudoInverse = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, int, int, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.PseudoInverse);
-        matVec = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.MatVec);
-        errors = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Errors);
-        addInto = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.AddInto);
-        rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rows);
-        gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, ArrayView<int>, int>(LeastSquaresKernels.GatherLabels);
+        labels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, double, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Labels).Serialized(accelerator);
+        rhs = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rhs).Serialized(accelerator);
+        gram = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.WeightedGram).Serialized(accelerator);
+        tally = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int>(LeastSquaresKernels.Tally).Serialized(accelerator);
+        factor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int>(LeastSquaresKernels.Factor).Serialized(accelerator);
+        solve = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.Solve).Serialized(accelerator);
+        pseudoInverse = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, int, int, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.PseudoInverse).Serialized(accelerator);
+        matVec = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.MatVec).Serialized(accelerator);
+        errors = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.Errors).Serialized(accelerator);
+        addInto = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.AddInto).Serialized(accelerator);
+        rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rows).Serialized(accelerator);
+        gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, ArrayView<int>, int>(LeastSquaresKernels.GatherLabels).Serialized(accelerator);
     }
 
     int Threads(long items) => LaunchSize.For(accelerator, items);
