@@ -177,6 +177,45 @@ public class LmKernelTests
         }
     }
 
+    /// <summary>
+    /// The shaped attention forward (one group per (sequence, head)), which the shaped version runs only on GPUs, run
+    /// directly on every device and group size: the plain kernel's operations in its order, so its numbers, and the reference's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Present), MemberType = typeof(TestDevices))]
+    public void The_shaped_attention_forward_matches_the_plain_kernel_and_the_reference(string device)
+    {
+        var accelerator = Device(device);
+        var plain = LmTestKit.Kernels(device, LmVersion.Plain);
+        var shaped = accelerator.LoadStreamKernel<AttentionArgs>(ShapedAttentionKernels.Forward);
+        const int R = 2, B = 3, T = 7, C = 12, NH = 3;
+        var qkv = LmTestKit.Uniforms(5, R * B * T * 3 * C, 2.0f);
+        using var qkvBuffer = accelerator.Allocate1D(qkv);
+        using var att = accelerator.Allocate1D<float>(R * B * NH * T * T);
+        using var y = accelerator.Allocate1D<float>(R * B * T * C);
+        plain.AttentionForward(qkvBuffer.View, att.View, y.View, T, C, NH);
+        accelerator.Synchronize();
+        var (plainOutput, plainWeights) = (Read(y), Read(att));
+        var args = new AttentionArgs { Qkv = qkvBuffer.View, Att = att.View, Output = y.View, Time = T, Width = C, Heads = NH };
+        foreach (var groupSize in new[] { 1, 4, 16 }.Where(g => g <= accelerator.MaxNumThreadsPerGroup))
+            foreach (var groups in new[] { 1, 5, R * B * NH })
+            {
+                att.MemSet(77);
+                y.MemSet(77);
+                shaped(new KernelConfig(groups, groupSize), args);
+                accelerator.Synchronize();
+                var (output, weights) = (Read(y), Read(att));
+                for (var r = 0; r < R; r++)
+                {
+                    var (expected, attExpected) = (new double[B * T * C], new double[B * NH * T * T]);
+                    ReferenceGptOps.AttentionForward(expected, attExpected, SliceD(qkv, r * B * T * 3 * C, B * T * 3 * C), B, T, C, NH);
+                    LmTestKit.Close(expected, Slice(output, r * B * T * C, B * T * C), 1e-5, $"group {groupSize}, {groups} groups: replicate {r} output");
+                }
+                for (var i = 0; i < output.Length; i++) Assert.True(Math.Abs(output[i] - plainOutput[i]) <= 1e-6f * (1 + Math.Abs(plainOutput[i])), $"output {i}");
+                for (var i = 0; i < weights.Length; i++) Assert.True(Math.Abs(weights[i] - plainWeights[i]) <= 1e-6f, $"att {i}");
+            }
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
     public void Gelu_forward_and_backward(string device, LmVersion version)
