@@ -187,7 +187,7 @@ public class LmKernelTests
     {
         var accelerator = Device(device);
         var plain = LmTestKit.Kernels(device, LmVersion.Plain);
-        var shaped = accelerator.LoadStreamKernel<AttentionArgs>(ShapedAttentionKernels.Forward);
+        var shaped = accelerator.LoadStreamKernel<AttentionArgs>(ShapedAttentionKernels.Forward).Serialized(accelerator);
         const int R = 2, B = 3, T = 7, C = 12, NH = 3;
         var qkv = LmTestKit.Uniforms(5, R * B * T * 3 * C, 2.0f);
         using var qkvBuffer = accelerator.Allocate1D(qkv);

@@ -356,7 +356,7 @@ static class GroupedAttentionKernels
     }
 
     public static Action<KernelConfig, AttentionBackwardArgs> Load(Accelerator accelerator) =>
-        accelerator.LoadStreamKernel<AttentionBackwardArgs>(Backward);
+        accelerator.LoadStreamKernel<AttentionBackwardArgs>(Backward).Serialized(accelerator);
 
     /// <summary>Both phases for item (sequence, head) = (item / NH, item % NH), dpre in <paramref name="dpre"/> (T·T).</summary>
     static void Head(AttentionBackwardArgs a, long item, ArrayView<float> dpre)

@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -146,7 +147,7 @@ static class GroupedCrossEntropyKernels
     /// size (the default config's on CUDA; elsewhere pass a group size to <see cref="ForwardBackwardConfig"/>).
     /// </summary>
     public static Action<KernelConfig, CrossEntropyArgs> Load(Accelerator accelerator, RowTeam? team = null) =>
-        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator)));
+        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator))).Serialized(accelerator);
 
     public static Action<CrossEntropyArgs> Kernel(RowTeam team) => team switch
     {

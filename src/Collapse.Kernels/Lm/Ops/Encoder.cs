@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -187,7 +188,7 @@ static class GroupedEmbeddingKernels
     }
 
     public static Action<KernelConfig, EncoderBackwardArgs> Load(Accelerator accelerator) =>
-        accelerator.LoadStreamKernel<EncoderBackwardArgs>(Backward);
+        accelerator.LoadStreamKernel<EncoderBackwardArgs>(Backward).Serialized(accelerator);
 }
 
 /// <summary>The encoder on the CPU path: pointer loops over one replicate's rows.</summary>

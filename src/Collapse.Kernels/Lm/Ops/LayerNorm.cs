@@ -1,3 +1,4 @@
+using Collapse.Kernels.Accelerators;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -200,7 +201,7 @@ static class GroupedLayerNormKernels
     /// (the default config's on CUDA; elsewhere pass a group size to <see cref="BackwardConfig"/>).
     /// </summary>
     public static Action<KernelConfig, LayerNormBackwardArgs> Load(Accelerator accelerator, RowTeam? team = null) =>
-        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator)));
+        accelerator.LoadStreamKernel(Kernel(team ?? GroupedRows.DefaultTeam(accelerator))).Serialized(accelerator);
 
     public static Action<LayerNormBackwardArgs> Kernel(RowTeam team) => team switch
     {

@@ -67,8 +67,8 @@ public class TiledMatMulTests
         lock (Loaded)
         {
             if (!Loaded.TryGetValue(accelerator, out var kernels))
-                Loaded[accelerator] = kernels = (accelerator.LoadStreamKernel<MatMulForwardArgs>(TiledMatMulKernels.Forward),
-                    accelerator.LoadStreamKernel<MatMulBackwardArgs>(TiledMatMulKernels.Backward));
+                Loaded[accelerator] = kernels = (accelerator.LoadStreamKernel<MatMulForwardArgs>(TiledMatMulKernels.Forward).Serialized(accelerator),
+                    accelerator.LoadStreamKernel<MatMulBackwardArgs>(TiledMatMulKernels.Backward).Serialized(accelerator));
             return kernels;
         }
     }
