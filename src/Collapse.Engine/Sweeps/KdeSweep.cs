@@ -33,6 +33,10 @@ public sealed class KdeSweep : Sweep<KdeCell>
     public long ScoredPairs => Interlocked.Read(ref scoredPairs);
     long scoredPairs;
 
+    /// <summary>Of <see cref="ScoredPairs"/>, those the CPU path skipped by its bound.</summary>
+    public long SkippedPairs => Interlocked.Read(ref skippedPairs);
+    long skippedPairs;
+
     /// <summary>Where every family of this sweep allocates (its peak is what the memory estimate must cover).</summary>
     public DeviceMemory Memory => pools.Memory;
 
@@ -79,6 +83,7 @@ public sealed class KdeSweep : Sweep<KdeCell>
                 onReplicateIterations?.Invoke(replicates);
             }, cancellation);
             Interlocked.Add(ref scoredPairs, family.ScoredPairs);
+            Interlocked.Add(ref skippedPairs, family.SkippedPairs);
         }
         return [.. rows];
     }

@@ -25,7 +25,8 @@ public static class ExperimentRuns
             {
                 if (first.ScoredPairs > 0)
                     reporter.Line($"scored {first.ScoredPairs:N0} test × fitted point pairs in {elapsed.TotalSeconds:F1} s " +
-                                  $"({first.ScoredPairs / elapsed.TotalSeconds / 1e6:F0} M pairs/s, everything included)");
+                                  $"({first.ScoredPairs / elapsed.TotalSeconds / 1e6:F0} M pairs/s, everything included; " +
+                                  $"{(double)first.SkippedPairs / first.ScoredPairs:P1} skipped as below the {Kernels.Cpu.SimdKde.DefaultTolerance:G2} bound)");
             },
             (first, cancel) =>
             {

@@ -8,18 +8,26 @@ namespace Collapse.Kernels.Cpu;
 /// </summary>
 static class ThreadScratch
 {
-    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3, KdeValues = 4;
+    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3, KdeValues = 4, KdeBounds = 5;
 
     [ThreadStatic] static double[]?[]? doubles;
     [ThreadStatic] static float[]? floats;
+    [ThreadStatic] static int[]? ints;
 
     public static unsafe double* Doubles(int slot, long length)
     {
-        doubles ??= new double[5][];
+        doubles ??= new double[6][];
         var array = doubles[slot];
         if (array is null || array.Length < length)
             doubles[slot] = array = GC.AllocateUninitializedArray<double>((int)Math.Max(length, 16), pinned: true);
         return (double*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
+    }
+
+    public static unsafe int* Ints(long length)
+    {
+        if (ints is null || ints.Length < length)
+            ints = GC.AllocateUninitializedArray<int>((int)Math.Max(length, 16), pinned: true);
+        return (int*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref ints[0]);
     }
 
     public static float[] Floats(long length)

@@ -25,6 +25,18 @@ public sealed unsafe class KdeKernels
 
     public bool UsesSimd { get; }
 
+    /// <summary>
+    /// The CPU path's bound on skipped terms: each call's sum for a test point is exact to this relative
+    /// error (default <see cref="SimdKde.DefaultTolerance"/>; 0 scores every pair). The ILGPU kernels score every pair.
+    /// </summary>
+    public double SkipTolerance
+    {
+        get => skipTolerance;
+        set => skipTolerance = value >= 0 && value < 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "a relative bound in [0, 1)");
+    }
+    double skipTolerance = SimdKde.DefaultTolerance;
+
     /// <summary>Test points per CPU work item.</summary>
     const int TestBlock = 128;
 
@@ -57,9 +69,10 @@ public sealed unsafe class KdeKernels
     /// <summary>
     /// Adds fittedCount fitted points per replicate (points [replicate][point][dim]) to every test
     /// point's running log-sum-exp of −‖t − x‖²/(2h²). CPU: SIMD C# (or ILGPU's grid-stride kernel
-    /// when the ILGPU path is forced); GPU: the tiled kernel (grid-stride above its largest dim).
+    /// when the ILGPU path is forced); GPU: the tiled kernel (grid-stride above its largest dim). Returns the
+    /// pairs skipped by the CPU path's bound (<see cref="SkipTolerance"/>; the ILGPU kernels skip none).
     /// </summary>
-    public void Accumulate(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
+    public long Accumulate(int replicates, int dim, ArrayView<double> test, int testCount, ArrayView<double> fitted,
         long fittedReplicateStride, int fittedCount, double bandwidth, ArrayView<double> state)
     {
         var inverseTwoH2 = 1.0 / (2 * bandwidth * bandwidth);
@@ -69,26 +82,34 @@ public sealed unsafe class KdeKernels
             var testPtr = (double*)test.LoadEffectiveAddressAsPtr();
             var fittedPtr = (double*)fitted.LoadEffectiveAddressAsPtr();
             var statePtr = (double*)state.LoadEffectiveAddressAsPtr();
-            // Work items are (replicate, block of test points), so one replicate still keeps every core busy;
-            // each item transposes its replicate's fitted points again, a few percent of its work.
-            var blocks = (testCount + TestBlock - 1) / TestBlock;
+            // Work items are replicates when there are enough to keep every core busy, else (replicate, block of test
+            // points); each item puts its replicate's fitted points in leaf order (a few percent of its work).
+            var blocks = replicates >= 4 * Environment.ProcessorCount ? 1 : (testCount + TestBlock - 1) / TestBlock;
+            var block = (testCount + blocks - 1) / blocks;
+            var tolerance = SkipTolerance;
+            long scored = 0;
             Parallel.For(0, (long)replicates * blocks, CpuParallel.OneWorkerPerCore, item =>
             {
-                var (r, first) = (item / blocks, (int)(item % blocks) * TestBlock);
-                SimdKde.Accumulate(testPtr + (r * testCount + first) * dim, Math.Min(TestBlock, testCount - first),
-                    fittedPtr + r * fittedReplicateStride, fittedCount, dim, inverseTwoH2, statePtr + 2 * (r * testCount + first),
-                    ThreadScratch.Doubles(ThreadScratch.Centred, (long)dim * fittedCount), ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Chunk));
+                var (r, first) = (item / blocks, (int)(item % blocks) * block);
+                if (first >= testCount) return;
+                var leaves = SimdKde.Order(fittedPtr + r * fittedReplicateStride, fittedCount, dim,
+                    ThreadScratch.Doubles(ThreadScratch.Centred, SimdKde.ScratchLength(fittedCount, dim)), ThreadScratch.Ints(fittedCount));
+                var pairs = SimdKde.Accumulate(testPtr + (r * testCount + first) * dim, Math.Min(block, testCount - first), leaves,
+                    inverseTwoH2, tolerance, statePtr + 2 * (r * testCount + first), ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Leaf),
+                    ThreadScratch.Doubles(ThreadScratch.KdeBounds, leaves.LeafCount));
+                Interlocked.Add(ref scored, pairs);
             });
-            return;
+            return (long)replicates * testCount * fittedCount - scored;
         }
         if (accelerator.AcceleratorType != AcceleratorType.CPU && dim <= KdeScoreKernels.MaxTiledDim)
         {
             AccumulateTiled(replicates, dim, test, testCount, fitted, fittedReplicateStride, fittedCount, bandwidth, state);
-            return;
+            return 0;
         }
         var total = (long)replicates * testCount;
         accumulate(LaunchSize.For(accelerator, total), test, testCount, fitted, fittedReplicateStride, fittedCount, dim,
             inverseTwoH2, state, total, LaunchSize.For(accelerator, total));
+        return 0;
     }
 
     /// <summary>

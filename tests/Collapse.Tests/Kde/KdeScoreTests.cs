@@ -129,11 +129,11 @@ public class KdeScoreTests
     }
 
     [Fact]
-    public void Simd_scoring_past_one_chunk_matches_the_reference()
+    public void Simd_scoring_over_many_leaves_matches_the_reference()
     {
-        // More fitted points than one SIMD chunk, and not a multiple of it or of the vector width.
+        // Many leaves of fitted points, their count not a multiple of the leaf or of the vector width.
         var test = Points(7, 2, 23, 2, 5.0);
-        var fitted = Points(8, 2, 2 * Kernels.Cpu.SimdKde.Chunk + 37, 2, 5.0);
+        var fitted = Points(8, 2, 64 * Kernels.Cpu.SimdKde.Leaf + 37, 2, 5.0);
         var nll = Score("cpu", KernelPath.Auto, test, [fitted], 0.1);
         for (var r = 0; r < 2; r++)
             Assert.Equal(ReferenceKde.MeanNegativeLogLikelihood(test[r], fitted[r], 0.1), nll[r], 1e-9);

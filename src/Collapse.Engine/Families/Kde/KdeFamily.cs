@@ -78,6 +78,9 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
     /// <summary>Test-point × fitted-point pairs scored so far, over all replicates (the work that dominates).</summary>
     public long ScoredPairs { get; private set; }
 
+    /// <summary>Of <see cref="ScoredPairs"/>, those the CPU path skipped by its bound (<see cref="KdeKernels.SkipTolerance"/>).</summary>
+    public long SkippedPairs { get; private set; }
+
     /// <summary>The current bandwidth (a rule's value depends on the number of fitted points).</summary>
     public double CurrentBandwidth => h;
 
@@ -183,7 +186,7 @@ public sealed class KdeFamily : IModelFamily<PointsBatch>
             kernels.Reset(state.View);
             scoredCount = 0;
         }
-        kernels.Accumulate(Replicates, Dim, test.View, testSize, fitted.View.SubView(scoredCount * Dim, fitted.Length - scoredCount * Dim), capacity * Dim,
+        SkippedPairs += kernels.Accumulate(Replicates, Dim, test.View, testSize, fitted.View.SubView(scoredCount * Dim, fitted.Length - scoredCount * Dim), capacity * Dim,
             (int)(fittedCount - scoredCount), h, state.View);
         ScoredPairs += (long)Replicates * testSize * (fittedCount - scoredCount);
         (scoredCount, scoredH) = (fittedCount, h);
