@@ -41,7 +41,7 @@ public sealed class RegressionMixModels : IMixBatch
         gram = memory.Allocate<double>(matrix);
         gramB = memory.Allocate<double>(matrix);
         factor = memory.Allocate<double>(matrix);
-        factorScratch = memory.Allocate<double>(kernels.UsesSimd ? 2L * replicates * dim * ld : 1);
+        factorScratch = memory.Allocate<double>(kernels.FactorScratchLength(replicates, dim));
         solveScratch = memory.Allocate<double>(replicates * new RegressionShape(replicates, dim, 1).SolveScratchPerReplicate);
         errors = memory.Allocate<double>(2L * replicates);
         perm = memory.Allocate<int>((long)replicates * dim);
@@ -57,7 +57,7 @@ public sealed class RegressionMixModels : IMixBatch
         long d = dim, ld = Kernels.Gaussian.GaussianShape.StrideOf(dim);
         var records = (long)generatorReal + poolSize;
         var normals = simd ? 0 : 4L * d * Math.Max(Math.Max(generatorReal, poolSize), testSize);
-        return 8 * (records * (ld + 1) + (long)testSize * ld + 4 * ld + 5 * d * d + 2 * d + 2) + 4 * (d + 2) + (simd ? 16 * d * ld : 0) + normals;
+        return 8 * (records * (ld + 1) + (long)testSize * ld + 4 * ld + 5 * d * d + 2 * d + 2) + 4 * (d + 2) + (simd ? 16 * d * ld : 8 * (d * ld + 1)) + normals;
     }
 
     public int Replicates => replicates;

@@ -54,9 +54,13 @@ static class FactorKernels
     /// go the same way). The same rules: rank capped at <paramref name="maxRank"/>, stop at the first pivot
     /// below d·ε·max diag, no jitter. Each element sees the same operations in the same order as in the
     /// sequential kernel. Writes FT (rows ≥ rank zero), rank, log det (−∞ when rank &lt; d) and the pivot order.
+    /// With <paramref name="capPerReplicate"/> ≠ 0 replicate r's rank is also capped at maxRanks[r] (the regression's
+    /// distinct rows); with <paramref name="writeLower"/> ≠ 0 L in pivot order goes to lower [r][d][d] as well
+    /// (columns &lt; rank of its lower triangle), as <see cref="Decompose"/> leaves it for the minimum-norm solve.
     /// </summary>
     public static void PivotedCholeskyGrouped(ArrayView<double> m2, double inverseCount, int maxRank, int d, int ld,
-        ArrayView<int> perm, ArrayView<double> factorT, ArrayView<int> rank, ArrayView<double> logDet)
+        ArrayView<int> perm, ArrayView<double> factorT, ArrayView<int> rank, ArrayView<double> logDet,
+        ArrayView<int> maxRanks, int capPerReplicate, ArrayView<double> lower, int writeLower)
     {
         var a = SharedMemory.Allocate<double>(MaxPacked);
         var pi = SharedMemory.Allocate<int>(MaxGroupedDim);
@@ -66,6 +70,7 @@ static class FactorKernels
         var chosen = SharedMemory.Allocate<int>(1);
         var r = Grid.IdxX;
         var (lane, size) = (Group.IdxX, Group.DimX);
+        if (capPerReplicate != 0 && maxRanks[r] < maxRank) maxRank = maxRanks[r];
         var source = m2.SubView((long)r * d * d, (long)d * d);
         for (var e = lane; e < d * d; e += size)
         {
@@ -158,6 +163,12 @@ static class FactorKernels
             }
             f[e] = value;
         }
+        if (writeLower != 0)
+            for (var e = lane; e < d * d; e += size)
+            {
+                var (i, c) = (e / d, e % d);
+                if (c < k && c <= i) lower[(long)r * d * d + e] = a[Packed(i, c)];
+            }
         if (lane == 0)
         {
             rank[r] = k;

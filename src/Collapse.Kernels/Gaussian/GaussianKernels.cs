@@ -31,7 +31,8 @@ public sealed unsafe class GaussianKernels
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, double, double, int> mergeMean;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int> scatterFromFactor;
     readonly Action<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> factorize;
-    readonly Action<KernelConfig, ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>> factorizeGrouped;
+    readonly Action<KernelConfig, ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>,
+        ArrayView<int>, int, ArrayView<double>, int> factorizeGrouped;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int> transform;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int, int, ArrayView<double>, int> meanNormAndTrace;
     readonly Action<Index1D, WishartDraw, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int> wishart;
@@ -50,7 +51,8 @@ public sealed unsafe class GaussianKernels
         mergeMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, double, double, int>(MomentKernels.MergeMean).Serialized(accelerator);
         scatterFromFactor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, double, ArrayView<double>, int>(MomentKernels.ScatterFromFactor).Serialized(accelerator);
         factorize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, double, int, int, int, int, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>, int>(FactorKernels.PivotedCholesky).Serialized(accelerator);
-        factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>>(FactorKernels.PivotedCholeskyGrouped).Serialized(accelerator);
+        factorizeGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>,
+            ArrayView<int>, int, ArrayView<double>, int>(FactorKernels.PivotedCholeskyGrouped).Serialized(accelerator);
         GroupPerReplicate = !UsesSimd && LaunchSize.IsGpu(accelerator);
         FactorGroupSize = Math.Min(128, accelerator.MaxNumThreadsPerGroup);
         transform = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<float>, int, int, int, ArrayView<double>, long, long, int>(SampleKernels.Transform).Serialized(accelerator);
@@ -173,8 +175,9 @@ public sealed unsafe class GaussianKernels
         }
         if (GroupPerReplicate && d <= FactorKernels.MaxGroupedDim)
         {
+            // No per-replicate cap and no pivot-order copy here: those two views are passed only to fill the signature.
             factorizeGrouped(new KernelConfig(replicates, FactorGroupSize), m2, 1.0 / count, maxRank, d, ld, model.Permutation, model.FactorT,
-                model.Rank, model.LogDet);
+                model.Rank, model.LogDet, model.Rank, 0, model.FactorT, 0);
             return;
         }
         factorize(Threads(replicates), m2, 1.0 / count, maxRank, replicates, d, ld, work, model.Permutation, model.FactorT,

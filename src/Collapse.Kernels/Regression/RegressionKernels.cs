@@ -32,6 +32,8 @@ public sealed unsafe class RegressionKernels
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int> gram;
     readonly Action<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int> tally;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int> factor;
+    readonly Action<KernelConfig, ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>,
+        ArrayView<int>, int, ArrayView<double>, int> factorGrouped;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int> solve;
     readonly Action<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, int, int, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int> pseudoInverse;
     readonly Action<Index1D, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int> matVec;
@@ -51,6 +53,10 @@ public sealed unsafe class RegressionKernels
         gram = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, double, int, long, int, int, ArrayView<double>, int>(LeastSquaresKernels.WeightedGram).Serialized(accelerator);
         tally = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<double>, int, int, ArrayView<double>, ArrayView<double>, ArrayView<int>, int, int>(LeastSquaresKernels.Tally).Serialized(accelerator);
         factor = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, int, ArrayView<int>, ArrayView<int>, int>(LeastSquaresKernels.Factor).Serialized(accelerator);
+        factorGrouped = accelerator.LoadStreamKernel<ArrayView<double>, double, int, int, int, ArrayView<int>, ArrayView<double>, ArrayView<int>, ArrayView<double>,
+            ArrayView<int>, int, ArrayView<double>, int>(Gaussian.FactorKernels.PivotedCholeskyGrouped).Serialized(accelerator);
+        GroupPerReplicate = !UsesSimd && LaunchSize.IsGpu(accelerator);
+        FactorGroupSize = Math.Min(128, accelerator.MaxNumThreadsPerGroup);
         solve = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, int, int, int, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.Solve).Serialized(accelerator);
         pseudoInverse = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, ArrayView<int>, int, int, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.PseudoInverse).Serialized(accelerator);
         matVec = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int, int, ArrayView<double>, int>(LeastSquaresKernels.MatVec).Serialized(accelerator);
@@ -58,6 +64,22 @@ public sealed unsafe class RegressionKernels
         addInto = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(LeastSquaresKernels.AddInto).Serialized(accelerator);
         rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<double>, int>(LeastSquaresKernels.Rows).Serialized(accelerator);
         gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, long, ArrayView<int>, int, int, ArrayView<double>, ArrayView<int>, int>(LeastSquaresKernels.GatherLabels).Serialized(accelerator);
+    }
+
+    /// <summary>
+    /// Whether the ILGPU path factors the Grams with one group per replicate (<c>FactorKernels.PivotedCholeskyGrouped</c>,
+    /// d ≤ 100) instead of one thread per replicate: by default on a GPU only, as for the Gaussian family.
+    /// </summary>
+    public bool GroupPerReplicate { get; init; }
+
+    /// <summary>Threads per group of the grouped factorization.</summary>
+    public int FactorGroupSize { get; init; }
+
+    /// <summary>Doubles of <see cref="Factor"/>'s scratch for a batch: the CPU path's two d × ld factors, the grouped kernel's one and a log det.</summary>
+    public long FactorScratchLength(int replicates, int d)
+    {
+        long ld = Gaussian.GaussianShape.StrideOf(d);
+        return UsesSimd ? 2L * replicates * d * ld : (long)replicates * (d * ld + 1);
     }
 
     int Threads(long items) => LaunchSize.For(accelerator, items);
@@ -192,7 +214,7 @@ public sealed unsafe class RegressionKernels
 
     /// <summary>
     /// Pivoted Cholesky of every G[r] with rank at most maxRank[r]: L (pivot order) into
-    /// <paramref name="factorView"/> [r][d][d], the order and rank. <paramref name="scratch"/>: replicates·2·d·ld doubles (CPU path).
+    /// <paramref name="factorView"/> [r][d][d], the order and rank. <paramref name="scratch"/>: <see cref="FactorScratchLength"/> doubles.
     /// </summary>
     public void Factor(int replicates, int d, int ld, ArrayView<double> gramView, ArrayView<int> maxRank, ArrayView<double> factorView,
         ArrayView<int> perm, ArrayView<int> rank, ArrayView<double> scratch)
@@ -209,6 +231,14 @@ public sealed unsafe class RegressionKernels
                 rankPtr[r] = SimdGaussian.PivotedCholesky(gPtr + (long)r * d * d, 1.0, Math.Min(d, capPtr[r]), d, ld, lPtr + (long)r * d * d,
                     permPtr + (long)r * d, ThreadScratch.Doubles(ThreadScratch.Vector, 2L * d), s, s + (long)d * ld, out _);
             });
+            return;
+        }
+        if (GroupPerReplicate && d <= Gaussian.FactorKernels.MaxGroupedDim)
+        {
+            var factorT = scratch.SubView(0, (long)replicates * d * ld);
+            var logDet = scratch.SubView((long)replicates * d * ld, replicates);
+            factorGrouped(new KernelConfig(replicates, FactorGroupSize), gramView, 1.0, d, d, ld, perm, factorT, rank, logDet,
+                maxRank, 1, factorView, 1);
             return;
         }
         gramView.SubView(0, length).CopyTo(factorView.SubView(0, length));

@@ -168,6 +168,33 @@ public class RegressionFamilyTests
             Assert.Equal(whole.RunCell(cell, null, TestContext.Current.CancellationToken), pairs.RunCell(cell, null, TestContext.Current.CancellationToken));
     }
 
+    public static TheoryData<string> Backends() => TestDevices.Present();
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void The_grouped_factorization_gives_the_sequential_fits(string device)
+    {
+        // Accumulate-Subsample refactors a new Gram every iteration, with repeated rows (rank below d) and n < d.
+        foreach (var (d, n) in new[] { (3, 10), (12, 8), (40, 60) })
+        {
+            var runs = new[] { false, true }.Select(grouped =>
+            {
+                var accelerator = TestDevices.Get(device).Accelerator;
+                using var buffers = new PointBuffers(accelerator);
+                var kernels = new RegressionKernels(accelerator, KernelPath.Ilgpu) { GroupPerReplicate = grouped, FactorGroupSize = Math.Min(32, accelerator.MaxNumThreadsPerGroup) };
+                using var family = new RegressionFamily(kernels, buffers, d, n, 0.5, 100, 3, 0, Seed);
+                var errors = new List<double>();
+                ScenarioRunner.Run(Setting.AccumulateSubsample, family, n, 5, chain =>
+                {
+                    for (var r = 0; r < family.Replicates; r++) errors.Add(chain.Metrics[r, RegressionMetrics.WeightError]);
+                }, TestContext.Current.CancellationToken);
+                return errors;
+            }).ToList();
+            for (var i = 0; i < runs[0].Count; i++)
+                Assert.True(Math.Abs(runs[0][i] - runs[1][i]) <= 1e-9 * Math.Max(1, runs[0][i]), $"d={d} n={n} value {i}: {runs[0][i]:R} against {runs[1][i]:R}");
+        }
+    }
+
     [Fact]
     public void A_generation_must_label_the_whole_design()
     {

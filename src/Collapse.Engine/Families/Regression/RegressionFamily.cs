@@ -58,7 +58,7 @@ public sealed class RegressionFamily : IModelFamily<LabelsBatch>
         factor = memory.Allocate<double>(shape.MatrixLength);
         solveScratch = memory.Allocate<double>(replicates * shape.SolveScratchPerReplicate);
         vectors = memory.Allocate<double>(2 * shape.VectorLength);
-        factorScratch = memory.Allocate<double>(kernels.UsesSimd ? 2L * replicates * d * ld : 1);
+        factorScratch = memory.Allocate<double>(kernels.FactorScratchLength(replicates, d));
         scaledRows = memory.Allocate<double>(kernels.UsesSimd ? shape.DesignLength : 1);
         perm = memory.Allocate<int>((long)replicates * d);
         rank = memory.Allocate<int>(replicates);
@@ -96,7 +96,7 @@ public sealed class RegressionFamily : IModelFamily<LabelsBatch>
     {
         long d = dim, ld = Kernels.Gaussian.GaussianShape.StrideOf(dim);
         var model = 8 * (n * ld + 5 * ld + 2 + 4 * d * d + 2 * (long)n + d * d + 2 * d) + 4 * (d + 2)
-                    + (simd ? 8 * (2 * d * ld + n * ld) : 4L * n * d);
+                    + (simd ? 8 * (2 * d * ld + n * ld) : 4L * n * d + 8 * (d * ld + 1));
         var testSet = 8L * testSize * ld + (simd ? 0 : 4L * testSize * d);
         return model + testSet + 8L * n * (accumulates ? 3 : 2) + (poolCapacity > 0 ? LabelPool.BytesPerReplicate(poolCapacity, n) : 0);
     }
