@@ -1,4 +1,5 @@
 using Collapse.Kernels.Cpu;
+using System.Runtime.Intrinsics;
 
 namespace Collapse.Tests.Kde;
 
@@ -10,7 +11,7 @@ namespace Collapse.Tests.Kde;
 public unsafe class KdeSkipTests
 {
     /// <summary>Per-point log-densities after adding every generation in turn, and the pairs skipped.</summary>
-    static (double[] LogDensity, long Skipped) Score(double[][] test, IReadOnlyList<double[][]> generations, double h, double tolerance)
+    static (double[] LogDensity, long Skipped) Score(double[][] test, IReadOnlyList<double[][]> generations, double h, double tolerance, bool wide = false)
     {
         var dim = test[0].Length;
         var testFlat = test.SelectMany(p => p).ToArray();
@@ -29,7 +30,7 @@ public unsafe class KdeSkipTests
             fixed (int* op = order)
             {
                 var leaves = SimdKde.Order(fp, n, dim, sp, op);
-                skipped += (long)test.Length * n - SimdKde.Accumulate(tp, test.Length, leaves, 1 / (2 * h * h), tolerance, st, vp, bp);
+                skipped += (long)test.Length * n - SimdKde.Accumulate(tp, test.Length, leaves, 1 / (2 * h * h), tolerance, st, vp, bp, wide);
             }
             count += n;
         }
@@ -51,14 +52,20 @@ public unsafe class KdeSkipTests
         return (test, fitted);
     }
 
-    public static TheoryData<int, double> Layouts()
+    /// <summary>The vector widths this CPU runs: AVX2 always, AVX-512 where present.</summary>
+    public static IEnumerable<bool> Widths() => SimdKde.Is512Supported ? [false, true] : [false];
+
+    public static TheoryData<int, double, bool> Layouts()
     {
-        var data = new TheoryData<int, double>();
+        var data = new TheoryData<int, double, bool>();
         foreach (var dim in new[] { 1, 2, 3 })
             foreach (var h in new[] { 0.01, 0.1, 1.0, 10.0, 100.0 })
-                data.Add(dim, h);
+                foreach (var wide in Widths())
+                    data.Add(dim, h, wide);
         return data;
     }
+
+    public static TheoryData<bool> WidthData() => [.. Widths()];
 
     /// <summary>
     /// On clustered fits with near, between and far test points, at h from 0.01 to 100: every log-density within ε
@@ -67,11 +74,11 @@ public unsafe class KdeSkipTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Layouts))]
-    public void Skipping_keeps_every_log_density_within_the_bound(int dim, double h)
+    public void Skipping_keeps_every_log_density_within_the_bound(int dim, double h, bool wide)
     {
         var (test, fitted) = Clusters(dim * 100 + (int)(h * 100), dim);
-        var (skipping, skipped) = Score(test, [fitted], h, SimdKde.DefaultTolerance);
-        var (full, none) = Score(test, [fitted], h, 0);
+        var (skipping, skipped) = Score(test, [fitted], h, SimdKde.DefaultTolerance, wide);
+        var (full, none) = Score(test, [fitted], h, 0, wide);
         Assert.Equal(0, none);
         for (var t = 0; t < test.Length; t++)
         {
@@ -92,8 +99,9 @@ public unsafe class KdeSkipTests
     /// far below ε, together they are 4·10⁻¹³ of the sum. A bound per leaf (without the leaf count share) would skip
     /// them all and be 400 times outside ε; this one skips at most ε's worth.
     /// </summary>
-    [Fact]
-    public void Many_negligible_leaves_together_are_not_skipped()
+    [Theory]
+    [MemberData(nameof(WidthData))]
+    public void Many_negligible_leaves_together_are_not_skipped(bool wide)
     {
         var random = new System.Random(7);
         const double h = 0.1;
@@ -106,22 +114,23 @@ public unsafe class KdeSkipTests
         double[][] fitted = [[0.0, 0.0], .. ring];
         double[][] test = [[0.0, 0.0]];
         var exact = 40_000 * 1e-17 /* ln(1 + x) = x − x²/2 + …, x² far below rounding */ - Math.Log(fitted.Length) - Math.Log(2 * Math.PI * h * h);
-        var (skipping, _) = Score(test, [fitted], h, SimdKde.DefaultTolerance);
-        var (full, _) = Score(test, [fitted], h, 0);
+        var (skipping, _) = Score(test, [fitted], h, SimdKde.DefaultTolerance, wide);
+        var (full, _) = Score(test, [fitted], h, 0, wide);
         Assert.True(Math.Abs(full[0] - exact) < 2e-15, $"every pair {full[0]:R}, exact {exact:R}");
         Assert.True(exact - skipping[0] <= SimdKde.DefaultTolerance + 2e-15, $"skipping {skipping[0]:R} is {exact - skipping[0]:G3} below exact {exact:R}");
         Assert.True(skipping[0] <= exact + 2e-15, "skipping only omits positive terms");
     }
 
     /// <summary>Accumulate's generations one by one: the bound holds per call, so 100 calls stay within 100 ε.</summary>
-    [Fact]
-    public void Generations_added_one_by_one_stay_within_the_bound_per_call()
+    [Theory]
+    [MemberData(nameof(WidthData))]
+    public void Generations_added_one_by_one_stay_within_the_bound_per_call(bool wide)
     {
         var random = new System.Random(11);
         var test = Cloud(random, 40, 2, 3);
         var generations = Enumerable.Range(0, 100).Select(g => Cloud(random, 64, 2, 0.5, [4 * Math.Cos(g), 4 * Math.Sin(g)])).ToList();
         const double h = 0.1;
-        var (skipping, skipped) = Score(test, generations, h, SimdKde.DefaultTolerance);
+        var (skipping, skipped) = Score(test, generations, h, SimdKde.DefaultTolerance, wide);
         var union = generations.SelectMany(g => g).ToArray();
         Assert.True(skipped > 0);
         for (var t = 0; t < test.Length; t++)
@@ -167,5 +176,36 @@ public unsafe class KdeSkipTests
                 }
             }
         }
+    }
+}
+
+/// <summary>The CPU path's polynomial exp, both widths, against Math.Exp over the range the scorer feeds it.</summary>
+public class SimdKdeExpTests
+{
+    [Fact]
+    public void The_polynomial_exp_is_within_2e_14_relative_of_Math_Exp_on_minus_64_to_0()
+    {
+        var random = new System.Random(3);
+        // Endpoints, a point just above 0 (a bound's rounding can leave v − max a few ulps positive), and 100,000 draws.
+        var xs = new List<double> { -64, 0, -0.0, 1e-12, -Math.Log(2) / 2, Math.Log(2) / 2 - 1 };
+        for (var i = 0; i < 100_000; i++) xs.Add(-64 * random.NextDouble());
+        var worst = 0.0;
+        for (var i = 0; i + 8 <= xs.Count; i += 8)
+        {
+            var lanes = xs.Skip(i).Take(8).ToArray();
+            var narrow = Vector256.Create(lanes[0], lanes[1], lanes[2], lanes[3]);
+            var results = new List<double>();
+            var low = SimdKde.Exp(narrow);
+            var high = SimdKde.Exp(Vector256.Create(lanes[4], lanes[5], lanes[6], lanes[7]));
+            for (var k = 0; k < 4; k++) results.Add(low.GetElement(k));
+            for (var k = 0; k < 4; k++) results.Add(high.GetElement(k));
+            if (SimdKde.Is512Supported)
+            {
+                var wide = SimdKde.Exp(Vector512.Create(lanes));
+                for (var k = 0; k < 8; k++) Assert.Equal(results[k], wide.GetElement(k));
+            }
+            for (var k = 0; k < 8; k++) worst = Math.Max(worst, Math.Abs(results[k] / Math.Exp(lanes[k]) - 1));
+        }
+        Assert.True(worst < 2e-14, $"worst relative error {worst:G3}");
     }
 }
