@@ -7,7 +7,7 @@ namespace Collapse.Kernels.Cpu;
 /// <summary>The one-pass leaf sum of <see cref="SimdKde"/> eight doubles at a time, for CPUs with AVX-512F.</summary>
 public static unsafe partial class SimdKde
 {
-    /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift (AVX-512).</summary>
+    /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift + Headroom (AVX-512).</summary>
     static double LeafSumExp512(double* point, double* columns, int ld, int count, int dim, double scale, double shift)
     {
         var (scaled, shifted, negligible) = (Vector512.Create(scale), Vector512.Create(shift), Vector512.Create(Negligible));

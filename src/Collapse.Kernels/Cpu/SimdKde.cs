@@ -18,11 +18,12 @@ namespace Collapse.Kernels.Cpu;
 /// <see cref="DefaultTolerance"/> is 10⁻¹⁵ per call (10⁻¹³ over 100 generations of Accumulate);
 /// ε = 0 scores every leaf. At h = 0.1 most leaves lie tens of bandwidths from a test point.
 ///
-/// A leaf not skipped whose bound is at most the running max (the usual case once the nearest leaf
-/// is in) is scored in one vector pass: v − m and exp(v − m) summed as they are computed, with a
-/// polynomial exp (relative error below 2e-14, tested; .NET's Vector256.Exp cost three times as much). A leaf
-/// that may hold a larger value is scored in two passes (its values and their max, then the sum),
-/// and its (max, sum) merges into the running state exactly as the ILGPU kernel's does. Terms below
+/// A leaf not skipped whose bound is u_b ≤ m + 32 for the running max m (in practice every leaf once
+/// the nearest is in) is scored in one vector pass: v − m and exp(v − m) summed as they are computed,
+/// with a polynomial exp (relative error below 2e-14 on [−64, 32], tested; .NET's Vector256.Exp cost
+/// three times as much); the state keeps m, so its s may exceed 1. Any other leaf is scored in two
+/// passes (its values and their max, then the sum), and its (max, sum) merges into the running state
+/// exactly as the ILGPU kernel's does. Terms below
 /// e^−64 of the max they are shifted by count as 0 (the polynomial is only valid above it): even 10⁹
 /// of them change a sum ≥ 1 by less than 2·10⁻¹⁹, far below double rounding.
 /// </summary>
@@ -35,6 +36,9 @@ public static unsafe partial class SimdKde
     public const double DefaultTolerance = 1e-15;
 
     const double Negligible = -64;
+
+    /// <summary>How far above the running max a one-pass leaf's terms may be: e^32 per term keeps any sum far from overflow.</summary>
+    const double Headroom = 32;
 
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
@@ -168,9 +172,10 @@ public static unsafe partial class SimdKde
             for (var b = 0; b < leaves; b++)
             {
                 if (b == nearest || bounds[b] <= cut) continue;
-                if (bounds[b] <= max)
+                if (bounds[b] <= max + Headroom)
                 {
-                    // No point of the leaf is above the running max: one pass, exp(v − max) summed as it is computed.
+                    // No point of the leaf is more than e^Headroom above the running max: one pass, exp(v − max) summed
+                    // as it is computed (a test point inside a large leaf's box often has its nearest points elsewhere).
                     var first = b * Leaf;
                     var n = Math.Min(Leaf, count - first);
                     pending += wide ? LeafSumExp512(point, fitted.Columns + first, count, n, dim, -inverseTwoH2, max)
@@ -198,7 +203,7 @@ public static unsafe partial class SimdKde
         return n;
     }
 
-    /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift.</summary>
+    /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift + <see cref="Headroom"/>.</summary>
     static double LeafSumExp(double* point, double* columns, int ld, int count, int dim, Vector256<double> scale, double shift)
     {
         var shifted = Vector256.Create(shift);
@@ -337,7 +342,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>
-    /// e^x for x in [−64, 0]: x = k·ln 2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln 2), e^r by its
+    /// e^x for x in [−64, 32]: x = k·ln 2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln 2), e^r by its
     /// degree-11 Taylor polynomial (error below 1e-15 relative), 2^k built in the exponent bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
