@@ -8,6 +8,7 @@ namespace Collapse.Kernels.Cpu;
 public static unsafe partial class SimdKde
 {
     /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift + Headroom (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static double LeafSumExp512(double* point, double* columns, int ld, int count, int dim, double scale, double shift)
     {
         var (scaled, shifted, negligible) = (Vector512.Create(scale), Vector512.Create(shift), Vector512.Create(Negligible));

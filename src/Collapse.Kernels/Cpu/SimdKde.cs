@@ -26,6 +26,9 @@ namespace Collapse.Kernels.Cpu;
 /// exactly as the ILGPU kernel's does. Terms below
 /// e^−64 of the max they are shifted by count as 0 (the polynomial is only valid above it): even 10⁹
 /// of them change a sum ≥ 1 by less than 2·10⁻¹⁹, far below double rounding.
+///
+/// The hot methods are compiled optimized from their first call (AggressiveOptimization): tier-0 code
+/// of these vector loops is several times slower, and a short run spends much of its time there.
 /// </summary>
 public static unsafe partial class SimdKde
 {
@@ -61,6 +64,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>Puts count points ([point][dim]) in leaf order inside scratch (<see cref="ScratchLength"/> doubles) and <paramref name="order"/> (count ints).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FittedLeaves Order(double* fitted, int count, int dim, double* scratch, int* order)
     {
         var leaves = Leaves(count);
@@ -91,6 +95,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>Orders [lo, hi) of order so each run of Leaf points (counted from 0) is one leaf of median splits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Split(double* fitted, int dim, int* order, double* keys, int lo, int hi)
     {
         while (hi - lo > Leaf)
@@ -121,25 +126,46 @@ public static unsafe partial class SimdKde
         }
     }
 
-    /// <summary>Quickselect with a three-way partition: afterwards keys[order[i]] ≤ keys[order[nth]] ≤ keys[order[k]] for i &lt; nth &lt; k.</summary>
+    /// <summary>
+    /// Quickselect: afterwards keys[order[i]] ≤ keys[order[nth]] ≤ keys[order[k]] for i &lt; nth &lt; k. The partition is
+    /// branch-free (a compare moves the boundary), since on scattered points a branch per element mispredicts half the
+    /// time; a range with nothing below its pivot is split again at the pivot's equals, so duplicates still progress.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Select(int* order, double* keys, int lo, int hi, int nth)
     {
         while (hi - lo > 1)
         {
             var (a, b, c) = (keys[order[lo]], keys[order[(lo + hi) >> 1]], keys[order[hi - 1]]);
             var pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
-            int lt = lo, i = lo, gt = hi;
-            while (i < gt)
-            {
-                var k = keys[order[i]];
-                if (k < pivot) (order[lt], order[i], lt, i) = (order[i], order[lt], lt + 1, i + 1);
-                else if (k > pivot) { gt--; (order[i], order[gt]) = (order[gt], order[i]); }
-                else i++;
-            }
+            var lt = Partition(order, keys, lo, hi, pivot, orEqual: false);
             if (nth < lt) hi = lt;
-            else if (nth >= gt) lo = gt;
-            else return;
+            else if (lt > lo) lo = lt;
+            else
+            {
+                // Nothing below the pivot: its equals go first, and they are in place among themselves.
+                var le = Partition(order, keys, lo, hi, pivot, orEqual: true);
+                if (nth < le) return;
+                lo = le;
+            }
         }
+    }
+
+    /// <summary>Moves the entries of [lo, hi) whose key is below the pivot (or equal, with orEqual) to the front; returns where they end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int Partition(int* order, double* keys, int lo, int hi, double pivot, bool orEqual)
+    {
+        var boundary = lo;
+        for (var i = lo; i < hi; i++)
+        {
+            var x = order[i];
+            var key = keys[x];
+            var front = orEqual ? key <= pivot : key < pivot;
+            order[i] = order[boundary];
+            order[boundary] = x;
+            boundary += front ? 1 : 0;
+        }
+        return boundary;
     }
 
     /// <param name="values">Scratch for <see cref="Leaf"/> doubles.</param>
@@ -150,6 +176,7 @@ public static unsafe partial class SimdKde
         Accumulate(test, testCount, fitted, inverseTwoH2, tolerance, state, values, bounds, Is512Supported);
 
     /// <param name="wide">The AVX-512 leaf sums (tests run both widths).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long Accumulate(double* test, int testCount, in FittedLeaves fitted, double inverseTwoH2, double tolerance,
         double* state, double* values, double* bounds, bool wide)
     {
@@ -162,8 +189,13 @@ public static unsafe partial class SimdKde
         {
             var point = test + (long)t * dim;
             var (max, sum) = (state[2 * t], state[2 * t + 1]);
-            var nearest = Bounds(point, fitted, scale, bounds);
+            var nearest = leaves > 1 ? Bounds(point, fitted, scale, bounds) : 0;
             scored += ScoreLeaf(point, fitted, nearest, scale, values, ref max, ref sum);
+            if (leaves == 1)
+            {
+                (state[2 * t], state[2 * t + 1]) = (max, sum);
+                continue;
+            }
             // With s ≥ 1 after the nearest leaf, every leaf whose bound is at most this cut adds at most ε·S/n per point.
             var cut = max + Math.Log(sum) + logShare;
             // The one-pass leaves' terms add up apart from s: added to s ≥ 1 one leaf at a time, small leaf sums would
@@ -194,6 +226,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>Adds leaf b in two passes (its values and their max, then Σ exp(v − max)); returns its point count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int ScoreLeaf(double* point, in FittedLeaves fitted, int b, Vector256<double> scale, double* values, ref double max, ref double sum)
     {
         var first = b * Leaf;
@@ -204,6 +237,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>Σ exp(v_i − shift) for count points of the transposed columns, every v_i known to be ≤ shift + <see cref="Headroom"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static double LeafSumExp(double* point, double* columns, int ld, int count, int dim, Vector256<double> scale, double shift)
     {
         var shifted = Vector256.Create(shift);
@@ -256,6 +290,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>bounds[b] = −dist(point, box_b)²/(2h²) for every leaf; returns the leaf with the largest (the first on ties; 0 if all are NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int Bounds(double* point, in FittedLeaves fitted, Vector256<double> scale, double* bounds)
     {
         var (leaves, dim) = (fitted.LeafCount, fitted.Dim);
@@ -292,6 +327,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>values[i] = −‖point − x_i‖²/(2h²) for count points of the transposed columns; returns their max.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static double Values(double* point, double* columns, int ld, int count, int dim, Vector256<double> scale, double* values)
     {
         var maxVector = Vector256.Create(double.NegativeInfinity);
@@ -324,6 +360,7 @@ public static unsafe partial class SimdKde
     }
 
     /// <summary>Σ exp(values[i] − max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static double SumExp(double* values, int count, double max)
     {
         var shift = Vector256.Create(max);

@@ -143,15 +143,20 @@ public unsafe class KdeSkipTests
 
     /// <summary>The leaf order is a permutation, and every leaf's box holds its points; a NaN point sorts without breaking it.</summary>
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(31, 2)]
-    [InlineData(33, 2)]
-    [InlineData(1000, 3)]
-    [InlineData(4099, 2)]
-    public void Leaves_are_a_permutation_inside_their_boxes(int count, int dim)
+    [InlineData(1, 1, 0)]
+    [InlineData(31, 2, 0)]
+    [InlineData(33, 2, 0)]
+    [InlineData(1000, 3, 0)]
+    [InlineData(4099, 2, 0)]
+    [InlineData(1000, 2, 1)] // every point the same: the median splits meet nothing but duplicates
+    [InlineData(2000, 2, 3)] // three distinct coordinates
+    public void Leaves_are_a_permutation_inside_their_boxes(int count, int dim, int distinct)
     {
         var random = new System.Random(count);
         var points = Cloud(random, count, dim, 10);
+        if (distinct > 0)
+            foreach (var point in points)
+                for (var j = 0; j < dim; j++) point[j] = Math.Floor(distinct * (point[j] + 5) / 10);
         if (count > 2) points[count / 2][0] = double.NaN;
         var flat = points.SelectMany(p => p).ToArray();
         var scratch = new double[SimdKde.ScratchLength(count, dim)];
