@@ -15,10 +15,12 @@ public sealed class KdeScoreWorkload : IKernelWorkload
     readonly MemoryBuffer1D<double, Stride1D.Dense> test, fitted, state;
     readonly double[] hostTest, hostFitted;
 
-    public KdeScoreWorkload(Accelerator accelerator, KernelPath path, int dim, int testCount, int fittedCount, int replicates, double bandwidth)
+    /// <param name="skipTolerance">The CPU path's bound on skipped terms (<see cref="KdeKernels.SkipTolerance"/>; 0 scores every pair).</param>
+    public KdeScoreWorkload(Accelerator accelerator, KernelPath path, int dim, int testCount, int fittedCount, int replicates, double bandwidth,
+        double skipTolerance = Kernels.Cpu.SimdKde.DefaultTolerance)
     {
         this.accelerator = accelerator;
-        kernels = new KdeKernels(accelerator, path);
+        kernels = new KdeKernels(accelerator, path) { SkipTolerance = skipTolerance };
         (this.dim, this.testCount, this.fittedCount, this.replicates, this.bandwidth) = (dim, testCount, fittedCount, replicates, bandwidth);
         hostTest = HostData.Points(replicates, testCount, dim, dim, 1);
         hostFitted = HostData.Points(replicates, fittedCount, dim, dim, 2);
