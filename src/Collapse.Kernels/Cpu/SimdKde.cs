@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Collapse.Kernels.Random;
 
 namespace Collapse.Kernels.Cpu;
 
@@ -275,6 +276,27 @@ public static unsafe partial class SimdKde
             if (v >= Negligible) total += Math.Exp(v);
         }
         return total;
+    }
+
+    /// <summary>
+    /// Samples [first, first + count) of one replicate's KDE into output [count][dim]: fitted point
+    /// UniformIntAt(choices, p, m) plus h times normals p·d … p·d + d − 1 of noise, the bits of
+    /// KdeSampleKernels.Sample (the same draws and the same double arithmetic), with the normals drawn sixteen at a
+    /// time (<see cref="SimdNormals"/>: 1.3 ns a normal on a Zen 4 core against a Philox block and a Box–Muller each).
+    /// </summary>
+    /// <param name="normals">Scratch for count·dim floats.</param>
+    public static void Sample(RandomStream choices, RandomStream noise, double* fitted, int fittedCount, int dim, double bandwidth,
+        int first, int count, double* output, float* normals)
+    {
+        var z = new Span<float>(normals, count * dim);
+        SimdNormals.Fill(noise, (ulong)first * (ulong)dim, z);
+        for (var p = 0; p < count; p++)
+        {
+            var chosen = Philox.UniformIntAt(choices, (ulong)(first + p), (uint)fittedCount);
+            var source = fitted + (long)chosen * dim;
+            var target = output + (long)p * dim;
+            for (var j = 0; j < dim; j++) target[j] = source[j] + bandwidth * z[p * dim + j];
+        }
     }
 
     /// <summary>(m, s) ⊕ (m′, s′): the running log-sum-exp state after adding a block with max m′ and Σ exp(v − m′) = s′.</summary>

@@ -30,6 +30,9 @@ static class ThreadScratch
         return (int*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref ints[0]);
     }
 
+    /// <summary><see cref="Floats"/> as a pointer (the array is pinned).</summary>
+    public static unsafe float* FloatPointer(long length) => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref Floats(length)[0]);
+
     public static float[] Floats(long length)
     {
         if (floats is null || floats.Length < length)

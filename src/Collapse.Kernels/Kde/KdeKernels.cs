@@ -40,6 +40,9 @@ public sealed unsafe class KdeKernels
     /// <summary>Test points per CPU work item.</summary>
     const int TestBlock = 128;
 
+    /// <summary>Samples per CPU work item, so that few replicates still spread over the cores.</summary>
+    const int SampleBlock = 4096;
+
     public KdeKernels(Accelerator accelerator, KernelPath path = KernelPath.Auto)
     {
         this.accelerator = accelerator;
@@ -168,11 +171,20 @@ public sealed unsafe class KdeKernels
         var total = (long)replicates * count;
         if (UsesSimd)
         {
-            // The kernel's own body, one stride per core, without an ILGPU launch (about a millisecond on the CPU accelerator).
+            // The kernel's bits, normals sixteen at a time; work items are (replicate, block of samples), without an
+            // ILGPU launch (about a millisecond on the CPU accelerator).
             accelerator.Synchronize();
-            var workers = Environment.ProcessorCount;
-            Parallel.For(0, workers, CpuParallel.OneWorkerPerCore, w => KdeSampleKernels.Sample(w, choices, noise, firstReplicate, fitted,
-                fittedReplicateStride, fittedCount, dim, bandwidth, count, output, total, workers));
+            var fittedPtr = (double*)fitted.LoadEffectiveAddressAsPtr();
+            var outputPtr = (double*)output.LoadEffectiveAddressAsPtr();
+            var blocks = (count + SampleBlock - 1) / SampleBlock;
+            Parallel.For(0, (long)replicates * blocks, CpuParallel.OneWorkerPerCore, item =>
+            {
+                var (r, first) = (item / blocks, (int)(item % blocks) * SampleBlock);
+                var n = Math.Min(SampleBlock, count - first);
+                var replicate = (uint)(firstReplicate + r);
+                SimdKde.Sample(choices.ForReplicate(replicate), noise.ForReplicate(replicate), fittedPtr + r * fittedReplicateStride, fittedCount,
+                    dim, bandwidth, first, n, outputPtr + (r * count + first) * dim, ThreadScratch.FloatPointer((long)n * dim));
+            });
             return;
         }
         sample(LaunchSize.For(accelerator, total), choices, noise, firstReplicate, fitted, fittedReplicateStride, fittedCount, dim,

@@ -4,10 +4,10 @@ public class KdeSampleTests
 {
     static readonly RandomStream Choices = new(2, 0, 3, 6), Noise = new(2, 0, 3, 7);
 
-    static double[] Sample(string device, double[] fitted, int replicates, int fittedCount, int dim, double h, int count)
+    static double[] Sample(string device, double[] fitted, int replicates, int fittedCount, int dim, double h, int count, KernelPath path = KernelPath.Auto)
     {
         var accelerator = TestDevices.Get(device).Accelerator;
-        var kernels = new KdeKernels(accelerator);
+        var kernels = new KdeKernels(accelerator, path);
         using var fittedBuffer = accelerator.Allocate1D(fitted);
         using var output = accelerator.Allocate1D<double>((long)replicates * count * dim);
         kernels.Sample(Choices, Noise, 4, replicates, dim, fittedBuffer.View, (long)fittedCount * dim, fittedCount, h, count, output.View);
@@ -34,6 +34,24 @@ public class KdeSampleTests
                     Assert.Equal(expected, samples[(r * count + p) * dim + j], 1e-6);
                 }
             }
+    }
+
+    /// <summary>
+    /// The CPU path (normals drawn sixteen at a time, work split into blocks of samples) gives the ILGPU kernel's bits:
+    /// counts across a block boundary and off every vector width, d = 1 to 3.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 4099)]
+    [InlineData(2, 1000)]
+    [InlineData(3, 5000)]
+    public void The_cpu_path_gives_the_kernels_bits(int dim, int count)
+    {
+        const int replicates = 3, m = 37;
+        var random = new System.Random(dim);
+        var fitted = Enumerable.Range(0, replicates * m * dim).Select(_ => random.NextDouble() * 10 - 5).ToArray();
+        var simd = Sample("cpu", fitted, replicates, m, dim, 0.7, count, KernelPath.Auto);
+        var kernel = Sample("cpu", fitted, replicates, m, dim, 0.7, count, KernelPath.Ilgpu);
+        Assert.Equal(kernel, simd);
     }
 
     [Fact]
