@@ -35,6 +35,41 @@ public static unsafe partial class SimdKde
         return i < count ? total + LeafSumExp(point, columns + i, ld, count - i, dim, Vector256.Create(scale), shift) : total;
     }
 
+    /// <summary><see cref="Bounds"/> eight leaves at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static int Bounds512(double* point, in FittedLeaves fitted, double scale, double* bounds)
+    {
+        var (leaves, dim) = (fitted.LeafCount, fitted.Dim);
+        var boxes = fitted.Boxes;
+        var scaled = Vector512.Create(scale);
+        var b = 0;
+        for (; b + 8 <= leaves; b += 8)
+        {
+            var squared = Vector512<double>.Zero;
+            for (var j = 0; j < dim; j++)
+            {
+                var x = Vector512.Create(point[j]);
+                var below = Vector512.Load(boxes + (long)j * leaves + b) - x;
+                var above = x - Vector512.Load(boxes + (long)(dim + j) * leaves + b);
+                // As in Bounds: vmaxpd returns its second operand on NaN, so a NaN corner (below) keeps the sum NaN.
+                var gap = Avx512F.Max(Vector512<double>.Zero, Avx512F.Max(above, below));
+                squared = Avx512F.FusedMultiplyAdd(gap, gap, squared);
+            }
+            (squared * scaled).Store(bounds + b);
+        }
+        for (; b < leaves; b++)
+        {
+            var squared = 0.0;
+            for (var j = 0; j < dim; j++)
+            {
+                var gap = Math.Max(0, Math.Max(boxes[(long)j * leaves + b] - point[j], point[j] - boxes[(long)(dim + j) * leaves + b]));
+                squared += gap * gap;
+            }
+            bounds[b] = squared * scale;
+        }
+        return Largest(bounds, leaves);
+    }
+
     /// <summary><see cref="Exp(Vector256{double})"/> on eight lanes: the same reduction, polynomial and exponent bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Exp(Vector512<double> x)

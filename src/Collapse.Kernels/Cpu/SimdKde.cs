@@ -171,15 +171,16 @@ public static unsafe partial class SimdKde
 
     /// <param name="values">Scratch for <see cref="Leaf"/> doubles.</param>
     /// <param name="bounds">Scratch for the leaf count's doubles.</param>
+    /// <param name="kept">Scratch for the leaf count's ints.</param>
     /// <returns>The (test, fitted) pairs scored exactly.</returns>
     public static long Accumulate(double* test, int testCount, in FittedLeaves fitted, double inverseTwoH2, double tolerance,
-        double* state, double* values, double* bounds) =>
-        Accumulate(test, testCount, fitted, inverseTwoH2, tolerance, state, values, bounds, Is512Supported);
+        double* state, double* values, double* bounds, int* kept) =>
+        Accumulate(test, testCount, fitted, inverseTwoH2, tolerance, state, values, bounds, kept, Is512Supported);
 
     /// <param name="wide">The AVX-512 leaf sums (tests run both widths).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long Accumulate(double* test, int testCount, in FittedLeaves fitted, double inverseTwoH2, double tolerance,
-        double* state, double* values, double* bounds, bool wide)
+        double* state, double* values, double* bounds, int* kept, bool wide)
     {
         var (count, dim, leaves) = (fitted.Count, fitted.Dim, fitted.LeafCount);
         if (count == 0) return 0;
@@ -190,7 +191,7 @@ public static unsafe partial class SimdKde
         {
             var point = test + (long)t * dim;
             var (max, sum) = (state[2 * t], state[2 * t + 1]);
-            var nearest = leaves > 1 ? Bounds(point, fitted, scale, bounds) : 0;
+            var nearest = leaves == 1 ? 0 : wide ? Bounds512(point, fitted, -inverseTwoH2, bounds) : Bounds(point, fitted, scale, bounds);
             scored += ScoreLeaf(point, fitted, nearest, scale, values, ref max, ref sum);
             if (leaves == 1)
             {
@@ -199,12 +200,20 @@ public static unsafe partial class SimdKde
             }
             // With s ≥ 1 after the nearest leaf, every leaf whose bound is at most this cut adds at most ε·S/n per point.
             var cut = max + Math.Log(sum) + logShare;
+            // The leaves to score, listed without a branch: which leaves a test point skips looks random to the branch predictor.
+            var listed = 0;
+            for (var b = 0; b < leaves; b++)
+            {
+                kept[listed] = b;
+                // Not "bounds[b] > cut": a NaN bound (a NaN point in the leaf) must be scored, never skipped.
+                listed += !(bounds[b] <= cut) && b != nearest ? 1 : 0;
+            }
             // The one-pass leaves' terms add up apart from s: added to s ≥ 1 one leaf at a time, small leaf sums would
             // each lose up to half an ulp of s.
             var pending = 0.0;
-            for (var b = 0; b < leaves; b++)
+            for (var i = 0; i < listed; i++)
             {
-                if (b == nearest || bounds[b] <= cut) continue;
+                var b = kept[i];
                 if (bounds[b] <= max + Headroom)
                 {
                     // No point of the leaf is more than e^Headroom above the running max: one pass, exp(v − max) summed
@@ -342,9 +351,15 @@ public static unsafe partial class SimdKde
             }
             bounds[b] = squared * scale.GetElement(0);
         }
+        return Largest(bounds, leaves);
+    }
+
+    /// <summary>The index of the largest of count values (the first on ties; 0 if all are NaN).</summary>
+    static int Largest(double* values, int count)
+    {
         var best = 0;
-        for (var i = 1; i < leaves; i++)
-            if (bounds[i] > bounds[best]) best = i;
+        for (var i = 1; i < count; i++)
+            if (values[i] > values[best]) best = i;
         return best;
     }
 

@@ -12,7 +12,9 @@ static class ThreadScratch
 
     [ThreadStatic] static double[]?[]? doubles;
     [ThreadStatic] static float[]? floats;
-    [ThreadStatic] static int[]? ints;
+    [ThreadStatic] static int[]?[]? ints;
+
+    public const int KdeOrder = 0, KdeKept = 1;
 
     public static unsafe double* Doubles(int slot, long length)
     {
@@ -23,11 +25,13 @@ static class ThreadScratch
         return (double*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
     }
 
-    public static unsafe int* Ints(long length)
+    public static unsafe int* Ints(int slot, long length)
     {
-        if (ints is null || ints.Length < length)
-            ints = GC.AllocateUninitializedArray<int>((int)Math.Max(length, 16), pinned: true);
-        return (int*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref ints[0]);
+        ints ??= new int[2][];
+        var array = ints[slot];
+        if (array is null || array.Length < length)
+            ints[slot] = array = GC.AllocateUninitializedArray<int>((int)Math.Max(length, 16), pinned: true);
+        return (int*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[0]);
     }
 
     /// <summary><see cref="Floats"/> as a pointer (the array is pinned).</summary>

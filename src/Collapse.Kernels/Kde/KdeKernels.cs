@@ -96,10 +96,10 @@ public sealed unsafe class KdeKernels
                 var (r, first) = (item / blocks, (int)(item % blocks) * block);
                 if (first >= testCount) return;
                 var leaves = SimdKde.Order(fittedPtr + r * fittedReplicateStride, fittedCount, dim,
-                    ThreadScratch.Doubles(ThreadScratch.Centred, SimdKde.ScratchLength(fittedCount, dim)), ThreadScratch.Ints(fittedCount));
+                    ThreadScratch.Doubles(ThreadScratch.Centred, SimdKde.ScratchLength(fittedCount, dim)), ThreadScratch.Ints(ThreadScratch.KdeOrder, fittedCount));
                 var pairs = SimdKde.Accumulate(testPtr + (r * testCount + first) * dim, Math.Min(block, testCount - first), leaves,
                     inverseTwoH2, tolerance, statePtr + 2 * (r * testCount + first), ThreadScratch.Doubles(ThreadScratch.KdeValues, SimdKde.Leaf),
-                    ThreadScratch.Doubles(ThreadScratch.KdeBounds, leaves.LeafCount));
+                    ThreadScratch.Doubles(ThreadScratch.KdeBounds, leaves.LeafCount), ThreadScratch.Ints(ThreadScratch.KdeKept, leaves.LeafCount));
                 Interlocked.Add(ref scored, pairs);
             });
             return (long)replicates * testCount * fittedCount - scored;

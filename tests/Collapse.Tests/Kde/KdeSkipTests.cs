@@ -26,11 +26,12 @@ public unsafe class KdeSkipTests
             var order = new int[n];
             var values = new double[SimdKde.Leaf];
             var bounds = new double[(n + SimdKde.Leaf - 1) / SimdKde.Leaf];
+            var kept = new int[bounds.Length];
             fixed (double* tp = testFlat, fp = fitted, sp = scratch, vp = values, bp = bounds, st = state)
-            fixed (int* op = order)
+            fixed (int* op = order, kp = kept)
             {
                 var leaves = SimdKde.Order(fp, n, dim, sp, op);
-                skipped += (long)test.Length * n - SimdKde.Accumulate(tp, test.Length, leaves, 1 / (2 * h * h), tolerance, st, vp, bp, wide);
+                skipped += (long)test.Length * n - SimdKde.Accumulate(tp, test.Length, leaves, 1 / (2 * h * h), tolerance, st, vp, bp, kp, wide);
             }
             count += n;
         }
