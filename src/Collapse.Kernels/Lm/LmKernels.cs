@@ -58,6 +58,8 @@ public sealed unsafe partial class LmKernels
     readonly Action<KernelConfig, AttentionArgs> shapedAttentionForward;
     readonly Action<KernelConfig, MatMulForwardArgs> tiledMatMulForward;
     readonly Action<KernelConfig, MatMulBackwardArgs> tiledMatMulBackward;
+    readonly Action<Index1D, MatMulForwardArgs, int>? blockedMatMulForward;
+    readonly Action<Index1D, MatMulBackwardArgs, int>? blockedMatMulBackward;
     readonly Action<KernelConfig, EncoderBackwardArgs> groupedEncoderBackward;
     readonly Action<KernelConfig, LayerNormBackwardArgs> groupedLayerNormBackward;
     readonly Action<KernelConfig, AttentionBackwardArgs> groupedAttentionBackward;
@@ -113,8 +115,17 @@ public sealed unsafe partial class LmKernels
         if (Version == LmVersion.Shaped)
         {
             shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
-            tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
-            tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
+            if (BlockedMatMulKernels.Serves(accelerator))
+            {
+                blockedMatMulForward = Load<MatMulForwardArgs>(BlockedMatMulKernels.Forward);
+                blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward);
+                (tiledMatMulForward, tiledMatMulBackward) = (null!, null!);
+            }
+            else
+            {
+                tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
+                tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
+            }
             groupedEncoderBackward = LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward);
             var team = GroupedRows.DefaultTeam(accelerator);
             groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
