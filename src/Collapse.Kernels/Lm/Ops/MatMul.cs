@@ -655,9 +655,11 @@ static class BlockedMatMulKernels
     public const int Columns = 8;
 
     /// <summary>
-    /// Whether the shaped version runs these products rather than the tiled ones: on ILGPU's CPU accelerator.
+    /// Whether the shaped version runs these products rather than the tiled ones: on CPU devices, ILGPU's CPU accelerator
+    /// and OpenCL devices that are not GPUs (PoCL, whose compiler vectorizes the blocks across a work-group's items: its
+    /// makemore step ran 1.35–1.45× faster with these than with the tiled ones, side by side).
     /// </summary>
-    public static bool Serves(Accelerator accelerator) => accelerator.AcceleratorType == AcceleratorType.CPU;
+    public static bool Serves(Accelerator accelerator) => !Accelerators.LaunchSize.IsGpu(accelerator);
 
     static long Blocks(long count, int size) => (count + size - 1) / size;
 
