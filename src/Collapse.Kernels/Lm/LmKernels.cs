@@ -117,8 +117,9 @@ public sealed unsafe partial class LmKernels
             shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
             if (BlockedMatMulKernels.Serves(accelerator))
             {
-                blockedMatMulForward = Load<MatMulForwardArgs>(BlockedMatMulKernels.Forward);
-                blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward);
+                var groupSize = BlockedMatMulKernels.GroupSize(accelerator);
+                blockedMatMulForward = Load<MatMulForwardArgs>(BlockedMatMulKernels.Forward, groupSize);
+                blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward, groupSize);
                 (tiledMatMulForward, tiledMatMulBackward) = (null!, null!);
             }
             else

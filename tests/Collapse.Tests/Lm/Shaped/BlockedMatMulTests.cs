@@ -50,9 +50,15 @@ public class BlockedMatMulTests
         lock (Loaded)
         {
             if (!Loaded.TryGetValue(accelerator, out var kernels))
-                Loaded[accelerator] = kernels = (
-                    accelerator.LoadAutoGroupedStreamKernel<Index1D, MatMulForwardArgs, int>(BlockedMatMulKernels.Forward).Serialized(accelerator),
-                    accelerator.LoadAutoGroupedStreamKernel<Index1D, MatMulBackwardArgs, int>(BlockedMatMulKernels.Backward).Serialized(accelerator));
+            {
+                // Grouped as LmKernels loads them.
+                var size = BlockedMatMulKernels.GroupSize(accelerator);
+                Loaded[accelerator] = kernels = size > 0
+                    ? (accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, MatMulForwardArgs, int>(BlockedMatMulKernels.Forward, size).Serialized(accelerator),
+                        accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, MatMulBackwardArgs, int>(BlockedMatMulKernels.Backward, size).Serialized(accelerator))
+                    : (accelerator.LoadAutoGroupedStreamKernel<Index1D, MatMulForwardArgs, int>(BlockedMatMulKernels.Forward).Serialized(accelerator),
+                        accelerator.LoadAutoGroupedStreamKernel<Index1D, MatMulBackwardArgs, int>(BlockedMatMulKernels.Backward).Serialized(accelerator));
+            }
             return kernels;
         }
     }
