@@ -84,7 +84,7 @@ public class BlockedMatMulTests
     public void Forward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu)
     {
         var accelerator = TestDevices.Get(device).Accelerator;
-        AssertForward(accelerator, R, N, K, OC, bias, norm, gelu, Forward(accelerator), LmTestKit.Kernels(device, KernelPath.Ilgpu), SameBits(device));
+        AssertForward(accelerator, R, N, K, OC, bias, norm, gelu, Forward(accelerator), LmTestKit.Kernels(device, LmVersion.Plain), SameBits(device));
     }
 
     [Theory]
@@ -92,7 +92,7 @@ public class BlockedMatMulTests
     public void Backward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, bool gelu)
     {
         var accelerator = TestDevices.Get(device).Accelerator;
-        AssertBackward(accelerator, R, N, K, OC, bias, gelu, Backward(accelerator), LmTestKit.Kernels(device, KernelPath.Ilgpu), samePlainBits: SameBits(device));
+        AssertBackward(accelerator, R, N, K, OC, bias, gelu, Backward(accelerator), LmTestKit.Kernels(device, LmVersion.Plain), samePlainBits: SameBits(device));
     }
 
     [Theory]
@@ -102,7 +102,7 @@ public class BlockedMatMulTests
     public void Forward_with_few_threads_striding_over_the_blocks_matches(int threads, Norm norm, bool gelu)
     {
         var accelerator = TestDevices.Get("cpu").Accelerator;
-        AssertForward(accelerator, 3, 37, 64, 70, true, norm, gelu, Forward(accelerator, threads), LmTestKit.Kernels("cpu", KernelPath.Ilgpu), samePlainBits: true);
+        AssertForward(accelerator, 3, 37, 64, 70, true, norm, gelu, Forward(accelerator, threads), LmTestKit.Kernels("cpu", LmVersion.Plain), samePlainBits: true);
     }
 
     [Theory]
@@ -111,7 +111,7 @@ public class BlockedMatMulTests
     public void Backward_with_few_threads_striding_over_the_blocks_matches(int threads, bool gelu)
     {
         var accelerator = TestDevices.Get("cpu").Accelerator;
-        AssertBackward(accelerator, 3, 37, 45, 70, true, gelu, Backward(accelerator, threads), LmTestKit.Kernels("cpu", KernelPath.Ilgpu), samePlainBits: true);
+        AssertBackward(accelerator, 3, 37, 45, 70, true, gelu, Backward(accelerator, threads), LmTestKit.Kernels("cpu", LmVersion.Plain), samePlainBits: true);
     }
 
     /// <summary>The weight gradient's double sums over N = 4,096 rows off zero, as <see cref="TiledMatMulTests"/> checks the tiled float sums.</summary>
@@ -121,6 +121,6 @@ public class BlockedMatMulTests
     public void Weight_gradient_over_4096_rows_stays_within_tolerance(float shift)
     {
         var accelerator = TestDevices.Get("cpu").Accelerator;
-        AssertBackward(accelerator, 1, 4096, 64, 32, true, false, Backward(accelerator), LmTestKit.Kernels("cpu", KernelPath.Ilgpu), shift, samePlainBits: true);
+        AssertBackward(accelerator, 1, 4096, 64, 32, true, false, Backward(accelerator), LmTestKit.Kernels("cpu", LmVersion.Plain), shift, samePlainBits: true);
     }
 }

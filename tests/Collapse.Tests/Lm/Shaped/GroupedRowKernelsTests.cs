@@ -42,7 +42,7 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     static Accelerator Device(string name) => name == GpuShaped ? GpuShapedDevice.Value.Accelerator : TestDevices.Get(name).Accelerator;
 
     /// <summary>The plain kernels compared with: on the same accelerator (the GPU-shaped CPU's on the plain CPU accelerator).</summary>
-    static LmKernels Plain(string name) => LmTestKit.Kernels(name == GpuShaped ? "cpu" : name, KernelPath.Ilgpu);
+    static LmKernels Plain(string name) => LmTestKit.Kernels(name == GpuShaped ? "cpu" : name, LmVersion.Plain);
 
     static readonly (int R, int B, int T, int C)[] Shapes = [(1, 4, 16, 32), (3, 3, 7, 64), (3, 2, 16, 64)];
 

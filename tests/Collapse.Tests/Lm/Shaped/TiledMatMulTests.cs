@@ -11,7 +11,7 @@ namespace Collapse.Tests.Lm.Shaped;
 /// <summary>
 /// The tiled matrix products of <see cref="TiledMatMulKernels"/> (forward with and without the LayerNorm prologue
 /// and the GELU epilogue; backward with and without the GELU-backward epilogue and a bias) against a float64
-/// reference written here and against the plain kernels (<see cref="LmKernels"/> on <see cref="KernelPath.Ilgpu"/>),
+/// reference written here and against the plain kernels (<see cref="LmKernels"/> in <see cref="LmVersion.Plain"/>),
 /// on every accelerator, with shapes off every tile (K = 1, K = 45, OC = 27, N = 1) and R &gt; 1 replicates with
 /// different weights at odd offsets inside an odd parameter stride.
 /// </summary>
@@ -115,7 +115,7 @@ public class TiledMatMulTests
     public void Forward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu)
     {
         var accelerator = TestDevices.Get(device).Accelerator;
-        AssertForward(accelerator, R, N, K, OC, bias, norm, gelu, Tiled(accelerator), plain: LmTestKit.Kernels(device, KernelPath.Ilgpu));
+        AssertForward(accelerator, R, N, K, OC, bias, norm, gelu, Tiled(accelerator), plain: LmTestKit.Kernels(device, LmVersion.Plain));
     }
 
     [Theory]
@@ -318,7 +318,7 @@ public class TiledMatMulTests
     public void Backward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, bool gelu)
     {
         var accelerator = TestDevices.Get(device).Accelerator;
-        AssertBackward(accelerator, R, N, K, OC, bias, gelu, TiledBackward(accelerator), LmTestKit.Kernels(device, KernelPath.Ilgpu));
+        AssertBackward(accelerator, R, N, K, OC, bias, gelu, TiledBackward(accelerator), LmTestKit.Kernels(device, LmVersion.Plain));
     }
 
     [Theory]
