@@ -342,6 +342,7 @@ static class GroupedAttentionKernels
     /// <summary>
     /// One group per (sequence, head) of G threads: on a GPU min(256, T·max(T, hs) rounded up to a power of two), 16 on
     /// PoCL, 1 on the ILGPU CPU accelerator (<see cref="GroupedRows.GroupSize"/>); <paramref name="groupSize"/> &gt; 0 instead.
+    /// On the ILGPU CPU accelerator one group per multiprocessor, striding over the (sequence, head) items.
     /// </summary>
     public static KernelConfig BackwardConfig(Accelerator accelerator, in AttentionBackwardArgs a, int groupSize = 0)
     {
@@ -352,7 +353,9 @@ static class GroupedAttentionKernels
             throw new ArgumentException($"T = {T} > {MaxTime}: the grouped attention backward needs Dpre scratch shaped like att");
         var hs = C / heads;
         var size = GroupedRows.GroupSize(accelerator, Math.Min(256, GroupedRows.CeilingPowerOfTwo((long)T * Math.Max(T, hs))), groupSize);
-        return new KernelConfig((int)Math.Min(items, int.MaxValue / 2), size);
+        // On ILGPU's CPU accelerator no more groups than fill it (they stride over the items; see GroupedRows.FillingGroups).
+        var groups = accelerator.AcceleratorType == AcceleratorType.CPU ? Math.Min(items, GroupedRows.FillingGroups(accelerator, size)) : items;
+        return new KernelConfig((int)Math.Min(groups, int.MaxValue / 2), size);
     }
 
     public static Action<KernelConfig, AttentionBackwardArgs> Load(Accelerator accelerator) =>
