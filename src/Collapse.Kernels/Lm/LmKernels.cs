@@ -18,7 +18,10 @@ public enum LmVersion
     Cpu,
     /// <summary>The plain ILGPU kernels: one thread per output number or row, grid-stride, one launch per step of each operation.</summary>
     Plain,
-    /// <summary>The GPU-shaped ILGPU kernels: tiled products in shared memory, group reductions, fused operations, fewer launches.</summary>
+    /// <summary>
+    /// The shaped ILGPU kernels: fused operations, fewer launches; on GPUs tiled products in shared memory and group reductions,
+    /// on CPU devices (ILGPU's CPU accelerator, PoCL) register-blocked products without shared memory or barriers.
+    /// </summary>
     Shaped,
 }
 
@@ -142,7 +145,9 @@ public sealed unsafe partial class LmKernels
         // The table. Rows: operations; columns: the CPU path, the plain kernels, the GPU-shaped kernels. A plain entry
         // under "shaped" means the plain kernel already suits a GPU (element-wise, or one light launch). Operations
         // with one kernel in every version (the batch gather, the one-position encoder, the sampling step) launch it
-        // directly; on the CPU path such kernels run on host threads (Load).
+        // directly; on the CPU path such kernels run on host threads (Load). Some shaped entries pick their kernel by device
+        // inside: the products tiled on GPUs and register-blocked on CPU devices (BlockedMatMulKernels.Serves), the attention
+        // forward grouped on GPUs only.
         //                                                      CPU path                    plain                          GPU-shaped
         encoderForwardOp = Pick<EncoderArgs>(                   EncoderForwardCpu,          EncoderForwardPlain,           EncoderForwardPlain);
         encoderBackwardOp = Pick<EncoderBackwardArgs>(          EncoderBackwardCpu,         EncoderBackwardPlain,          EncoderBackwardShaped);
@@ -163,9 +168,10 @@ public sealed unsafe partial class LmKernels
 
     /// <summary>
     /// The version for an accelerator: the CPU path on a CPU accelerator with AVX2/FMA (unless the path forces
-    /// ILGPU), the plain kernels on ILGPU's CPU accelerator otherwise (its groups' barriers are thread switches:
-    /// the shaped step ran slower there), the shaped kernels on every other device: GPUs, and PoCL's CPU device,
-    /// where the shaped makemore step ran 2.1× faster than the plain one (results/benchmarks/amd-epyc-pocl).
+    /// ILGPU), the plain kernels on ILGPU's CPU accelerator otherwise, the shaped kernels on every other device: GPUs,
+    /// and PoCL's CPU device, where the shaped makemore step ran 2.0–2.2× faster than the plain one with the tiled products
+    /// (results/benchmarks/amd-epyc-pocl) and ~3× with the blocked ones. (On ILGPU's CPU accelerator the shaped version
+    /// was slower than the plain one until its products were register-blocked; now it is ~3× faster there too.)
     /// </summary>
     public static LmVersion Choose(Accelerator accelerator, KernelPath path) =>
         accelerator.AcceleratorType != AcceleratorType.CPU ? LmVersion.Shaped
