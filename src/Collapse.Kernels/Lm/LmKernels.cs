@@ -63,6 +63,7 @@ public sealed unsafe partial class LmKernels
     readonly Action<KernelConfig, MatMulBackwardArgs> tiledMatMulBackward;
     readonly Action<Index1D, MatMulForwardArgs, int>? blockedMatMulForward;
     readonly Action<Index1D, MatMulBackwardArgs, int>? blockedMatMulBackward;
+    readonly Action<Index1D, EncoderBackwardArgs, int>? blockedEncoderBackward;
     readonly Action<KernelConfig, EncoderBackwardArgs> groupedEncoderBackward;
     readonly Action<KernelConfig, LayerNormBackwardArgs> groupedLayerNormBackward;
     readonly Action<KernelConfig, AttentionBackwardArgs> groupedAttentionBackward;
@@ -123,6 +124,7 @@ public sealed unsafe partial class LmKernels
                 var groupSize = BlockedMatMulKernels.GroupSize(accelerator);
                 blockedMatMulForward = Load<MatMulForwardArgs>(BlockedMatMulKernels.Forward, groupSize);
                 blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward, groupSize);
+                blockedEncoderBackward = Load<EncoderBackwardArgs>(BlockedEmbeddingKernels.Backward, groupSize);
                 (tiledMatMulForward, tiledMatMulBackward) = (null!, null!);
             }
             else
@@ -130,7 +132,7 @@ public sealed unsafe partial class LmKernels
                 tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
                 tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
             }
-            groupedEncoderBackward = LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward);
+            groupedEncoderBackward = blockedEncoderBackward is null ? LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward) : null!;
             var team = GroupedRows.DefaultTeam(accelerator);
             groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
             groupedAttentionBackward = LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward);

@@ -486,6 +486,41 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     public void Encoder_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int groupSize, int R, int B, int T, int C)
     {
         var accelerator = Device(device);
+        var kernel = Kernel(accelerator, "embedding", () => GroupedEmbeddingKernels.Load(accelerator));
+        AssertEncoderBackward(device, R, B, T, C, args => kernel(GroupedEmbeddingKernels.BackwardConfig(accelerator, args, groupSize), args));
+    }
+
+    /// <summary>(device, R, B, T, C) for the blocked embedding backward: widths off its 8-channel blocks too (4, 12, 20).</summary>
+    public static TheoryData<string, int, int, int, int> BlockedEmbeddingCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in Devices().Where(d => d != GpuShaped))
+            foreach (var (r, b, t, c) in Shapes.Concat([(2, 3, 5, 12), (1, 2, 4, 4), (2, 2, 9, 20)]))
+                data.Add(device, r, b, t, c);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary><see cref="BlockedEmbeddingKernels"/> (the shaped version's on CPU devices), loaded and launched as LmKernels does.</summary>
+    [Theory]
+    [MemberData(nameof(BlockedEmbeddingCases))]
+    public void Blocked_encoder_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int R, int B, int T, int C)
+    {
+        var accelerator = Device(device);
+        var size = BlockedMatMulKernels.GroupSize(accelerator);
+        var kernel = Kernel(accelerator, "blocked embedding", () => size > 0
+            ? accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, EncoderBackwardArgs, int>(BlockedEmbeddingKernels.Backward, size).Serialized(accelerator)
+            : accelerator.LoadAutoGroupedStreamKernel<Index1D, EncoderBackwardArgs, int>(BlockedEmbeddingKernels.Backward).Serialized(accelerator));
+        AssertEncoderBackward(device, R, B, T, C, args =>
+        {
+            var threads = Collapse.Kernels.Accelerators.LaunchSize.For(accelerator, BlockedEmbeddingKernels.Items(args));
+            kernel(threads, args, threads);
+        });
+    }
+
+    /// <summary><paramref name="launch"/> (an encoder backward) against the plain kernels bit for bit and against float64.</summary>
+    void AssertEncoderBackward(string device, int R, int B, int T, int C, Action<EncoderBackwardArgs> launch)
+    {
+        var accelerator = Device(device);
         // A block longer than T (its later positions' gradients are 0) and token rows a whole block long.
         var layout = new GptLayout(new GptConfig(Vocab: Vocab, BlockSize: T + 3, Layers: 1, Width: C, Heads: Heads));
         var (blockSize, P) = (T + 3, layout.Count);
@@ -504,8 +539,7 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
                 Tokens = tk.View, Dout = dy.View, Gradients = g.View, TokenEmbedding = layout.TokenEmbedding, PositionEmbedding = layout.PositionEmbedding,
                 ParameterCount = P, TokenStride = blockSize, Replicates = R, Vocab = Vocab, BlockSize = blockSize, Batch = B, Time = T, Width = C,
             };
-            var kernel = Kernel(accelerator, "embedding", () => GroupedEmbeddingKernels.Load(accelerator));
-            kernel(GroupedEmbeddingKernels.BackwardConfig(accelerator, args, groupSize), args);
+            launch(args);
             gradients = Read(g);
         }
 
