@@ -64,6 +64,7 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, MatMulForwardArgs, int>? blockedMatMulForward;
     readonly Action<Index1D, MatMulBackwardArgs, int>? blockedMatMulBackward;
     readonly Action<Index1D, EncoderBackwardArgs, int>? blockedEncoderBackward;
+    readonly Action<Index1D, AttentionBackwardArgs, int>? blockedAttentionBackward;
     readonly Action<KernelConfig, EncoderBackwardArgs> groupedEncoderBackward;
     readonly Action<KernelConfig, LayerNormBackwardArgs> groupedLayerNormBackward;
     readonly Action<KernelConfig, AttentionBackwardArgs> groupedAttentionBackward;
@@ -125,6 +126,7 @@ public sealed unsafe partial class LmKernels
                 blockedMatMulForward = Load<MatMulForwardArgs>(BlockedMatMulKernels.Forward, groupSize);
                 blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward, groupSize);
                 blockedEncoderBackward = Load<EncoderBackwardArgs>(BlockedEmbeddingKernels.Backward, groupSize);
+                blockedAttentionBackward = Load<AttentionBackwardArgs>(BlockedAttentionKernels.Backward, groupSize);
                 (tiledMatMulForward, tiledMatMulBackward) = (null!, null!);
             }
             else
@@ -135,7 +137,7 @@ public sealed unsafe partial class LmKernels
             groupedEncoderBackward = blockedEncoderBackward is null ? LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward) : null!;
             var team = GroupedRows.DefaultTeam(accelerator);
             groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
-            groupedAttentionBackward = LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward);
+            groupedAttentionBackward = blockedAttentionBackward is null ? LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward) : null!;
             groupedCrossEntropy = LoadGrouped(GroupedCrossEntropyKernels.Kernel(team));
         }
         else

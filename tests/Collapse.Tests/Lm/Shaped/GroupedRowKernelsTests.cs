@@ -397,6 +397,46 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     public void Attention_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int groupSize, int R, int B, int T, int C)
     {
         var accelerator = Device(device);
+        var kernel = Kernel(accelerator, "attention", () => GroupedAttentionKernels.Load(accelerator));
+        // The softmax gradient in global scratch only past MaxTime (below it in shared memory, the scratch empty).
+        AssertAttentionBackward(device, R, B, T, C, T > GroupedAttentionKernels.MaxTime,
+            args => kernel(GroupedAttentionKernels.BackwardConfig(accelerator, args, groupSize), args));
+    }
+
+    /// <summary>(device, R, B, T, C) for the blocked attention backward: head sizes off its 8-channel blocks too (5, 12), T = 1 and past 64.</summary>
+    public static TheoryData<string, int, int, int, int> BlockedAttentionCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in Devices().Where(d => d != GpuShaped))
+            foreach (var (r, b, t, c) in Shapes.Concat([(2, 3, 5, 20), (1, 2, 1, 48), (2, 1, GroupedAttentionKernels.MaxTime + 6, 48)]))
+                data.Add(device, r, b, t, c);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary><see cref="BlockedAttentionKernels"/> (the shaped version's on CPU devices), loaded and launched as LmKernels does.</summary>
+    [Theory]
+    [MemberData(nameof(BlockedAttentionCases))]
+    public void Blocked_attention_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int R, int B, int T, int C)
+    {
+        var accelerator = Device(device);
+        var size = BlockedMatMulKernels.GroupSize(accelerator);
+        var kernel = Kernel(accelerator, "blocked attention", () => size > 0
+            ? accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, AttentionBackwardArgs, int>(BlockedAttentionKernels.Backward, size).Serialized(accelerator)
+            : accelerator.LoadAutoGroupedStreamKernel<Index1D, AttentionBackwardArgs, int>(BlockedAttentionKernels.Backward).Serialized(accelerator));
+        AssertAttentionBackward(device, R, B, T, C, true, args =>
+        {
+            var threads = Collapse.Kernels.Accelerators.LaunchSize.For(accelerator, BlockedAttentionKernels.Items(args));
+            kernel(threads, args, threads);
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="launch"/> (an attention backward, with Dpre scratch shaped like att when <paramref name="scratch"/>)
+    /// against the plain kernels bit for bit and against float64.
+    /// </summary>
+    void AssertAttentionBackward(string device, int R, int B, int T, int C, bool scratch, Action<AttentionBackwardArgs> launch)
+    {
+        var accelerator = Device(device);
         var sequences = R * B;
         var hs = C / Heads;
         var qkv = LmTestKit.Uniforms(1, sequences * T * 3 * C, 2.0f);
@@ -421,11 +461,10 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
             using var weights = accelerator.Allocate1D(att);
             using var dy = accelerator.Allocate1D(dout);
             using var d = accelerator.Allocate1D<float>(sequences * T * 3 * C);
-            using var scratch = accelerator.Allocate1D<float>(T > GroupedAttentionKernels.MaxTime ? attLength : 0);
+            using var dpre = accelerator.Allocate1D<float>(scratch ? attLength : 0);
             d.MemSet(77);
-            var args = new AttentionBackwardArgs { Qkv = q.View, Att = weights.View, Dout = dy.View, Dqkv = d.View, Dpre = scratch.View, Time = T, Width = C, Heads = Heads };
-            var kernel = Kernel(accelerator, "attention", () => GroupedAttentionKernels.Load(accelerator));
-            kernel(GroupedAttentionKernels.BackwardConfig(accelerator, args, groupSize), args);
+            var args = new AttentionBackwardArgs { Qkv = q.View, Att = weights.View, Dout = dy.View, Dqkv = d.View, Dpre = dpre.View, Time = T, Width = C, Heads = Heads };
+            launch(args);
             dqkv = Read(d);
         }
 
