@@ -74,9 +74,14 @@ static class GroupedRows
         _ => 1,
     };
 
-    /// <summary>Groups of <paramref name="size"/> threads that fill every multiprocessor (as <see cref="Accelerators.LaunchSize.For"/>), at least 1.</summary>
+    /// <summary>
+    /// Groups of <paramref name="size"/> threads that fill every multiprocessor (as <see cref="Accelerators.LaunchSize.For"/>), at
+    /// least 1; on ILGPU's CPU accelerator one per multiprocessor, which runs its groups one after another: there, 2 one-thread
+    /// groups striding over the items ran the LayerNorm and encoder backward (R = 1) 1.2–1.3× faster than 32 (2 cores).
+    /// </summary>
     public static int FillingGroups(Accelerator accelerator, int size) =>
-        (int)Math.Max(1, Math.Min(int.MaxValue / 2, (long)accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor / size));
+        accelerator.AcceleratorType == AcceleratorType.CPU ? Math.Max(1, accelerator.NumMultiprocessors)
+        : (int)Math.Max(1, Math.Min(int.MaxValue / 2, (long)accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor / size));
 
     public static int FloorPowerOfTwo(int x)
     {

@@ -37,7 +37,8 @@ public sealed partial class LmKernels
         kernel(threads, args, threads);
     }
 
-    Action<Index1D, T, int> Load<T>(Action<Index1D, T, int> kernel) where T : struct
+    /// <param name="groupSize">Threads a group on the device (see <see cref="BlockedMatMulKernels.GroupSize"/>); 0: ILGPU's choice.</param>
+    Action<Index1D, T, int> Load<T>(Action<Index1D, T, int> kernel, int groupSize = 0) where T : struct
     {
         if (OnHost)
             return (threads, args, stride) =>
@@ -47,7 +48,7 @@ public sealed partial class LmKernels
                 if (threads.X == 1) kernel(new Index1D(0), args, stride);
                 else Parallel.For(0, threads.X, CpuParallel.OneWorkerPerCore, t => kernel(new Index1D(t), args, stride));
             };
-        var loaded = accelerator.LoadAutoGroupedStreamKernel(kernel);
+        var loaded = groupSize > 0 ? accelerator.LoadImplicitlyGroupedStreamKernel(kernel, groupSize) : accelerator.LoadAutoGroupedStreamKernel(kernel);
         return (threads, args, stride) =>
         {
             Counter.Launched();

@@ -24,19 +24,6 @@ public class SamplerTests
         return reference.Logits[((prefix.Count - 1) * Config.Vocab)..(prefix.Count * Config.Vocab)];
     }
 
-    /// <summary>
-    /// Every version on every device but the shaped kernels on ILGPU's CPU accelerator, where their groups run
-    /// ~60× slower than the plain kernels (thousands of sampled names here); the shaped forward is checked there
-    /// against the reference by <see cref="GptModelTests"/> and by the temperature-0 path below.
-    /// </summary>
-    public static TheoryData<string, LmVersion> SamplingVersions()
-    {
-        var data = new TheoryData<string, LmVersion>();
-        foreach (var (device, version) in TestDevices.LmVersionList())
-            if (!(device == "cpu" && version == LmVersion.Shaped)) data.Add(device, version);
-        return TestDevices.Tagged(data);
-    }
-
     [Theory]
     [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
     public void Temperature_zero_follows_the_argmax_path_of_the_reference(string device, LmVersion version)
@@ -68,7 +55,7 @@ public class SamplerTests
     }
 
     [Theory]
-    [MemberData(nameof(SamplingVersions))]
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
     public void First_characters_follow_the_softmax_at_the_temperature(string device, LmVersion version)
     {
         // Pearson's chi-square of 4,000 first tokens per replicate against softmax(logits/temperature)
@@ -115,7 +102,7 @@ public class SamplerTests
     }
 
     [Theory]
-    [MemberData(nameof(SamplingVersions))]
+    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
     public void The_key_value_cache_sampler_draws_the_same_tokens_as_rerunning_the_prefix(string device, LmVersion version)
     {
         // Small weights: soft distributions, so names of every length and many distinct paths are drawn.

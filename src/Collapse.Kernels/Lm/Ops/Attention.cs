@@ -342,6 +342,7 @@ static class GroupedAttentionKernels
     /// <summary>
     /// One group per (sequence, head) of G threads: on a GPU min(256, T·max(T, hs) rounded up to a power of two), 16 on
     /// PoCL, 1 on the ILGPU CPU accelerator (<see cref="GroupedRows.GroupSize"/>); <paramref name="groupSize"/> &gt; 0 instead.
+    /// On the ILGPU CPU accelerator one group per multiprocessor, striding over the (sequence, head) items.
     /// </summary>
     public static KernelConfig BackwardConfig(Accelerator accelerator, in AttentionBackwardArgs a, int groupSize = 0)
     {
@@ -352,7 +353,9 @@ static class GroupedAttentionKernels
             throw new ArgumentException($"T = {T} > {MaxTime}: the grouped attention backward needs Dpre scratch shaped like att");
         var hs = C / heads;
         var size = GroupedRows.GroupSize(accelerator, Math.Min(256, GroupedRows.CeilingPowerOfTwo((long)T * Math.Max(T, hs))), groupSize);
-        return new KernelConfig((int)Math.Min(items, int.MaxValue / 2), size);
+        // On ILGPU's CPU accelerator no more groups than fill it (they stride over the items; see GroupedRows.FillingGroups).
+        var groups = accelerator.AcceleratorType == AcceleratorType.CPU ? Math.Min(items, GroupedRows.FillingGroups(accelerator, size)) : items;
+        return new KernelConfig((int)Math.Min(groups, int.MaxValue / 2), size);
     }
 
     public static Action<KernelConfig, AttentionBackwardArgs> Load(Accelerator accelerator) =>
@@ -412,6 +415,139 @@ static class GroupedAttentionKernels
             a.Dqkv[position + C] = dk;
             a.Dqkv[position + 2 * C] = dv;
         }
+    }
+}
+
+/// <summary>
+/// The shaped attention backward for CPU devices (ILGPU's CPU accelerator, PoCL; see <see cref="BlockedMatMulKernels.Serves"/>):
+/// both phases of <see cref="GroupedAttentionKernels"/> in one grid-stride launch, one item per (sequence, head), the
+/// softmax gradient in the <see cref="AttentionBackwardArgs.Dpre"/> scratch, which only the item's own thread writes and
+/// reads (no groups and no barriers). Its sums are register-blocked: a query row's dots with 4 keys' values at once (the
+/// row's dout read once for the 4), and dq, dk, dv 8 channels at once (each softmax-gradient or attention number read once
+/// for the 8). Every number sees the plain kernels' operations in their order, so where both are compiled alike the bits
+/// are theirs.
+/// </summary>
+static class BlockedAttentionKernels
+{
+    /// <summary>Keys a query row's dots take at once.</summary>
+    public const int Keys = 4;
+
+    /// <summary>Channels of dq, dk and dv summed at once.</summary>
+    public const int Channels = 8;
+
+    /// <summary>Items: R·B·NH (sequence, head) pairs. Needs Dpre shaped like Att.</summary>
+    public static long Items(in AttentionBackwardArgs a)
+    {
+        var (T, C, heads) = (a.Time, a.Width, a.Heads);
+        if (T <= 0 || C <= 0 || heads <= 0 || C % heads != 0) throw new ArgumentException("attention shape: T, C > 0 and C a multiple of the heads");
+        if (a.Dpre.Length < a.Att.Length) throw new ArgumentException("the blocked attention backward needs Dpre scratch shaped like att");
+        return a.Dout.Length / ((long)T * C) * heads;
+    }
+
+    public static void Backward(Index1D thread, AttentionBackwardArgs a, int stride)
+    {
+        var items = a.Dout.Length / ((long)a.Time * a.Width) * a.Heads;
+        for (long item = thread; item < items; item += stride)
+        {
+            Scores(a, item);
+            Gradients(a, item);
+        }
+    }
+
+    /// <summary>dpre[t][t2] = att·(datt − Σ_j att[t][j]·datt[j])·(1/√hs), datt[t][t2] = dy_t·v_t2, 0 above the diagonal.</summary>
+    static void Scores(in AttentionBackwardArgs a, long item)
+    {
+        var (T, C, heads) = (a.Time, a.Width, a.Heads);
+        var hs = C / heads;
+        var scale = 1.0f / MathF.Sqrt(hs);
+        var sequence = item / heads;
+        var offset = (long)(item % heads) * hs;
+        var at = item * T * T; // the item's att rows, and its dpre rows
+        for (var t = 0; t < T; t++)
+        {
+            var dy = (sequence * T + t) * C + offset;
+            var row = at + (long)t * T;
+            for (var t2 = 0; t2 <= t; t2 += Keys)
+            {
+                var last = Math.Min(Keys, t + 1 - t2) - 1; // keys past it read the last one again (the diagonal's edge)
+                var v0 = (sequence * T + t2) * 3 * C + 2 * C + offset;
+                var (v1, v2, v3) = (v0 + Math.Min(1, last) * 3L * C, v0 + Math.Min(2, last) * 3L * C, v0 + Math.Min(3, last) * 3L * C);
+                float d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+                for (var i = 0; i < hs; i++)
+                {
+                    var x = a.Dout[dy + i];
+                    d0 += x * a.Qkv[v0 + i];
+                    d1 += x * a.Qkv[v1 + i];
+                    d2 += x * a.Qkv[v2 + i];
+                    d3 += x * a.Qkv[v3 + i];
+                }
+                a.Dpre[row + t2] = d0;
+                if (last >= 1) a.Dpre[row + t2 + 1] = d1;
+                if (last >= 2) a.Dpre[row + t2 + 2] = d2;
+                if (last >= 3) a.Dpre[row + t2 + 3] = d3;
+            }
+            var weighted = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++) weighted += a.Att[row + t2] * a.Dpre[row + t2];
+            for (var t2 = 0; t2 < T; t2++) a.Dpre[row + t2] = t2 <= t ? a.Att[row + t2] * (a.Dpre[row + t2] - weighted) * scale : 0.0f;
+        }
+    }
+
+    /// <summary>dq_t = Σ_{t2 ≤ t} dpre[t][t2]·k_t2, dk_t = Σ_{t1 ≥ t} dpre[t1][t]·q_t1, dv_t = Σ_{t1 ≥ t} att[t1][t]·dy_t1 (overwrite).</summary>
+    static void Gradients(in AttentionBackwardArgs a, long item)
+    {
+        var (T, C, heads) = (a.Time, a.Width, a.Heads);
+        var hs = C / heads;
+        var sequence = item / heads;
+        var offset = (int)(item % heads) * hs;
+        var at = item * T * T;
+        for (var t = 0; t < T; t++)
+            for (var i0 = 0; i0 < hs; i0 += Channels)
+            {
+                var last = Math.Min(Channels, hs - i0) - 1; // channels past it read the last one again (block edge)
+                var c0 = offset + i0;
+                var (c1, c2, c3) = (c0 + Math.Min(1, last), c0 + Math.Min(2, last), c0 + Math.Min(3, last));
+                var (c4, c5, c6, c7) = (c0 + Math.Min(4, last), c0 + Math.Min(5, last), c0 + Math.Min(6, last), c0 + Math.Min(7, last));
+                float q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+                for (var t2 = 0; t2 <= t; t2++)
+                {
+                    var d = a.Dpre[at + (long)t * T + t2];
+                    var k = (sequence * T + t2) * 3 * C + C;
+                    q0 += d * a.Qkv[k + c0]; q1 += d * a.Qkv[k + c1]; q2 += d * a.Qkv[k + c2]; q3 += d * a.Qkv[k + c3];
+                    q4 += d * a.Qkv[k + c4]; q5 += d * a.Qkv[k + c5]; q6 += d * a.Qkv[k + c6]; q7 += d * a.Qkv[k + c7];
+                }
+                float k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+                float w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0;
+                for (var t1 = t; t1 < T; t1++)
+                {
+                    var d = a.Dpre[at + (long)t1 * T + t];
+                    var p = a.Att[at + (long)t1 * T + t];
+                    var q = (sequence * T + t1) * 3 * C;
+                    var dy = (sequence * T + t1) * C;
+                    k0 += d * a.Qkv[q + c0]; k1 += d * a.Qkv[q + c1]; k2 += d * a.Qkv[q + c2]; k3 += d * a.Qkv[q + c3];
+                    k4 += d * a.Qkv[q + c4]; k5 += d * a.Qkv[q + c5]; k6 += d * a.Qkv[q + c6]; k7 += d * a.Qkv[q + c7];
+                    w0 += p * a.Dout[dy + c0]; w1 += p * a.Dout[dy + c1]; w2 += p * a.Dout[dy + c2]; w3 += p * a.Dout[dy + c3];
+                    w4 += p * a.Dout[dy + c4]; w5 += p * a.Dout[dy + c5]; w6 += p * a.Dout[dy + c6]; w7 += p * a.Dout[dy + c7];
+                }
+                var position = (sequence * T + t) * 3 * C;
+                Store(a.Dqkv, position, C, c0, 0, last, q0, k0, w0);
+                Store(a.Dqkv, position, C, c0, 1, last, q1, k1, w1);
+                Store(a.Dqkv, position, C, c0, 2, last, q2, k2, w2);
+                Store(a.Dqkv, position, C, c0, 3, last, q3, k3, w3);
+                Store(a.Dqkv, position, C, c0, 4, last, q4, k4, w4);
+                Store(a.Dqkv, position, C, c0, 5, last, q5, k5, w5);
+                Store(a.Dqkv, position, C, c0, 6, last, q6, k6, w6);
+                Store(a.Dqkv, position, C, c0, 7, last, q7, k7, w7);
+            }
+    }
+
+    /// <summary>Channel c0 + j's dq, dk and dv at a position's qkv row, when j is a channel of the block.</summary>
+    static void Store(ArrayView<float> dqkv, long position, int width, int c0, int j, int last, float dq, float dk, float dv)
+    {
+        if (j > last) return;
+        var at = position + c0 + j;
+        dqkv[at] = dq;
+        dqkv[at + width] = dk;
+        dqkv[at + 2 * width] = dv;
     }
 }
 
@@ -606,7 +742,11 @@ public sealed unsafe partial class LmKernels
         Launch(attentionBackwardQkv, a.Dout.Length, a);
     }
 
-    void AttentionBackwardShaped(AttentionBackwardArgs a) => groupedAttentionBackward(GroupedAttentionKernels.BackwardConfig(accelerator, a), a);
+    void AttentionBackwardShaped(AttentionBackwardArgs a)
+    {
+        if (blockedAttentionBackward is not null) Launch(blockedAttentionBackward, BlockedAttentionKernels.Items(a), a);
+        else groupedAttentionBackward(GroupedAttentionKernels.BackwardConfig(accelerator, a), a);
+    }
 
     void AttentionForwardCachedCpu(AttentionArgs a)
     {

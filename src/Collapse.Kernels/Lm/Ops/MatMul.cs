@@ -12,7 +12,8 @@ namespace Collapse.Kernels.Lm;
 // means no bias (the head). Fusions the model uses: a residual add and LayerNorm before the product
 // (NormMatMulForward), GELU after it (the MLP's first layer), and GELU's backward after the input
 // gradient. Versions: the plain grid-stride kernels below, the CPU path's register-blocked AVX2
-// product (MatMulCpu), and the GPU-shaped tiled kernels.
+// product (MatMulCpu), and the shaped version's: tiled kernels for GPUs (TiledMatMulKernels), and
+// register-blocked grid-stride kernels without shared memory for CPU devices (BlockedMatMulKernels).
 
 /// <summary>
 /// Arguments of <see cref="TiledMatMulKernels.Forward"/>: out[r][n][o] = Σ_c A[r][n][c]·W[r][o][c] + bias[r][o],
@@ -48,6 +49,16 @@ public struct MatMulForwardArgs
     /// <summary>Rows per replicate (N = batch·time).</summary>
     public long Rows;
     public int InputWidth, OutputWidth;
+
+    /// <summary>Throws unless the views the prologue writes are all given (the launchers' check).</summary>
+    internal readonly void CheckFusions()
+    {
+        var norm = NormWeight >= 0;
+        if (norm && (Mean.Length < Replicates * Rows || Rstd.Length < Replicates * Rows || Normalized.Length < Input.Length))
+            throw new ArgumentException("the LayerNorm prologue writes Normalized, Mean and Rstd: give all three");
+        if (Addend.Length > 0 && (!norm || Sum.Length < Input.Length))
+            throw new ArgumentException("an Addend needs the LayerNorm prologue and a Sum view");
+    }
 }
 
 /// <summary>
@@ -588,10 +599,7 @@ static class TiledMatMulKernels
         var norm = a.NormWeight >= 0;
         if (norm && a.InputWidth > MaxNormWidth)
             throw new ArgumentException($"the LayerNorm prologue serves rows up to {MaxNormWidth} wide, not {a.InputWidth}");
-        if (norm && (a.Mean.Length < a.Replicates * a.Rows || a.Rstd.Length < a.Replicates * a.Rows || a.Normalized.Length < a.Input.Length))
-            throw new ArgumentException("the LayerNorm prologue writes Normalized, Mean and Rstd: give all three");
-        if (a.Addend.Length > 0 && (!norm || a.Sum.Length < a.Input.Length))
-            throw new ArgumentException("an Addend needs the LayerNorm prologue and a Sum view");
+        a.CheckFusions();
         var (width, height) = Shape(accelerator, a.Rows, a.OutputWidth, groupLimit);
         int floats;
         while (true)
@@ -618,6 +626,341 @@ static class TiledMatMulKernels
         var (tileRows, tileColumns) = (Block * height, Block * width);
         var groups = InputGroups(a.Replicates, a.Rows, a.InputWidth, tileRows, tileColumns) + WeightGroups(a, tileRows, tileColumns);
         return new KernelConfig(new Index3D(Groups(accelerator, groups), 1, 1), new Index3D(width, height, 1));
+    }
+}
+
+/// <summary>
+/// The shaped matrix products for CPU devices: the products of <see cref="TiledMatMulKernels"/>, with the same fusions
+/// (the residual add and LayerNorm before the forward, GELU after it, GELU's backward after the input gradient, both
+/// gradients in one launch), as grid-stride kernels without shared memory or barriers. ILGPU's CPU accelerator runs a
+/// group's threads as OS threads, so there a barrier is a thread switch and a staged tile one more copy through memory
+/// that the CPU's caches already hold (the tiled kernels ran 1.1–1.8× slower than the plain ones). Here each item is a
+/// block of <see cref="Rows"/> × <see cref="Columns"/> outputs summed in registers, both operands read straight from
+/// global memory: 12 loads for 32 multiply-adds, against the plain kernels' 64.
+/// </summary>
+/// <remarks>
+/// Every output sees the plain kernels' operations in their order (the forward's and the input gradient's float sums
+/// from the bias or 0, the weight and bias gradients' double sums over the rows, the residual add and the LayerNorm as
+/// <see cref="ResidualKernels"/> and <see cref="LayerNormKernels.Forward"/>, GELU and its derivative as
+/// <see cref="GeluKernels"/>), so where both are compiled alike (ILGPU's CPU accelerator: .NET's JIT, which contracts
+/// no multiply-adds) the bits are the plain kernels'. Block edges clamp the operand rows they read (the last row is read
+/// again) and store only the outputs that exist, so no branch sits in the inner loop.
+/// </remarks>
+static class BlockedMatMulKernels
+{
+    /// <summary>Output rows of a block (the forward's and the input gradient's rows; the weight gradient's output units).</summary>
+    public const int Rows = 4;
+
+    /// <summary>Output columns of a block. 4 × 8 sums and 12 operands fit x64's registers; a struct of 32 fields did not (slower).</summary>
+    public const int Columns = 8;
+
+    /// <summary>
+    /// Whether the shaped version runs these products rather than the tiled ones: on CPU devices, ILGPU's CPU accelerator
+    /// and OpenCL devices that are not GPUs (PoCL: its makemore training step ran 1.4–1.5× faster with these than with the
+    /// tiled ones, tiny's 1.8×, sampling 1.45×, side by side on 2 cores).
+    /// </summary>
+    public static bool Serves(Accelerator accelerator) => !Accelerators.LaunchSize.IsGpu(accelerator);
+
+    /// <summary>
+    /// Threads a group for these kernels: one on an OpenCL device, 0 (ILGPU's choice) on the CPU accelerator. PoCL runs a
+    /// work-group on one core, and ILGPU's automatic groups put a launch of up to thousands of threads in one: the blocked
+    /// forward of 128 rows ran 1.85× faster on 2 cores in groups of one (groups of 4 and 16 ran no faster than 1: a block
+    /// is too much work per work-item for PoCL to vectorize across them).
+    /// </summary>
+    public static int GroupSize(Accelerator accelerator) => accelerator.AcceleratorType == AcceleratorType.OpenCL ? 1 : 0;
+
+    static long Blocks(long count, int size) => (count + size - 1) / size;
+
+    // ------------------------------------------------------------------ forward
+
+    /// <summary>
+    /// Items of <see cref="Forward"/>: (replicate, block of 4 rows, block of 8 output columns); with the LayerNorm
+    /// prologue (replicate, block of 4 rows) across the whole output width, so that the item normalizing its rows is the
+    /// one that reads them back (its own writes, no barrier; the LayerNorm is done once a row).
+    /// </summary>
+    public static long ForwardItems(in MatMulForwardArgs a)
+    {
+        a.CheckFusions();
+        return a.Replicates * Blocks(a.Rows, Rows) * (a.NormWeight >= 0 ? 1 : Blocks(a.OutputWidth, Columns));
+    }
+
+    /// <summary>The forward product, with the optional prologue and epilogue of <see cref="MatMulForwardArgs"/>. Items: <see cref="ForwardItems"/>.</summary>
+    public static void Forward(Index1D thread, MatMulForwardArgs a, int stride)
+    {
+        var (n, oc) = (a.Rows, a.OutputWidth);
+        var norm = a.NormWeight >= 0;
+        var rowBlocks = Blocks(n, Rows);
+        var columnBlocks = (int)Blocks(oc, Columns);
+        var perRowBlock = norm ? 1 : columnBlocks; // items per block of rows
+        var total = a.Replicates * rowBlocks * perRowBlock;
+        for (long item = thread; item < total; item += stride)
+        {
+            var firstBlock = (int)(item % perRowBlock);
+            var rowBlock = item / perRowBlock;
+            var r = rowBlock / rowBlocks;
+            var m0 = (rowBlock - r * rowBlocks) * Rows;
+            var row = r * n + m0; // the block's first row, counted over all replicates
+            var rows = (int)Math.Min(Rows, n - m0);
+            var p = r * a.ParameterCount;
+            var input = a.Input;
+            if (norm)
+            {
+                for (var i = 0; i < rows; i++) Normalize(a, row + i, p);
+                input = a.Normalized;
+            }
+            var lastBlock = norm ? columnBlocks : firstBlock + 1;
+            for (var block = firstBlock; block < lastBlock; block++) ForwardBlock(a, input, row, rows, block * Columns, p);
+        }
+    }
+
+    /// <summary>One row's residual add (into Sum) and LayerNorm (Normalized, Mean, Rstd), in the plain kernels' order.</summary>
+    static void Normalize(in MatMulForwardArgs a, long row, long p)
+    {
+        var k = a.InputWidth;
+        var x = row * k;
+        var source = a.Input;
+        if (a.Addend.Length > 0)
+        {
+            for (var c = 0; c < k; c++) a.Sum[x + c] = a.Input[x + c] + a.Addend[x + c];
+            source = a.Sum;
+        }
+        var m = 0.0f;
+        for (var c = 0; c < k; c++) m += source[x + c];
+        m /= k;
+        var variance = 0.0f;
+        for (var c = 0; c < k; c++)
+        {
+            var d = source[x + c] - m;
+            variance += d * d;
+        }
+        var s = 1.0f / MathF.Sqrt(variance / k + LayerNormKernels.Epsilon);
+        var (w, b) = (p + a.NormWeight, p + a.NormBias);
+        for (var c = 0; c < k; c++) a.Normalized[x + c] = (source[x + c] - m) * s * a.Parameters[w + c] + a.Parameters[b + c];
+        a.Mean[row] = m;
+        a.Rstd[row] = s;
+    }
+
+    /// <summary>Output rows [row, row + rows) × columns [o0, o0 + 8) of input·Wᵀ + bias, and gelu of them when asked.</summary>
+    static void ForwardBlock(in MatMulForwardArgs a, ArrayView<float> input, long row, int rows, int o0, long p)
+    {
+        var k = a.InputWidth;
+        var columns = Math.Min(Columns, a.OutputWidth - o0);
+        var sink = new OutputSink(a.Output, a.Activated, a.OutputWidth, row, rows, o0, columns);
+        var left = new Operand(input, row * k, k, 1, rows - 1);
+        var right = new Operand(a.Parameters, p + a.Weight + (long)o0 * k, k, 1, columns - 1);
+        var bias = p + a.Bias + o0;
+        var hasBias = a.Bias >= 0;
+        // The sums start from the bias, as the plain kernel's.
+        Sum(ref sink, left, right, k,
+            hasBias ? a.Parameters[bias] : 0.0f, hasBias ? a.Parameters[bias + Math.Min(1, columns - 1)] : 0.0f,
+            hasBias ? a.Parameters[bias + Math.Min(2, columns - 1)] : 0.0f, hasBias ? a.Parameters[bias + Math.Min(3, columns - 1)] : 0.0f,
+            hasBias ? a.Parameters[bias + Math.Min(4, columns - 1)] : 0.0f, hasBias ? a.Parameters[bias + Math.Min(5, columns - 1)] : 0.0f,
+            hasBias ? a.Parameters[bias + Math.Min(6, columns - 1)] : 0.0f, hasBias ? a.Parameters[bias + Math.Min(7, columns - 1)] : 0.0f);
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /// <summary>
+    /// Items of <see cref="Backward"/>: input-gradient blocks (replicate, 4 rows, 8 input columns), then weight-gradient
+    /// blocks (replicate, 4 output units, 8 input columns), then with a bias its blocks (replicate, 8 output units).
+    /// </summary>
+    public static long BackwardItems(in MatMulBackwardArgs a) =>
+        InputItems(a) + WeightItems(a) + (a.Bias >= 0 ? a.Replicates * Blocks(a.OutputWidth, Columns) : 0);
+
+    static long InputItems(in MatMulBackwardArgs a) => a.Replicates * Blocks(a.Rows, Rows) * Blocks(a.InputWidth, Columns);
+
+    static long WeightItems(in MatMulBackwardArgs a) => a.Replicates * Blocks(a.OutputWidth, Rows) * Blocks(a.InputWidth, Columns);
+
+    /// <summary>Both gradients in one launch (see <see cref="MatMulBackwardArgs"/>). Items: <see cref="BackwardItems"/>.</summary>
+    public static void Backward(Index1D thread, MatMulBackwardArgs a, int stride)
+    {
+        var (inputItems, weightItems) = (InputItems(a), WeightItems(a));
+        var total = BackwardItems(a);
+        for (long item = thread; item < total; item += stride)
+        {
+            if (item < inputItems) InputBlock(a, item);
+            else if (item < inputItems + weightItems) WeightBlock(a, item - inputItems);
+            else BiasBlock(a, item - inputItems - weightItems);
+        }
+    }
+
+    /// <summary>dinput = dout·W over a block of rows × input columns (the sum over o from 0), times gelu'(h) when asked.</summary>
+    static void InputBlock(in MatMulBackwardArgs a, long item)
+    {
+        var (c, oc, n) = (a.InputWidth, a.OutputWidth, a.Rows);
+        var columnBlocks = Blocks(c, Columns);
+        var rowBlocks = Blocks(n, Rows);
+        var c0 = (int)(item % columnBlocks) * Columns;
+        var rowBlock = item / columnBlocks;
+        var r = rowBlock / rowBlocks;
+        var m0 = (rowBlock - r * rowBlocks) * Rows;
+        var row = r * n + m0;
+        var rows = (int)Math.Min(Rows, n - m0);
+        var columns = Math.Min(Columns, c - c0);
+        var sink = new InputGradientSink(a.Dinput, a.GeluInput, c, row, rows, c0, columns);
+        var dout = new Operand(a.Dout, row * oc, oc, 1, rows - 1);
+        var weight = new Operand(a.Parameters, r * a.ParameterCount + a.Weight + c0, 1, c, columns - 1);
+        Sum(ref sink, dout, weight, oc, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /// <summary>dW = doutᵀ·input over a block of output units × input columns: double sums over the replicate's rows.</summary>
+    static void WeightBlock(in MatMulBackwardArgs a, long item)
+    {
+        var (c, oc, n) = (a.InputWidth, a.OutputWidth, a.Rows);
+        var columnBlocks = Blocks(c, Columns);
+        var unitBlocks = Blocks(oc, Rows);
+        var c0 = (int)(item % columnBlocks) * Columns;
+        var unitBlock = item / columnBlocks;
+        var r = unitBlock / unitBlocks;
+        var o0 = (int)(unitBlock - r * unitBlocks) * Rows;
+        var units = Math.Min(Rows, oc - o0);
+        var columns = Math.Min(Columns, c - c0);
+        var sink = new WeightGradientSink(a.Gradients, r * a.ParameterCount + a.Weight, c, o0, units, c0, columns);
+        var dout = new Operand(a.Dout, r * n * oc + o0, 1, oc, units - 1);
+        var input = new Operand(a.Input, r * n * c + c0, 1, c, columns - 1);
+        SumDouble(ref sink, dout, input, n);
+    }
+
+    /// <summary>dbias = Σ_n dout for 8 output units, in double as the plain kernel.</summary>
+    static void BiasBlock(in MatMulBackwardArgs a, long item)
+    {
+        var (oc, n) = (a.OutputWidth, a.Rows);
+        var unitBlocks = Blocks(oc, Columns);
+        var r = item / unitBlocks;
+        var o0 = (int)(item - r * unitBlocks) * Columns;
+        var units = Math.Min(Columns, oc - o0);
+        for (var j = 0; j < units; j++)
+        {
+            var sum = 0.0;
+            for (long row = r * n; row < (r + 1) * n; row++) sum += a.Dout[row * oc + o0 + j];
+            a.Gradients[r * a.ParameterCount + a.Bias + o0 + j] = (float)sum;
+        }
+    }
+
+    // ------------------------------------------------------------------ the block product
+
+    /// <summary>
+    /// One operand of a block product: element (i, k) at View[Base + min(i, Last)·Stride + k·KStride], i the block's
+    /// row (A) or column (B); rows past Last repeat it (block edges).
+    /// </summary>
+    readonly struct Operand(ArrayView<float> view, long start, long stride, long kStride, int last)
+    {
+        public readonly ArrayView<float> View = view;
+        public readonly long Base = start, Stride = stride, KStride = kStride;
+        public readonly int Last = last;
+
+        public long At(int i) => Base + Math.Min(i, Last) * Stride;
+    }
+
+    /// <summary>Where a block's sums go: output (i, j) of the block, stored only when it exists.</summary>
+    interface ISink
+    {
+        void Store(int i, int j, float value);
+    }
+
+    /// <summary>The forward's output and, when Activated is given, its GELU.</summary>
+    readonly struct OutputSink(ArrayView<float> output, ArrayView<float> activated, int width, long row, int rows, int column, int columns) : ISink
+    {
+        public void Store(int i, int j, float value)
+        {
+            if (i >= rows || j >= columns) return;
+            var at = (row + i) * width + column + j;
+            output[at] = value;
+            if (activated.Length > 0) activated[at] = GeluKernels.Gelu(value);
+        }
+    }
+
+    /// <summary>The input gradient, times gelu'(h) when GeluInput is given (as <see cref="GeluKernels.Backward"/>).</summary>
+    readonly struct InputGradientSink(ArrayView<float> dinput, ArrayView<float> geluInput, int width, long row, int rows, int column, int columns) : ISink
+    {
+        public void Store(int i, int j, float value)
+        {
+            if (i >= rows || j >= columns) return;
+            var at = (row + i) * width + column + j;
+            dinput[at] = geluInput.Length > 0 ? GeluKernels.Derivative(geluInput[at]) * value : value;
+        }
+    }
+
+    /// <summary>dW[o][c] at an offset of the gradient vector.</summary>
+    readonly struct WeightGradientSink(ArrayView<float> gradients, long weight, int width, int unit, int units, int column, int columns) : ISink
+    {
+        public void Store(int i, int j, float value)
+        {
+            if (i >= units || j >= columns) return;
+            gradients[weight + (long)(unit + i) * width + column + j] = value;
+        }
+    }
+
+    /// <summary>
+    /// The 4 × 8 sums Σ_k A(i, k)·B(j, k) over k &lt; count, in float, output (i, j) starting from start_j, then stored.
+    /// Locals, not an array or a struct, so that the JIT keeps all 32 in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Sum<TSink>(ref TSink sink, Operand a, Operand b, long count,
+        float start0, float start1, float start2, float start3, float start4, float start5, float start6, float start7)
+        where TSink : struct, ISink
+    {
+        var (av, bv) = (a.View, b.View);
+        var (a0, a1, a2, a3) = (a.At(0), a.At(1), a.At(2), a.At(3));
+        var (b0, b1, b2, b3, b4, b5, b6, b7) = (b.At(0), b.At(1), b.At(2), b.At(3), b.At(4), b.At(5), b.At(6), b.At(7));
+        float s00 = start0, s01 = start1, s02 = start2, s03 = start3, s04 = start4, s05 = start5, s06 = start6, s07 = start7;
+        float s10 = start0, s11 = start1, s12 = start2, s13 = start3, s14 = start4, s15 = start5, s16 = start6, s17 = start7;
+        float s20 = start0, s21 = start1, s22 = start2, s23 = start3, s24 = start4, s25 = start5, s26 = start6, s27 = start7;
+        float s30 = start0, s31 = start1, s32 = start2, s33 = start3, s34 = start4, s35 = start5, s36 = start6, s37 = start7;
+        long ka = 0, kb = 0;
+        for (long k = 0; k < count; k++, ka += a.KStride, kb += b.KStride)
+        {
+            float x0 = av[a0 + ka], x1 = av[a1 + ka], x2 = av[a2 + ka], x3 = av[a3 + ka];
+            float y0 = bv[b0 + kb], y1 = bv[b1 + kb], y2 = bv[b2 + kb], y3 = bv[b3 + kb];
+            float y4 = bv[b4 + kb], y5 = bv[b5 + kb], y6 = bv[b6 + kb], y7 = bv[b7 + kb];
+            s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3; s04 += x0 * y4; s05 += x0 * y5; s06 += x0 * y6; s07 += x0 * y7;
+            s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3; s14 += x1 * y4; s15 += x1 * y5; s16 += x1 * y6; s17 += x1 * y7;
+            s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3; s24 += x2 * y4; s25 += x2 * y5; s26 += x2 * y6; s27 += x2 * y7;
+            s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3; s34 += x3 * y4; s35 += x3 * y5; s36 += x3 * y6; s37 += x3 * y7;
+        }
+        sink.Store(0, 0, s00); sink.Store(0, 1, s01); sink.Store(0, 2, s02); sink.Store(0, 3, s03);
+        sink.Store(0, 4, s04); sink.Store(0, 5, s05); sink.Store(0, 6, s06); sink.Store(0, 7, s07);
+        sink.Store(1, 0, s10); sink.Store(1, 1, s11); sink.Store(1, 2, s12); sink.Store(1, 3, s13);
+        sink.Store(1, 4, s14); sink.Store(1, 5, s15); sink.Store(1, 6, s16); sink.Store(1, 7, s17);
+        sink.Store(2, 0, s20); sink.Store(2, 1, s21); sink.Store(2, 2, s22); sink.Store(2, 3, s23);
+        sink.Store(2, 4, s24); sink.Store(2, 5, s25); sink.Store(2, 6, s26); sink.Store(2, 7, s27);
+        sink.Store(3, 0, s30); sink.Store(3, 1, s31); sink.Store(3, 2, s32); sink.Store(3, 3, s33);
+        sink.Store(3, 4, s34); sink.Store(3, 5, s35); sink.Store(3, 6, s36); sink.Store(3, 7, s37);
+    }
+
+    /// <summary>
+    /// <see cref="Sum{TSink}"/> from 0 in double, each float product widened before it is added (the plain weight
+    /// gradient's order); on a CPU a double add costs what a float one does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void SumDouble<TSink>(ref TSink sink, Operand a, Operand b, long count) where TSink : struct, ISink
+    {
+        var (av, bv) = (a.View, b.View);
+        var (a0, a1, a2, a3) = (a.At(0), a.At(1), a.At(2), a.At(3));
+        var (b0, b1, b2, b3, b4, b5, b6, b7) = (b.At(0), b.At(1), b.At(2), b.At(3), b.At(4), b.At(5), b.At(6), b.At(7));
+        double s00 = 0, s01 = 0, s02 = 0, s03 = 0, s04 = 0, s05 = 0, s06 = 0, s07 = 0;
+        double s10 = 0, s11 = 0, s12 = 0, s13 = 0, s14 = 0, s15 = 0, s16 = 0, s17 = 0;
+        double s20 = 0, s21 = 0, s22 = 0, s23 = 0, s24 = 0, s25 = 0, s26 = 0, s27 = 0;
+        double s30 = 0, s31 = 0, s32 = 0, s33 = 0, s34 = 0, s35 = 0, s36 = 0, s37 = 0;
+        long ka = 0, kb = 0;
+        for (long k = 0; k < count; k++, ka += a.KStride, kb += b.KStride)
+        {
+            float x0 = av[a0 + ka], x1 = av[a1 + ka], x2 = av[a2 + ka], x3 = av[a3 + ka];
+            float y0 = bv[b0 + kb], y1 = bv[b1 + kb], y2 = bv[b2 + kb], y3 = bv[b3 + kb];
+            float y4 = bv[b4 + kb], y5 = bv[b5 + kb], y6 = bv[b6 + kb], y7 = bv[b7 + kb];
+            s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3; s04 += x0 * y4; s05 += x0 * y5; s06 += x0 * y6; s07 += x0 * y7;
+            s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3; s14 += x1 * y4; s15 += x1 * y5; s16 += x1 * y6; s17 += x1 * y7;
+            s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3; s24 += x2 * y4; s25 += x2 * y5; s26 += x2 * y6; s27 += x2 * y7;
+            s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3; s34 += x3 * y4; s35 += x3 * y5; s36 += x3 * y6; s37 += x3 * y7;
+        }
+        sink.Store(0, 0, (float)s00); sink.Store(0, 1, (float)s01); sink.Store(0, 2, (float)s02); sink.Store(0, 3, (float)s03);
+        sink.Store(0, 4, (float)s04); sink.Store(0, 5, (float)s05); sink.Store(0, 6, (float)s06); sink.Store(0, 7, (float)s07);
+        sink.Store(1, 0, (float)s10); sink.Store(1, 1, (float)s11); sink.Store(1, 2, (float)s12); sink.Store(1, 3, (float)s13);
+        sink.Store(1, 4, (float)s14); sink.Store(1, 5, (float)s15); sink.Store(1, 6, (float)s16); sink.Store(1, 7, (float)s17);
+        sink.Store(2, 0, (float)s20); sink.Store(2, 1, (float)s21); sink.Store(2, 2, (float)s22); sink.Store(2, 3, (float)s23);
+        sink.Store(2, 4, (float)s24); sink.Store(2, 5, (float)s25); sink.Store(2, 6, (float)s26); sink.Store(2, 7, (float)s27);
+        sink.Store(3, 0, (float)s30); sink.Store(3, 1, (float)s31); sink.Store(3, 2, (float)s32); sink.Store(3, 3, (float)s33);
+        sink.Store(3, 4, (float)s34); sink.Store(3, 5, (float)s35); sink.Store(3, 6, (float)s36); sink.Store(3, 7, (float)s37);
     }
 }
 
@@ -817,6 +1160,11 @@ public sealed unsafe partial class LmKernels
 
     void MatMulForwardShaped(MatMulForwardArgs a)
     {
+        if (blockedMatMulForward is not null)
+        {
+            Launch(blockedMatMulForward, BlockedMatMulKernels.ForwardItems(a), a);
+            return;
+        }
         if (a.NormWeight >= 0 && a.InputWidth > TiledMatMulKernels.MaxNormWidth)
         {
             MatMulForwardPlain(a); // rows too wide for the prologue's shared memory
@@ -857,7 +1205,11 @@ public sealed unsafe partial class LmKernels
         if (a.GeluInput.Length > 0) GeluBackward(a.GeluInput, a.Dinput, a.Dinput);
     }
 
-    void MatMulBackwardShaped(MatMulBackwardArgs a) => tiledMatMulBackward(TiledMatMulKernels.BackwardConfig(accelerator, a), a);
+    void MatMulBackwardShaped(MatMulBackwardArgs a)
+    {
+        if (blockedMatMulBackward is not null) Launch(blockedMatMulBackward, BlockedMatMulKernels.BackwardItems(a), a);
+        else tiledMatMulBackward(TiledMatMulKernels.BackwardConfig(accelerator, a), a);
+    }
 
     /// <summary>Both gradients on the CPU path: (replicate, block of rows) items of each product.</summary>
     void MatMulGradientsCpu(MatMulBackwardArgs a)

@@ -42,7 +42,7 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     static Accelerator Device(string name) => name == GpuShaped ? GpuShapedDevice.Value.Accelerator : TestDevices.Get(name).Accelerator;
 
     /// <summary>The plain kernels compared with: on the same accelerator (the GPU-shaped CPU's on the plain CPU accelerator).</summary>
-    static LmKernels Plain(string name) => LmTestKit.Kernels(name == GpuShaped ? "cpu" : name, KernelPath.Ilgpu);
+    static LmKernels Plain(string name) => LmTestKit.Kernels(name == GpuShaped ? "cpu" : name, LmVersion.Plain);
 
     static readonly (int R, int B, int T, int C)[] Shapes = [(1, 4, 16, 32), (3, 3, 7, 64), (3, 2, 16, 64)];
 
@@ -397,6 +397,46 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     public void Attention_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int groupSize, int R, int B, int T, int C)
     {
         var accelerator = Device(device);
+        var kernel = Kernel(accelerator, "attention", () => GroupedAttentionKernels.Load(accelerator));
+        // The softmax gradient in global scratch only past MaxTime (below it in shared memory, the scratch empty).
+        AssertAttentionBackward(device, R, B, T, C, T > GroupedAttentionKernels.MaxTime,
+            args => kernel(GroupedAttentionKernels.BackwardConfig(accelerator, args, groupSize), args));
+    }
+
+    /// <summary>(device, R, B, T, C) for the blocked attention backward: head sizes off its 8-channel blocks too (5, 12), T = 1 and past 64.</summary>
+    public static TheoryData<string, int, int, int, int> BlockedAttentionCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in Devices().Where(d => d != GpuShaped))
+            foreach (var (r, b, t, c) in Shapes.Concat([(2, 3, 5, 20), (1, 2, 1, 48), (2, 1, GroupedAttentionKernels.MaxTime + 6, 48)]))
+                data.Add(device, r, b, t, c);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary><see cref="BlockedAttentionKernels"/> (the shaped version's on CPU devices), loaded and launched as LmKernels does.</summary>
+    [Theory]
+    [MemberData(nameof(BlockedAttentionCases))]
+    public void Blocked_attention_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int R, int B, int T, int C)
+    {
+        var accelerator = Device(device);
+        var size = BlockedMatMulKernels.GroupSize(accelerator);
+        var kernel = Kernel(accelerator, "blocked attention", () => size > 0
+            ? accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, AttentionBackwardArgs, int>(BlockedAttentionKernels.Backward, size).Serialized(accelerator)
+            : accelerator.LoadAutoGroupedStreamKernel<Index1D, AttentionBackwardArgs, int>(BlockedAttentionKernels.Backward).Serialized(accelerator));
+        AssertAttentionBackward(device, R, B, T, C, true, args =>
+        {
+            var threads = Collapse.Kernels.Accelerators.LaunchSize.For(accelerator, BlockedAttentionKernels.Items(args));
+            kernel(threads, args, threads);
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="launch"/> (an attention backward, with Dpre scratch shaped like att when <paramref name="scratch"/>)
+    /// against the plain kernels bit for bit and against float64.
+    /// </summary>
+    void AssertAttentionBackward(string device, int R, int B, int T, int C, bool scratch, Action<AttentionBackwardArgs> launch)
+    {
+        var accelerator = Device(device);
         var sequences = R * B;
         var hs = C / Heads;
         var qkv = LmTestKit.Uniforms(1, sequences * T * 3 * C, 2.0f);
@@ -421,11 +461,10 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
             using var weights = accelerator.Allocate1D(att);
             using var dy = accelerator.Allocate1D(dout);
             using var d = accelerator.Allocate1D<float>(sequences * T * 3 * C);
-            using var scratch = accelerator.Allocate1D<float>(T > GroupedAttentionKernels.MaxTime ? attLength : 0);
+            using var dpre = accelerator.Allocate1D<float>(scratch ? attLength : 0);
             d.MemSet(77);
-            var args = new AttentionBackwardArgs { Qkv = q.View, Att = weights.View, Dout = dy.View, Dqkv = d.View, Dpre = scratch.View, Time = T, Width = C, Heads = Heads };
-            var kernel = Kernel(accelerator, "attention", () => GroupedAttentionKernels.Load(accelerator));
-            kernel(GroupedAttentionKernels.BackwardConfig(accelerator, args, groupSize), args);
+            var args = new AttentionBackwardArgs { Qkv = q.View, Att = weights.View, Dout = dy.View, Dqkv = d.View, Dpre = dpre.View, Time = T, Width = C, Heads = Heads };
+            launch(args);
             dqkv = Read(d);
         }
 
@@ -486,6 +525,41 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     public void Encoder_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int groupSize, int R, int B, int T, int C)
     {
         var accelerator = Device(device);
+        var kernel = Kernel(accelerator, "embedding", () => GroupedEmbeddingKernels.Load(accelerator));
+        AssertEncoderBackward(device, R, B, T, C, args => kernel(GroupedEmbeddingKernels.BackwardConfig(accelerator, args, groupSize), args));
+    }
+
+    /// <summary>(device, R, B, T, C) for the blocked embedding backward: widths off its 8-channel blocks too (4, 12, 20).</summary>
+    public static TheoryData<string, int, int, int, int> BlockedEmbeddingCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in Devices().Where(d => d != GpuShaped))
+            foreach (var (r, b, t, c) in Shapes.Concat([(2, 3, 5, 12), (1, 2, 4, 4), (2, 2, 9, 20)]))
+                data.Add(device, r, b, t, c);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary><see cref="BlockedEmbeddingKernels"/> (the shaped version's on CPU devices), loaded and launched as LmKernels does.</summary>
+    [Theory]
+    [MemberData(nameof(BlockedEmbeddingCases))]
+    public void Blocked_encoder_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int R, int B, int T, int C)
+    {
+        var accelerator = Device(device);
+        var size = BlockedMatMulKernels.GroupSize(accelerator);
+        var kernel = Kernel(accelerator, "blocked embedding", () => size > 0
+            ? accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, EncoderBackwardArgs, int>(BlockedEmbeddingKernels.Backward, size).Serialized(accelerator)
+            : accelerator.LoadAutoGroupedStreamKernel<Index1D, EncoderBackwardArgs, int>(BlockedEmbeddingKernels.Backward).Serialized(accelerator));
+        AssertEncoderBackward(device, R, B, T, C, args =>
+        {
+            var threads = Collapse.Kernels.Accelerators.LaunchSize.For(accelerator, BlockedEmbeddingKernels.Items(args));
+            kernel(threads, args, threads);
+        });
+    }
+
+    /// <summary><paramref name="launch"/> (an encoder backward) against the plain kernels bit for bit and against float64.</summary>
+    void AssertEncoderBackward(string device, int R, int B, int T, int C, Action<EncoderBackwardArgs> launch)
+    {
+        var accelerator = Device(device);
         // A block longer than T (its later positions' gradients are 0) and token rows a whole block long.
         var layout = new GptLayout(new GptConfig(Vocab: Vocab, BlockSize: T + 3, Layers: 1, Width: C, Heads: Heads));
         var (blockSize, P) = (T + 3, layout.Count);
@@ -504,8 +578,7 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
                 Tokens = tk.View, Dout = dy.View, Gradients = g.View, TokenEmbedding = layout.TokenEmbedding, PositionEmbedding = layout.PositionEmbedding,
                 ParameterCount = P, TokenStride = blockSize, Replicates = R, Vocab = Vocab, BlockSize = blockSize, Batch = B, Time = T, Width = C,
             };
-            var kernel = Kernel(accelerator, "embedding", () => GroupedEmbeddingKernels.Load(accelerator));
-            kernel(GroupedEmbeddingKernels.BackwardConfig(accelerator, args, groupSize), args);
+            launch(args);
             gradients = Read(g);
         }
 
@@ -566,7 +639,8 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
             Assert.All(configs, c => Assert.Equal(size, c.GroupDim.X));
             Assert.True(configs[0].GridDim.X > GroupedLayerNormKernels.ParameterGroups(layerNorm), "no input groups");
             Assert.Equal(R, configs[1].GridDim.X);
-            Assert.Equal(R * B * Heads, configs[2].GridDim.X);
+            // One group per (sequence, head), on the CPU accelerator no more than its multiprocessors (they stride over the rest).
+            Assert.Equal(accelerator == cpu ? Math.Min(R * B * Heads, cpu.NumMultiprocessors) : R * B * Heads, configs[2].GridDim.X);
         }
         Assert.Throws<ArgumentException>(() => GroupedLayerNormKernels.BackwardConfig(cpu, layerNorm, 12)); // not a power of two
         Assert.Throws<ArgumentException>(() => GroupedCrossEntropyKernels.ForwardBackwardConfig(cpu, crossEntropy, 2 * cpu.MaxNumThreadsPerGroup));

@@ -11,7 +11,7 @@ namespace Collapse.Tests.Lm.Shaped;
 /// <summary>
 /// The tiled matrix products of <see cref="TiledMatMulKernels"/> (forward with and without the LayerNorm prologue
 /// and the GELU epilogue; backward with and without the GELU-backward epilogue and a bias) against a float64
-/// reference written here and against the plain kernels (<see cref="LmKernels"/> on <see cref="KernelPath.Ilgpu"/>),
+/// reference written here and against the plain kernels (<see cref="LmKernels"/> in <see cref="LmVersion.Plain"/>),
 /// on every accelerator, with shapes off every tile (K = 1, K = 45, OC = 27, N = 1) and R &gt; 1 replicates with
 /// different weights at odd offsets inside an odd parameter stride.
 /// </summary>
@@ -25,7 +25,7 @@ public class TiledMatMulTests
 
     public enum Norm { None, LayerNorm, ResidualLayerNorm }
 
-    static readonly (int R, int N, int K, int OC, bool Bias)[] Shapes =
+    internal static readonly (int R, int N, int K, int OC, bool Bias)[] Shapes =
     [
         (1, 1, 1, 1, true),
         (3, 37, 64, 192, true),
@@ -56,7 +56,7 @@ public class TiledMatMulTests
         return TestDevices.Tagged(data);
     }
 
-    static IEnumerable<string> Devices() => TestDevices.Present().Select(row => (string)((ITheoryDataRow)row).GetData()[0]!);
+    internal static IEnumerable<string> Devices() => TestDevices.Present().Select(row => (string)((ITheoryDataRow)row).GetData()[0]!);
 
     // ------------------------------------------------------------------ kernels, loaded once per accelerator
 
@@ -112,8 +112,11 @@ public class TiledMatMulTests
 
     [Theory]
     [MemberData(nameof(ForwardCases))]
-    public void Forward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu) =>
-        AssertForward(TestDevices.Get(device).Accelerator, R, N, K, OC, bias, norm, gelu, plain: LmTestKit.Kernels(device, KernelPath.Ilgpu));
+    public void Forward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu)
+    {
+        var accelerator = TestDevices.Get(device).Accelerator;
+        AssertForward(accelerator, R, N, K, OC, bias, norm, gelu, Tiled(accelerator), plain: LmTestKit.Kernels(device, LmVersion.Plain));
+    }
 
     [Theory]
     [InlineData(3, 37, 64, 192, true, Norm.ResidualLayerNorm, true, 256)]
@@ -124,10 +127,22 @@ public class TiledMatMulTests
     [InlineData(3, 37, 64, 192, true, Norm.LayerNorm, false, 32)] // 8 × 4 threads: a group that is not square
     [InlineData(2, 19, 45, 70, false, Norm.None, true, 64)]
     public void Forward_with_gpu_shaped_groups_matches_float64(int R, int N, int K, int OC, bool bias, Norm norm, bool gelu, int groupLimit) =>
-        AssertForward(GpuShaped.Value.Accelerator, R, N, K, OC, bias, norm, gelu, plain: null, groupLimit);
+        AssertForward(GpuShaped.Value.Accelerator, R, N, K, OC, bias, norm, gelu, Tiled(GpuShaped.Value.Accelerator, groupLimit), plain: null);
 
-    static void AssertForward(Accelerator accelerator, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu, LmKernels? plain,
-        int groupLimit = TiledMatMulKernels.MaxGroup)
+    /// <summary>The tiled forward's launch, groups as <see cref="TiledMatMulKernels.ForwardConfig"/> gives them under <paramref name="groupLimit"/>.</summary>
+    static Action<MatMulForwardArgs> Tiled(Accelerator accelerator, int groupLimit = TiledMatMulKernels.MaxGroup) =>
+        args => Kernels(accelerator).Forward(TiledMatMulKernels.ForwardConfig(accelerator, args, groupLimit), args);
+
+    /// <summary>The tiled backward's launch (see <see cref="Tiled"/>).</summary>
+    static Action<MatMulBackwardArgs> TiledBackward(Accelerator accelerator, int groupLimit = TiledMatMulKernels.MaxGroup) =>
+        args => Kernels(accelerator).Backward(TiledMatMulKernels.BackwardConfig(accelerator, args, groupLimit), args);
+
+    /// <summary>
+    /// <paramref name="launch"/> (a fused forward) on one problem against float64 and, given <paramref name="plain"/>, against the
+    /// plain kernels one operation after another: within the tolerances, or with <paramref name="samePlainBits"/> bit for bit.
+    /// </summary>
+    internal static void AssertForward(Accelerator accelerator, int R, int N, int K, int OC, bool bias, Norm norm, bool gelu,
+        Action<MatMulForwardArgs> launch, LmKernels? plain, bool samePlainBits = false)
     {
         var layout = Layout.For(K, OC, bias);
         var P = layout.Count;
@@ -154,8 +169,7 @@ public class TiledMatMulTests
             ParameterCount = P, Weight = layout.Weight, Bias = layout.Bias, NormWeight = hasNorm ? layout.NormWeight : -1,
             NormBias = hasNorm ? layout.NormBias : -1, Replicates = R, Rows = N, InputWidth = K, OutputWidth = OC,
         };
-        var config = TiledMatMulKernels.ForwardConfig(accelerator, args, groupLimit);
-        Kernels(accelerator).Forward(config, args);
+        launch(args);
         var (sumOut, normOut, meanOut, rstdOut, outOut, actOut) = (Read(sum), Read(normalized), Read(mean), Read(rstd), Read(output), Read(activated));
 
         // The float64 reference.
@@ -231,6 +245,15 @@ public class TiledMatMulTests
             ElementsClose(LmTestKit.ToDouble(Read(plainNorm)), normOut, Tolerance, "normalized against the plain kernel");
         }
         if (hasAddend) Assert.Equal(Read(plainSum), sumOut);
+        if (!samePlainBits) return;
+        Assert.Equal(Read(plainOut), outOut);
+        if (gelu) Assert.Equal(Read(plainAct), actOut);
+        if (hasNorm)
+        {
+            Assert.Equal(Read(plainNorm), normOut);
+            Assert.Equal(Read(plainMean), meanOut);
+            Assert.Equal(Read(plainRstd), rstdOut);
+        }
     }
 
     /// <summary>Row by row: |actual − expected| ≤ tolerance·max |expected| of the row (+1e-30), naming the worst element.</summary>
@@ -292,8 +315,11 @@ public class TiledMatMulTests
 
     [Theory]
     [MemberData(nameof(BackwardCases))]
-    public void Backward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, bool gelu) =>
-        AssertBackward(TestDevices.Get(device).Accelerator, R, N, K, OC, bias, gelu, LmTestKit.Kernels(device, KernelPath.Ilgpu));
+    public void Backward_matches_float64_and_the_plain_kernels(string device, int R, int N, int K, int OC, bool bias, bool gelu)
+    {
+        var accelerator = TestDevices.Get(device).Accelerator;
+        AssertBackward(accelerator, R, N, K, OC, bias, gelu, TiledBackward(accelerator), LmTestKit.Kernels(device, LmVersion.Plain));
+    }
 
     [Theory]
     [InlineData(3, 37, 64, 192, true, true, 256)]
@@ -302,7 +328,7 @@ public class TiledMatMulTests
     [InlineData(2, 19, 45, 70, true, true, 256)]
     [InlineData(2, 19, 45, 70, true, false, 32)]
     public void Backward_with_gpu_shaped_groups_matches_float64(int R, int N, int K, int OC, bool bias, bool gelu, int groupLimit) =>
-        AssertBackward(GpuShaped.Value.Accelerator, R, N, K, OC, bias, gelu, plain: null, groupLimit: groupLimit);
+        AssertBackward(GpuShaped.Value.Accelerator, R, N, K, OC, bias, gelu, TiledBackward(GpuShaped.Value.Accelerator, groupLimit), plain: null);
 
     /// <summary>
     /// The weight gradient's float sum over N = 4,096 rows against float64, with data off zero (inputs and
@@ -312,10 +338,14 @@ public class TiledMatMulTests
     [InlineData(0.0f)]
     [InlineData(1.0f)]
     public void Weight_gradient_over_4096_rows_stays_within_tolerance(float shift) =>
-        AssertBackward(GpuShaped.Value.Accelerator, 1, 4096, 64, 32, true, false, plain: null, shift);
+        AssertBackward(GpuShaped.Value.Accelerator, 1, 4096, 64, 32, true, false, TiledBackward(GpuShaped.Value.Accelerator), plain: null, shift);
 
-    static void AssertBackward(Accelerator accelerator, int R, int N, int K, int OC, bool bias, bool gelu, LmKernels? plain, float shift = 0,
-        int groupLimit = TiledMatMulKernels.MaxGroup)
+    /// <summary>
+    /// <paramref name="launch"/> (both gradients, with the GELU epilogue when asked) on one problem against float64 and, given
+    /// <paramref name="plain"/>, against the plain kernels: within the tolerances, or with <paramref name="samePlainBits"/> bit for bit.
+    /// </summary>
+    internal static void AssertBackward(Accelerator accelerator, int R, int N, int K, int OC, bool bias, bool gelu,
+        Action<MatMulBackwardArgs> launch, LmKernels? plain, float shift = 0, bool samePlainBits = false)
     {
         var layout = Layout.For(K, OC, bias);
         var P = layout.Count;
@@ -337,7 +367,7 @@ public class TiledMatMulTests
             Dout = dyBuffer.View, Input = xBuffer.View, Parameters = pBuffer.View, Dinput = dx.View, GeluInput = gelu ? hBuffer.View : default,
             Gradients = g.View, ParameterCount = P, Weight = layout.Weight, Bias = layout.Bias, Replicates = R, Rows = N, InputWidth = K, OutputWidth = OC,
         };
-        Kernels(accelerator).Backward(TiledMatMulKernels.BackwardConfig(accelerator, args, groupLimit), args);
+        launch(args);
         var (dxOut, gOut) = (Read(dx), Read(g));
 
         var dxRef = new double[rows * K];
@@ -389,6 +419,9 @@ public class TiledMatMulTests
                 TensorClose(LmTestKit.ToDouble(plainGradients.AsSpan((int)(r * P + layout.Bias), OC)), gOut.AsSpan((int)(r * P + layout.Bias), OC),
                     Tolerance, $"replicate {r} dbias against the plain kernel");
         }
+        if (!samePlainBits) return;
+        Assert.Equal(Read(gelu ? plainDh : plainDx), dxOut);
+        Assert.Equal(plainGradients, gOut);
     }
 
     /// <summary>|actual − expected| ≤ tolerance·max |expected| over the tensor, naming the worst element.</summary>
