@@ -65,6 +65,7 @@ public sealed unsafe partial class LmKernels
     readonly Action<Index1D, MatMulBackwardArgs, int>? blockedMatMulBackward;
     readonly Action<Index1D, EncoderBackwardArgs, int>? blockedEncoderBackward;
     readonly Action<Index1D, AttentionBackwardArgs, int>? blockedAttentionBackward;
+    readonly Action<Index1D, LayerNormBackwardArgs, int>? blockedLayerNormBackward;
     readonly Action<KernelConfig, EncoderBackwardArgs> groupedEncoderBackward;
     readonly Action<KernelConfig, LayerNormBackwardArgs> groupedLayerNormBackward;
     readonly Action<KernelConfig, AttentionBackwardArgs> groupedAttentionBackward;
@@ -119,7 +120,11 @@ public sealed unsafe partial class LmKernels
         // The shaped versions, loaded only where they run (their compilation costs seconds on the CPU accelerator).
         if (Version == LmVersion.Shaped)
         {
-            shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
+            // CPU devices (ILGPU's CPU accelerator, PoCL): grid-stride kernels with register-blocked sums, no groups, for the
+            // operations whose GPU kernels lose there (BlockedMatMulKernels.Serves); GPUs: the tiled and grouped kernels.
+            (shapedAttentionForward, tiledMatMulForward, tiledMatMulBackward) = (null!, null!, null!);
+            (groupedEncoderBackward, groupedLayerNormBackward, groupedAttentionBackward) = (null!, null!, null!);
+            var team = GroupedRows.DefaultTeam(accelerator);
             if (BlockedMatMulKernels.Serves(accelerator))
             {
                 var groupSize = BlockedMatMulKernels.GroupSize(accelerator);
@@ -127,17 +132,17 @@ public sealed unsafe partial class LmKernels
                 blockedMatMulBackward = Load<MatMulBackwardArgs>(BlockedMatMulKernels.Backward, groupSize);
                 blockedEncoderBackward = Load<EncoderBackwardArgs>(BlockedEmbeddingKernels.Backward, groupSize);
                 blockedAttentionBackward = Load<AttentionBackwardArgs>(BlockedAttentionKernels.Backward, groupSize);
-                (tiledMatMulForward, tiledMatMulBackward) = (null!, null!);
+                blockedLayerNormBackward = Load<LayerNormBackwardArgs>(BlockedLayerNormKernels.Backward, groupSize);
             }
             else
             {
+                shapedAttentionForward = LoadGrouped<AttentionArgs>(ShapedAttentionKernels.Forward);
                 tiledMatMulForward = LoadGrouped<MatMulForwardArgs>(TiledMatMulKernels.Forward);
                 tiledMatMulBackward = LoadGrouped<MatMulBackwardArgs>(TiledMatMulKernels.Backward);
+                groupedEncoderBackward = LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward);
+                groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
+                groupedAttentionBackward = LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward);
             }
-            groupedEncoderBackward = blockedEncoderBackward is null ? LoadGrouped<EncoderBackwardArgs>(GroupedEmbeddingKernels.Backward) : null!;
-            var team = GroupedRows.DefaultTeam(accelerator);
-            groupedLayerNormBackward = LoadGrouped(GroupedLayerNormKernels.Kernel(team));
-            groupedAttentionBackward = blockedAttentionBackward is null ? LoadGrouped<AttentionBackwardArgs>(GroupedAttentionKernels.Backward) : null!;
             groupedCrossEntropy = LoadGrouped(GroupedCrossEntropyKernels.Kernel(team));
         }
         else

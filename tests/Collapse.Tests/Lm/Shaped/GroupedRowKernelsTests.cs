@@ -174,6 +174,43 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
     public void LayerNorm_backward_matches_the_reference_and_the_plain_kernels(string device, RowTeam team, int groupSize, int R, int B, int T, int C)
     {
         var accelerator = Device(device);
+        var kernel = Kernel(accelerator, $"layernorm {team}", () => GroupedLayerNormKernels.Load(accelerator, team));
+        // One lane per row sums a row as the plain kernel does; the parameters' double sums differ in order (slices, then a tree).
+        AssertLayerNormBackward(device, R, B, T, C, args => kernel(GroupedLayerNormKernels.BackwardConfig(accelerator, args, groupSize), args),
+            bitwiseDinput: team == RowTeam.Solo, bitwiseGradients: false);
+    }
+
+    /// <summary>(device, R, B, T, C) for the blocked LayerNorm backward: widths off its 8-column blocks too (4, 12, 20).</summary>
+    public static TheoryData<string, int, int, int, int> BlockedLayerNormCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in Devices().Where(d => d != GpuShaped))
+            foreach (var (r, b, t, c) in Shapes.Concat([(2, 3, 5, 12), (1, 1, 1, 4), (3, 2, 9, 20)]))
+                data.Add(device, r, b, t, c);
+        return TestDevices.Tagged(data);
+    }
+
+    /// <summary><see cref="BlockedLayerNormKernels"/> (the shaped version's on CPU devices), loaded and launched as LmKernels does: the plain bits.</summary>
+    [Theory]
+    [MemberData(nameof(BlockedLayerNormCases))]
+    public void Blocked_layernorm_backward_matches_the_reference_and_the_plain_kernels_bit_for_bit(string device, int R, int B, int T, int C)
+    {
+        var accelerator = Device(device);
+        var size = BlockedMatMulKernels.GroupSize(accelerator);
+        var kernel = Kernel(accelerator, "blocked layernorm", () => size > 0
+            ? accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, LayerNormBackwardArgs, int>(BlockedLayerNormKernels.Backward, size).Serialized(accelerator)
+            : accelerator.LoadAutoGroupedStreamKernel<Index1D, LayerNormBackwardArgs, int>(BlockedLayerNormKernels.Backward).Serialized(accelerator));
+        AssertLayerNormBackward(device, R, B, T, C, args =>
+        {
+            var threads = Collapse.Kernels.Accelerators.LaunchSize.For(accelerator, BlockedLayerNormKernels.Items(args));
+            kernel(threads, args, threads);
+        }, bitwiseDinput: true, bitwiseGradients: true);
+    }
+
+    /// <summary><paramref name="launch"/> (a LayerNorm backward) against the plain kernels (bit for bit where asked) and float64.</summary>
+    void AssertLayerNormBackward(string device, int R, int B, int T, int C, Action<LayerNormBackwardArgs> launch, bool bitwiseDinput, bool bitwiseGradients)
+    {
+        var accelerator = Device(device);
         var N = B * T;
         long P = 3 + 2 * C + 5, weight = 3, bias = 3 + C;
         // Rows far from zero (mean 3), as in LmKernelTests.
@@ -205,8 +242,7 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
                 Dout = dy.View, Input = x.View, Parameters = p.View, Mean = m.View, Rstd = s.View, Dinput = dx.View, Gradients = g.View,
                 ParameterCount = P, Weight = weight, Bias = bias, RowsPerReplicate = N, Replicates = R, Width = C,
             };
-            var kernel = Kernel(accelerator, $"layernorm {team}", () => GroupedLayerNormKernels.Load(accelerator, team));
-            kernel(GroupedLayerNormKernels.BackwardConfig(accelerator, args, groupSize), args);
+            launch(args);
             (dinput, gradients) = (Read(dx), Read(g));
         }
 
@@ -227,7 +263,8 @@ public class GroupedRowKernelsTests(ITestOutputHelper output)
             (plainDinput, plainGradients) = (Read(dx), Read(g));
         }
         Report("dinput", plainDinput, dinput, 1e-6);
-        if (team == RowTeam.Solo) Bitwise(plainDinput, dinput, "dinput (one lane per row: the plain kernel's sums)");
+        if (bitwiseDinput) Bitwise(plainDinput, dinput, "dinput (the plain kernel's sums)");
+        if (bitwiseGradients) Bitwise(plainGradients, gradients, "dweight, dbias (the plain kernel's sums)");
         var (worstParameters, unequal) = Compare(plainGradients, gradients);
         output.WriteLine($"dweight, dbias: worst relative difference from the plain kernel {worstParameters:g3}, {unequal} of {gradients.Length} not bitwise equal");
 
