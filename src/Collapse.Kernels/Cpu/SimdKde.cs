@@ -50,7 +50,7 @@ public static unsafe partial class SimdKde
     public static bool Is512Supported => SimdNormals.Is512Supported;
 
     /// <summary>Doubles of scratch <see cref="Order"/> needs for count fitted points in dim dimensions (columns, boxes, keys).</summary>
-    public static long ScratchLength(int count, int dim) => (long)dim * count + 2L * dim * Leaves(count) + count + Leaves(count);
+    public static long ScratchLength(int count, int dim) => (long)dim * count + 2L * dim * Leaves(count) + count;
 
     static int Leaves(int count) => (count + Leaf - 1) / Leaf;
 
