@@ -57,17 +57,7 @@ public static unsafe partial class SimdKde
             }
             (squared * scaled).Store(bounds + b);
         }
-        for (; b < leaves; b++)
-        {
-            var squared = 0.0;
-            for (var j = 0; j < dim; j++)
-            {
-                var gap = Math.Max(0, Math.Max(boxes[(long)j * leaves + b] - point[j], point[j] - boxes[(long)(dim + j) * leaves + b]));
-                squared += gap * gap;
-            }
-            bounds[b] = squared * scale;
-        }
-        return Largest(bounds, leaves);
+        return FinishBounds(point, fitted, scale, bounds, b);
     }
 
     /// <summary><see cref="Exp(Vector256{double})"/> on eight lanes: the same reduction, polynomial and exponent bits.</summary>

@@ -341,7 +341,15 @@ public static unsafe partial class SimdKde
             }
             (squared * scale).Store(bounds + b);
         }
-        for (; b < leaves; b++)
+        return FinishBounds(point, fitted, scale.GetElement(0), bounds, b);
+    }
+
+    /// <summary>The bounds of leaves [first, L) one at a time (the vector loops' remainder); returns the largest leaf as <see cref="Bounds"/> does.</summary>
+    static int FinishBounds(double* point, in FittedLeaves fitted, double scale, double* bounds, int first)
+    {
+        var (leaves, dim) = (fitted.LeafCount, fitted.Dim);
+        var boxes = fitted.Boxes;
+        for (var b = first; b < leaves; b++)
         {
             var squared = 0.0;
             for (var j = 0; j < dim; j++)
@@ -349,7 +357,7 @@ public static unsafe partial class SimdKde
                 var gap = Math.Max(0, Math.Max(boxes[(long)j * leaves + b] - point[j], point[j] - boxes[(long)(dim + j) * leaves + b]));
                 squared += gap * gap;
             }
-            bounds[b] = squared * scale.GetElement(0);
+            bounds[b] = squared * scale;
         }
         return Largest(bounds, leaves);
     }
