@@ -4,14 +4,19 @@ using System.Runtime.Intrinsics;
 namespace Collapse.Kernels.Cpu;
 
 /// <summary>
-/// The Gaussian hot loops for the CPU path in AVX2 C#, one replicate per call: the sampling
+/// The Gaussian hot loops for the CPU path in SIMD C#, one replicate per call: the sampling
 /// transform and the scatter matrix are GEMM-shaped (n·d² multiply-adds), where ILGPU's CPU
-/// accelerator runs at about 1 GFLOP/s. Register-blocked 8 rows × 8 columns (16 accumulators,
-/// 10 loads per 16 FMAs; the JIT has 32 vector registers where AVX-512 is present); rows have
-/// <c>ld</c> (a multiple of 8) doubles with zero padding, so no column tail is needed.
+/// accelerator runs at about 1 GFLOP/s. Register-blocked 8 rows × 8 columns in AVX2 (16
+/// accumulators, 10 loads per 16 FMAs), 8 rows × 16 columns where AVX-512 is present (this file's
+/// partner, <c>SimdGaussian.Avx512.cs</c>); rows have <c>ld</c> (a multiple of 8) doubles with
+/// zero padding, so no column tail is needed. Every output element is summed in the same order
+/// with the same FMAs at either width, so both give the same bits.
 /// </summary>
-public static unsafe class SimdGaussian
+public static unsafe partial class SimdGaussian
 {
+    /// <summary>Whether the transform and scatter run 512 bits wide (AVX-512F); the AVX2 path is kept for CPUs without it.</summary>
+    public static bool Is512Supported => SimdNormals.Is512Supported;
+
     /// <summary>
     /// x[p, π(j)] = μ[π(j)] + Σ_{k ≤ min(j, rank−1)} z[p·d + k] · L[j, k] for p &lt; m, where L is the
     /// pivoted Cholesky factor in pivot order (given transposed, <paramref name="lowerT"/>[k, j] = L[j, k])
@@ -19,15 +24,34 @@ public static unsafe class SimdGaussian
     /// multiply-adds of a dense Σ = F·Fᵀ transform; the permutation is applied on store.
     /// Columns past d are left untouched (zero padding).
     /// </summary>
-    public static void Transform(double* mean, double* lowerT, int* perm, int rank, double* z, int m, int d, int ld, double* x)
+    public static void Transform(double* mean, double* lowerT, int* perm, int rank, double* z, int m, int d, int ld, double* x) =>
+        Transform(mean, lowerT, perm, rank, z, d, m, d, ld, x, WideTransform(ld));
+
+    /// <summary>
+    /// Whether the transform runs 512 bits wide at this stride: only from ld = 64 up, because on a
+    /// Zen 4 (whose 512-bit FMAs are two 256-bit halves) the 16-column tiles' extra triangle made
+    /// the AVX-512 transform 0.85–0.95× the AVX2 one at ld ≤ 32, and 1.04× at ld = 104.
+    /// </summary>
+    internal static bool WideTransform(int ld) => Is512Supported && ld >= 64;
+
+    /// <summary>
+    /// <see cref="Transform(double*, double*, int*, int, double*, int, int, int, double*)"/> with the
+    /// normals' rows <paramref name="zStride"/> doubles apart, at a chosen width (tests run both).
+    /// </summary>
+    internal static void Transform(double* mean, double* lowerT, int* perm, int rank, double* z, int zStride, int m, int d, int ld, double* x, bool wide)
     {
+        if (wide)
+        {
+            Transform512(mean, lowerT, perm, rank, z, zStride, m, d, ld, x);
+            return;
+        }
         var tile = stackalloc double[64];
         var rowPointers = stackalloc double*[8];
         for (var p = 0; p < m; p += 8)
         {
             var rows = Math.Min(8, m - p);
             // Rows past m repeat the first row; their results are discarded.
-            for (var row = 0; row < 8; row++) rowPointers[row] = z + (long)(p + (row < rows ? row : 0)) * d;
+            for (var row = 0; row < 8; row++) rowPointers[row] = z + (long)(p + (row < rows ? row : 0)) * zStride;
             double* z0 = rowPointers[0], z1 = rowPointers[1], z2 = rowPointers[2], z3 = rowPointers[3],
                 z4 = rowPointers[4], z5 = rowPointers[5], z6 = rowPointers[6], z7 = rowPointers[7];
             for (var j = 0; j < ld; j += 8)
@@ -77,20 +101,75 @@ public static unsafe class SimdGaussian
     }
 
     /// <summary>
+    /// The mean and scatter <see cref="Moments(double*, int, int, int, double*, double*)"/> would give
+    /// for the points <see cref="Transform(double*, double*, int*, int, double*, int, int, int, double*)"/>
+    /// would make from these normals, without making them: x = μ + P·L·z (P the pivot permutation,
+    /// L the d × rank factor in pivot order), so x̄ = μ + P·L·z̄ and M2ₓ = P·(L·M2_z·Lᵀ)·Pᵀ, which
+    /// costs the normals' scatter plus about ⅔·d³ multiply-adds instead of the m·d²/2 of the
+    /// transform (worth it once m exceeds about 2·d). Equal to the materialized moments up to
+    /// rounding, not bit for bit. <paramref name="z"/>: m rows of ld doubles, d normals each then
+    /// zero padding (only the first rank are used, as the transform does). <paramref name="meanOut"/> may be
+    /// <paramref name="mean"/> (each entry is read once, then written).
+    /// </summary>
+    public static void MomentsOfTransform(double* mean, double* lowerT, int* perm, int rank, double* z, int m, int d, int ld,
+        double* meanOut, double* m2Out) => MomentsOfTransform(mean, lowerT, perm, rank, z, m, d, ld, meanOut, m2Out, Is512Supported);
+
+    /// <summary><see cref="MomentsOfTransform(double*, double*, int*, int, double*, int, int, int, double*, double*)"/> at a chosen width.</summary>
+    internal static void MomentsOfTransform(double* mean, double* lowerT, int* perm, int rank, double* z, int m, int d, int ld,
+        double* meanOut, double* m2Out, bool wide)
+    {
+        var work = ThreadScratch.Doubles(ThreadScratch.NormalMoments, 2L * d * d + 2L * d * ld + 2L * ld);
+        double* m2z = work, v = m2z + (long)d * d, vT = v + (long)d * ld, s = vT + (long)d * d, zMean = s + (long)d * ld, zero = zMean + ld;
+        var identity = ThreadScratch.Ints(ThreadScratch.Permutation, d);
+        for (var j = 0; j < d; j++) identity[j] = j;
+        new Span<double>(zero, ld).Clear();
+        Moments(z, m, d, ld, zMean, m2z, wide);
+        // Both products are transforms (rows times Lᵀ), so they run in the register-blocked kernel:
+        // V = M2_z·Lᵀ (its first rank rows are all the second product reads), then the rows of
+        // Vᵀ·Lᵀ = (L·M2_z·Lᵀ)ᵀ, which is the symmetric product itself, with columns permuted on store.
+        Transform(zero, lowerT, identity, rank, m2z, d, rank, d, ld, v, WideTransform(ld));
+        for (var j = 0; j < d; j++)
+            for (var l = 0; l < rank; l++) vT[(long)j * d + l] = v[(long)l * ld + j];
+        Transform(zero, lowerT, perm, rank, vT, d, d, d, ld, s, WideTransform(ld));
+        // s[a, π(b)] = (L·M2_z·Lᵀ)[a, b]; the lower triangle is kept and mirrored, so M2ₓ is exactly symmetric.
+        for (var a = 0; a < d; a++)
+            for (var b = 0; b <= a; b++)
+            {
+                var value = s[(long)a * ld + perm[b]];
+                m2Out[(long)perm[a] * d + perm[b]] = value;
+                m2Out[(long)perm[b] * d + perm[a]] = value;
+            }
+        // x̄[π(a)] = μ[π(a)] + Σ_k L[a, k]·z̄_k.
+        for (var a = 0; a < d; a++)
+        {
+            var shift = 0.0;
+            for (var k = 0; k < Math.Min(a + 1, rank); k++) shift = Math.FusedMultiplyAdd(lowerT[(long)k * ld + a], zMean[k], shift);
+            meanOut[perm[a]] = mean[perm[a]] + shift;
+        }
+    }
+
+    /// <summary>
     /// Mean (d entries) and scatter matrix M2 = Σ (x − x̄)(x − x̄)ᵀ (d×d, full) of m points,
     /// centred first (chunk by chunk, inside <see cref="Syrk"/>) so a far-away mean costs no precision.
     /// </summary>
-    public static void Moments(double* x, int m, int d, int ld, double* mean, double* m2)
+    public static void Moments(double* x, int m, int d, int ld, double* mean, double* m2) => Moments(x, m, d, ld, mean, m2, Is512Supported);
+
+    /// <summary><see cref="Moments(double*, int, int, int, double*, double*)"/> at a chosen width (tests run both).</summary>
+    internal static void Moments(double* x, int m, int d, int ld, double* mean, double* m2, bool wide)
     {
+        // One pass over the rows (a pass per column block re-read them from L2 ld/4 times); each
+        // column is still summed in point order, so the bits are those of a column-by-column sum.
         var sums = stackalloc double[ld];
-        for (var j = 0; j < ld; j += 4)
+        new Span<double>(sums, ld).Clear();
+        for (var p = 0; p < m; p++)
         {
-            var acc = Vector256<double>.Zero;
-            for (var p = 0; p < m; p++) acc += Vector256.Load(x + (long)p * ld + j);
-            (acc / Vector256.Create((double)m)).Store(sums + j);
+            var row = x + (long)p * ld;
+            for (var j = 0; j < ld; j += 4) (Vector256.Load(sums + j) + Vector256.Load(row + j)).Store(sums + j);
         }
+        var count = Vector256.Create((double)m);
+        for (var j = 0; j < ld; j += 4) (Vector256.Load(sums + j) / count).Store(sums + j);
         for (var j = 0; j < d; j++) mean[j] = sums[j];
-        Syrk(x, m, d, ld, 1.0, m2, sums);
+        Syrk(x, m, d, ld, 1.0, m2, sums, wide);
     }
 
     /// <summary>
@@ -98,8 +177,17 @@ public static unsafe class SimdGaussian
     /// doubles, c = <paramref name="centre"/> (ld entries) or zero: upper-triangle tiles of 8 × 8,
     /// mirrored on store.
     /// </summary>
-    public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2, double* centre = null)
+    public static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2, double* centre = null) =>
+        Syrk(rows, m, d, ld, scale, m2, centre, Is512Supported);
+
+    /// <summary><see cref="Syrk(double*, int, int, int, double, double*, double*)"/> at a chosen width (tests run both).</summary>
+    internal static void Syrk(double* rows, int m, int d, int ld, double scale, double* m2, double* centre, bool wide)
     {
+        if (wide)
+        {
+            Syrk512(rows, m, d, ld, scale, m2, centre);
+            return;
+        }
         // Points in chunks small enough to stay in L2 while every tile passes over them; tile sums
         // are carried in a packed buffer between chunks.
         const int chunk = 96;

@@ -38,6 +38,31 @@ public static partial class SimdNormals
         }
     }
 
+    /// <summary>
+    /// Normals number 0 … rows·columns − 1 of the stream, widened to double, as rows of
+    /// <paramref name="columns"/> at a stride of <paramref name="stride"/> doubles (what lies
+    /// between rows is left as it is): row p holds normals p·columns … p·columns + columns − 1.
+    /// </summary>
+    public static unsafe void FillRows(RandomStream stream, int rows, int columns, int stride, double* destination)
+    {
+        var count = (long)rows * columns;
+        var floats = ThreadScratch.FloatPointer(count);
+        Fill(stream, 0, new Span<float>(floats, (int)count));
+        for (var p = 0; p < rows; p++)
+        {
+            var source = floats + (long)p * columns;
+            var target = destination + (long)p * stride;
+            var j = 0;
+            for (; j + 8 <= columns; j += 8)
+            {
+                var (low, high) = Vector256.Widen(Vector256.Load(source + j));
+                low.Store(target + j);
+                high.Store(target + j + 4);
+            }
+            for (; j < columns; j++) target[j] = source[j];
+        }
+    }
+
     /// <summary>The same normals as <see cref="Fill(RandomStream, ulong, Span{float})"/>, widened to double.</summary>
     public static void Fill(RandomStream stream, ulong start, Span<double> destination)
     {

@@ -8,17 +8,17 @@ namespace Collapse.Kernels.Cpu;
 /// </summary>
 static class ThreadScratch
 {
-    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3, KdeValues = 4, KdeBounds = 5;
+    public const int Normals = 0, Centred = 1, TileSums = 2, Vector = 3, KdeValues = 4, KdeBounds = 5, NormalMoments = 6;
 
     [ThreadStatic] static double[]?[]? doubles;
     [ThreadStatic] static float[]? floats;
     [ThreadStatic] static int[]?[]? ints;
 
-    public const int KdeOrder = 0, KdeKept = 1;
+    public const int KdeOrder = 0, KdeKept = 1, Permutation = 2;
 
     public static unsafe double* Doubles(int slot, long length)
     {
-        doubles ??= new double[6][];
+        doubles ??= new double[7][];
         var array = doubles[slot];
         if (array is null || array.Length < length)
             doubles[slot] = array = GC.AllocateUninitializedArray<double>((int)Math.Max(length, 16), pinned: true);
@@ -27,7 +27,7 @@ static class ThreadScratch
 
     public static unsafe int* Ints(int slot, long length)
     {
-        ints ??= new int[2][];
+        ints ??= new int[3][];
         var array = ints[slot];
         if (array is null || array.Length < length)
             ints[slot] = array = GC.AllocateUninitializedArray<int>((int)Math.Max(length, 16), pinned: true);

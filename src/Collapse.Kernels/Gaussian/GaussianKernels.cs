@@ -103,6 +103,72 @@ public sealed unsafe class GaussianKernels
         transform(Threads(total), model.Mean, model.FactorT, model.Rank, normals, m, d, ld, points, replicateStride, total, Threads(total));
     }
 
+    /// <summary>
+    /// Whether a fit to m freshly drawn points of dimension d can skip drawing them
+    /// (<see cref="DrawNormals"/> then <see cref="MomentsOfSample"/>): on the CPU SIMD path, once
+    /// m ≥ 4·d, where the ⅔·d³ of the moments' algebra costs less than the m·d²/2 of the transform.
+    /// </summary>
+    public bool DefersSamples(int m, int d) => DeferSamples && UsesSimd && m >= 4 * d;
+
+    /// <summary>Whether <see cref="DefersSamples"/> may say yes (on by default; tests turn it off to draw every sample at once).</summary>
+    public bool DeferSamples { get; init; } = true;
+
+    /// <summary>
+    /// The standard normals <see cref="Sample"/> would transform (normal p·d + k of replicate
+    /// firstReplicate + r's stream), as rows of ld doubles: d normals, then the padding left as it is.
+    /// CPU SIMD path only (<see cref="DefersSamples"/>).
+    /// </summary>
+    public void DrawNormals(GaussianShape shape, RandomStream stream, int firstReplicate, int m, ArrayView<double> points, long replicateStride)
+    {
+        if (!UsesSimd) throw new InvalidOperationException("deferred samples are a CPU SIMD path; this kernel set runs ILGPU kernels");
+        var (d, ld) = (shape.Dim, shape.Stride);
+        accelerator.Synchronize();
+        var xPtr = Ptr(points);
+        Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
+            SimdNormals.FillRows(stream.ForReplicate((uint)(firstReplicate + r)), m, d, ld, xPtr + r * replicateStride));
+    }
+
+    /// <summary>
+    /// Turns the normals <see cref="DrawNormals"/> wrote into the points <see cref="Sample"/> would
+    /// have drawn from them with the current model (the same bits), in place.
+    /// </summary>
+    public void SampleFromNormals(GaussianShape shape, GaussianModelViews model, int m, ArrayView<double> points, long replicateStride)
+    {
+        if (!UsesSimd) throw new InvalidOperationException("deferred samples are a CPU SIMD path; this kernel set runs ILGPU kernels");
+        var (d, ld) = (shape.Dim, shape.Stride);
+        accelerator.Synchronize();
+        var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT); var xPtr = Ptr(points);
+        var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
+        Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
+        {
+            var x = xPtr + r * replicateStride;
+            var z = ThreadScratch.Doubles(ThreadScratch.Normals, (long)m * ld);
+            Buffer.MemoryCopy(x, z, 8L * m * ld, 8L * m * ld);
+            SimdGaussian.Transform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r], z, ld, m, d, ld, x,
+                SimdGaussian.WideTransform(ld));
+        });
+    }
+
+    /// <summary>
+    /// Mean [r][d] and scatter M2 [r][d][d] of the m points per replicate that <see cref="Sample"/>
+    /// would draw with the current model from the normals <see cref="DrawNormals"/> wrote, computed
+    /// from the normals' moments (<see cref="SimdGaussian.MomentsOfTransform(double*, double*, int*, int, double*, int, int, int, double*, double*)"/>):
+    /// equal to the moments of the drawn points up to rounding. <paramref name="meanView"/> may be the model's mean.
+    /// </summary>
+    public void MomentsOfSample(GaussianShape shape, GaussianModelViews model, ArrayView<double> normals, long replicateStride, int m,
+        ArrayView<double> meanView, ArrayView<double> m2)
+    {
+        if (!UsesSimd) throw new InvalidOperationException("deferred samples are a CPU SIMD path; this kernel set runs ILGPU kernels");
+        var (d, ld) = (shape.Dim, shape.Stride);
+        accelerator.Synchronize();
+        var zPtr = Ptr(normals); var meanPtr = Ptr(model.Mean); var lPtr = Ptr(model.PivotLowerT);
+        var rankPtr = IntPtr(model.Rank); var permPtr = IntPtr(model.Permutation);
+        var outMeanPtr = Ptr(meanView); var m2Ptr = Ptr(m2);
+        Parallel.For(0, shape.Replicates, CpuParallel.OneWorkerPerCore, r =>
+            SimdGaussian.MomentsOfTransform(meanPtr + (long)r * d, lPtr + (long)r * d * ld, permPtr + (long)r * d, rankPtr[r],
+                zPtr + r * replicateStride, m, d, ld, outMeanPtr + (long)r * d, m2Ptr + (long)r * d * d));
+    }
+
     /// <summary>Mean [r][d] and scatter M2 [r][d][d] of m points per replicate.</summary>
     public void Moments(GaussianShape shape, ArrayView<double> points, long replicateStride, int m,
         ArrayView<double> meanView, ArrayView<double> m2)

@@ -43,11 +43,23 @@ public sealed unsafe class PointKernels
             var sourcePtr = (double*)source.LoadEffectiveAddressAsPtr();
             var destinationPtr = (double*)destination.LoadEffectiveAddressAsPtr();
             var indexPtr = (int*)index.LoadEffectiveAddressAsPtr();
+            // The rows are random reads from a pool of up to megabytes per replicate: the row eight
+            // ahead is prefetched so its cache miss overlaps this copy, and short rows are copied
+            // with vector moves instead of a call per row.
             Parallel.For(0, replicates, CpuParallel.OneWorkerPerCore, r =>
             {
-                for (var q = 0; q < count; q++)
-                    Buffer.MemoryCopy(sourcePtr + r * sourceReplicateStride + (long)indexPtr[(long)r * count + q] * stride,
-                        destinationPtr + ((long)r * count + q) * stride, stride * sizeof(double), stride * sizeof(double));
+                var pool = sourcePtr + r * sourceReplicateStride;
+                var rows = indexPtr + (long)r * count;
+                var target = destinationPtr + (long)r * count * stride;
+                for (var q = 0; q < count; q++, target += stride)
+                {
+                    if (q + 8 < count && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                        System.Runtime.Intrinsics.X86.Sse.Prefetch0(pool + (long)rows[q + 8] * stride);
+                    var row = pool + (long)rows[q] * stride;
+                    if (stride % 4 == 0 && stride <= 32)
+                        for (var j = 0; j < stride; j += 4) System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(row + j), target + j);
+                    else Buffer.MemoryCopy(row, target, stride * sizeof(double), stride * sizeof(double));
+                }
             });
             return;
         }

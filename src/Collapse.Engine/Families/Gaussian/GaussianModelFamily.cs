@@ -28,6 +28,21 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
     // Whether the model is the truth: real data are the truth's samples, whatever was fitted before.
     bool modelIsTruth;
 
+    /// <summary>Changes whenever the model is about to change, so a batch drawn from it can tell whether it still is.</summary>
+    protected long ModelVersion { get; private set; }
+
+    /// <summary>Call before writing any part of the model.</summary>
+    protected void ModelChanging()
+    {
+        BeforeModelChange();
+        ModelVersion++;
+    }
+
+    /// <summary>What must happen while the model is still the one being replaced (a family that defers draws draws them).</summary>
+    protected virtual void BeforeModelChange()
+    {
+    }
+
     /// <param name="seed">The run's master seed (first key word of every random stream).</param>
     /// <param name="firstReplicate">Global index of this batch's first replicate: replicate r draws as seed index firstReplicate + r.</param>
     protected GaussianModelFamily(DeviceMemory memory, GaussianKernels kernels, int dim, int replicates, int firstReplicate, uint seed)
@@ -74,6 +89,7 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
     /// <summary>The model starts as the truth, N(0, I): the real data are its samples.</summary>
     void SetTruth()
     {
+        ModelChanging();
         var (d, ld) = (shape.Dim, shape.Stride);
         var identity = new double[shape.FactorLength];
         for (var r = 0; r < shape.Replicates; r++)
@@ -118,11 +134,16 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
     protected abstract void Moments(TBatch batch, ArrayView<double> mean, ArrayView<double> m2);
 
     /// <summary>Fits the model to n points with the given scatter (the mean already in place).</summary>
-    protected void Factorize(ArrayView<double> scatter, long count) => kernels.Factorize(shape, scatter, count, model, work.View);
+    protected void Factorize(ArrayView<double> scatter, long count)
+    {
+        ModelChanging();
+        kernels.Factorize(shape, scatter, count, model, work.View);
+    }
 
     /// <summary>The maximum-likelihood fit of a batch from its moments.</summary>
     protected void FitMoments(TBatch batch)
     {
+        // The moments go straight into the model's mean: Factorize, right after, marks the change.
         Moments(batch, mean.View, m2.View);
         Factorize(m2.View, batch.Count);
     }
@@ -153,6 +174,7 @@ public abstract class GaussianModelFamily<TBatch> : IModelFamily<TBatch> where T
             }
             Count += newest.Count;
             f.modelIsTruth = false;
+            f.ModelChanging();
             mean.View.CopyTo(f.mean.View);
             f.Factorize(m2.View, Count);
         }

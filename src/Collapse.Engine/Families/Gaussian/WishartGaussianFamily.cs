@@ -39,6 +39,7 @@ public sealed class WishartGaussianFamily(Accelerator accelerator, GaussianKerne
     /// <summary>The fit of the drawn statistics: its factor is G itself, and log det moves by the exact increment.</summary>
     protected override void FitModel(StatisticsBatch statistics)
     {
+        ModelChanging();
         kernels.Synchronize();
         var increments = statistics.LogDetIncrement.GetAsArray1D();
         var ranks = statistics.Rank.GetAsArray1D();

@@ -3,13 +3,49 @@ namespace Collapse.Engine.Families.Points;
 /// <summary>count points per replicate on the device, [replicate][point][stride] (the family decides the stride).</summary>
 public sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, int count, PointBuffers? owner = null) : IDataBatch
 {
-    public MemoryBuffer1D<double, Stride1D.Dense> Points { get; } = points;
+    // A deferred batch: the family that drew it holds what it needs in the buffer (not yet the
+    // points) and draws the points on first use of Points; a fit that needs only their moments
+    // can take them without drawing (see GaussianFamily).
+    Action? draw;
+
+    /// <summary>Who deferred the drawing, and with what model; null once the points are drawn.</summary>
+    internal object? Deferral { get; private set; }
+
+    /// <summary>
+    /// A batch whose points <paramref name="draw"/> writes into <paramref name="buffer"/> the first
+    /// time <see cref="Points"/> is read; until then the buffer holds whatever the drawer left there
+    /// for itself (<see cref="UndrawnBuffer"/>), described by <paramref name="deferral"/>.
+    /// </summary>
+    internal static PointsBatch Deferred(MemoryBuffer1D<double, Stride1D.Dense> buffer, int count, PointBuffers owner, object deferral, Action draw) =>
+        new(buffer, count, owner) { draw = draw, Deferral = deferral };
+
+    /// <summary>The points, drawn now if the batch was deferred.</summary>
+    public MemoryBuffer1D<double, Stride1D.Dense> Points
+    {
+        get
+        {
+            if (draw is { } pending)
+            {
+                draw = null;
+                Deferral = null;
+                pending();
+            }
+            return points;
+        }
+    }
+
+    /// <summary>The buffer as the drawer left it, without drawing (only for the drawer, while <see cref="Deferral"/> is set).</summary>
+    internal MemoryBuffer1D<double, Stride1D.Dense> UndrawnBuffer =>
+        Deferral is not null ? points : throw new InvalidOperationException("the batch's points are drawn; read Points");
+
     public int Count { get; } = count;
 
     public void Dispose()
     {
-        if (owner is null) Points.Dispose();
-        else owner.Return(Points);
+        draw = null;
+        Deferral = null;
+        if (owner is null) points.Dispose();
+        else owner.Return(points);
     }
 
     /// <summary>
