@@ -60,6 +60,6 @@ n ∈ {10,32,100,316,1000}, 100 seeds, 100 iterations, replace + accumulate + ac
 | \`collapse run gaussian --method wishart --settings replace,accumulate\` | ${wishart_wall} s | $(per_setting "$work/wishart/manifest.json") |
 
 Data method speedup over the faster numpy run (${best} thread(s)): **${speedup}×**. The collapse wall times include process start,
-JIT and writing the 75,000-row CSV; the per-setting times are the sweep alone.
+JIT and writing the 750,000-row CSV; the per-setting times are the sweep alone.
 MD
 cat "$out"

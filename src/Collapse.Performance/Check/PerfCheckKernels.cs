@@ -7,7 +7,7 @@ public sealed record CheckedKernel(string Name, string Size, Func<Accelerator, I
 
 /// <summary>
 /// The fixed subset perf-check times: each kernel family's hot kernels on the path the CPU runs
-/// (AVX2 C#), at mid paper sizes. Left to the benchmarks, because on a busy 2-core machine their
+/// (SIMD C#), at mid paper sizes. Left to the benchmarks, because on a busy 2-core machine their
 /// CPU time moved too much to hold a 1.5× line without false alarms: whole scenario iterations (a
 /// chain of short phases, each waiting for every core: 2–3× when another process took a core) and
 /// kernels on ILGPU's CPU accelerator (KDE sampling: its 32 threads spin at each launch's end
@@ -23,6 +23,7 @@ public static class PerfCheckKernels
         new("gaussian.moments", "d=31, n=1000, R=100", a => new GaussianMomentsWorkload(a, KernelPath.Auto, 31, 1000, 100)),
         new("gaussian.sample", "d=31, n=1000, R=100", a => new GaussianSampleWorkload(a, KernelPath.Auto, 31, 1000, 100)),
         new("gaussian.factorize", "d=100, R=100", a => new GaussianFactorizeWorkload(a, KernelPath.Auto, 100, 100)),
+        new("gaussian.sample-fit", "d=100, n=1000, R=20", a => new GaussianSampleFitWorkload(a, KernelPath.Auto, 100, 1000, 20)),
         new("kde.score", "d=2, 500 test × 1000 fitted, R=10", a => new KdeScoreWorkload(a, KernelPath.Auto, 2, 500, 1000, 10, 0.5)),
         new("regression.fit", "d=32, n=316, R=100", a => new RegressionFitWorkload(a, KernelPath.Auto, 32, 316, 100)),
     ];

@@ -190,6 +190,12 @@ public sealed class GaussianSampleWorkload : IKernelWorkload
 
     public Work Work => WorkFor(n, shape.Replicates);
 
+    /// <summary>The fitted models points are drawn from.</summary>
+    internal GaussianModelViews Model => model.Views;
+
+    /// <summary>The reference's last replicate's points (one replicate's rows; <see cref="RunReference"/> reuses them).</summary>
+    internal double[] HostPoints => hostPoints;
+
     public void Run()
     {
         kernels.Sample(shape, stream, 0, model.Views, n, points.View, (long)n * shape.Stride, normals?.View ?? default);
@@ -209,5 +215,77 @@ public sealed class GaussianSampleWorkload : IKernelWorkload
         points.Dispose();
         normals?.Dispose();
         model.Dispose();
+    }
+}
+
+/// <summary>
+/// A fit to a fresh sample, as Replace makes one: n points per replicate drawn from R fitted
+/// full-rank models, then their mean and scatter. Where the kernels defer samples (the CPU path,
+/// n ≥ 4d) the points are never drawn: the moments come from the normals
+/// (<see cref="GaussianKernels.MomentsOfSample"/>); elsewhere it is <see cref="GaussianKernels.Sample"/>
+/// then <see cref="GaussianKernels.Moments"/>. Work is counted in points fitted.
+/// </summary>
+public sealed class GaussianSampleFitWorkload : IKernelWorkload
+{
+    readonly GaussianKernels kernels;
+    readonly GaussianShape shape;
+    readonly int n;
+    readonly GaussianSampleWorkload sample;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> points, mean, m2;
+    readonly MemoryBuffer1D<float, Stride1D.Dense>? normals;
+    readonly double[] hostMean, hostM2;
+    readonly RandomStream stream = new(1, 0, 2, 2);
+
+    public GaussianSampleFitWorkload(Accelerator accelerator, KernelPath path, int dim, int n, int replicates)
+    {
+        kernels = new GaussianKernels(accelerator, path);
+        shape = new GaussianShape(replicates, dim);
+        this.n = n;
+        sample = new GaussianSampleWorkload(accelerator, path, dim, n, replicates);
+        points = accelerator.Allocate1D<double>(shape.PointsLength(n));
+        points.MemSetToZero();
+        mean = accelerator.Allocate1D<double>(shape.MeanLength);
+        m2 = accelerator.Allocate1D<double>(shape.MatrixLength);
+        if (!kernels.UsesSimd) normals = accelerator.Allocate1D<float>((long)replicates * n * dim);
+        hostMean = new double[dim];
+        hostM2 = new double[dim * dim];
+    }
+
+    public static Work WorkFor(int n, int replicates) => new((double)replicates * n, WorkUnit.Sample);
+
+    public Work Work => WorkFor(n, shape.Replicates);
+
+    public void Run()
+    {
+        var stride = (long)n * shape.Stride;
+        if (kernels.DefersSamples(n, shape.Dim))
+        {
+            kernels.DrawNormals(shape, stream, 0, n, points.View, stride);
+            kernels.MomentsOfSample(shape, sample.Model, points.View, stride, n, mean.View, m2.View);
+        }
+        else
+        {
+            kernels.Sample(shape, stream, 0, sample.Model, n, points.View, stride, normals?.View ?? default);
+            kernels.Moments(shape, points.View, stride, n, mean.View, m2.View);
+        }
+        kernels.Synchronize();
+    }
+
+    /// <summary>The plain float64 reference: draw the points (one thread), then their moments.</summary>
+    public void RunReference()
+    {
+        sample.RunReference();
+        var rows = n * shape.Stride;
+        for (var r = 0; r < shape.Replicates; r++)
+            PlainGaussian.Moments(sample.HostPoints.AsSpan(0, rows), n, shape.Dim, shape.Stride, hostMean, hostM2);
+    }
+
+    public void Dispose()
+    {
+        sample.Dispose();
+        points.Dispose();
+        mean.Dispose();
+        m2.Dispose();
+        normals?.Dispose();
     }
 }
