@@ -8,7 +8,11 @@ static class RunLmCommand
 {
     public static Command Build()
     {
-        var presets = new Option<string>("--preset") { Description = "Model presets, comma-separated: makemore (4 layers, width 64, 4 heads, batch 32, lr 5e-4), tiny (2 layers, width 32, 4 heads, batch 32, lr 2e-3)", DefaultValueFactory = _ => "tiny" };
+        var presets = new Option<string>("--preset") { Description = "Model presets, comma-separated: makemore (4 layers, width 64, 4 heads, batch 32, lr 5e-4; fine-tuning 1e-3), tiny (2 layers, width 32, 4 heads, lr 2e-3; fine-tuning 2e-3), large (6 layers, width 128, 8 heads, lr 3e-4; fine-tuning 6e-4)", DefaultValueFactory = _ => "tiny" };
+        var regimes = new Option<string>("--regime") { Description = "Where every fit starts, comma-separated: scratch (each seed's random weights), finetune (one base pretrained on Shakespeare's words, cached; the paper's protocol)", DefaultValueFactory = _ => "scratch" };
+        var baseSteps = new Option<int?>("--base-steps") { Description = "Pretraining steps of each preset's base (default: one epoch over the 208,503 words)" };
+        var finetuneLr = new Option<double?>("--finetune-lr") { Description = "AdamW learning rate fine-tuning a base (overrides every preset's)" };
+        var finetuneWarmup = new Option<int?>("--finetune-warmup") { Description = "Steps of linear learning-rate warm-up at the start of each fine-tuning fit (default 0)" };
         var layers = new Option<int?>("--layers") { Description = "Transformer blocks (overrides every preset's)" };
         var width = new Option<int?>("--width") { Description = "Embedding width (overrides every preset's; divisible by --heads)" };
         var heads = new Option<int?>("--heads") { Description = "Attention heads (overrides every preset's)" };
@@ -21,7 +25,7 @@ static class RunLmCommand
         var chain = new ChainOptions(defaultIterations: 5);
         var run = new RunCommand("lm", "auto: SIMD C# for the CPU's matrix products and pointer C# for its light operations; ilgpu: ILGPU kernels everywhere");
         var command = run.Command("A character-level transformer refitted on its own samples (paper's setting C)",
-            [presets, layers, width, heads, batch, lr, steps, trainSize, .. corpus.Options, seeds, .. chain.Options]);
+            [presets, regimes, layers, width, heads, batch, lr, finetuneLr, finetuneWarmup, steps, baseSteps, trainSize, .. corpus.Options, seeds, .. chain.Options]);
         command.SetAction(parse =>
         {
             var data = corpus.Load(parse);
@@ -35,13 +39,28 @@ static class RunLmCommand
                     Heads = parse.GetValue(heads) ?? model.Heads,
                     Batch = parse.GetValue(batch) ?? model.Batch,
                     LearningRate = parse.GetValue(lr) ?? model.LearningRate,
+                    FinetuneLearningRate = parse.GetValue(finetuneLr) ?? model.FinetuneLearningRate,
+                    FinetuneWarmupSteps = parse.GetValue(finetuneWarmup) ?? model.FinetuneWarmupSteps,
                 };
+            }).ToList();
+            var regimeList = ArgumentLists.Names("--regime", parse.GetValue(regimes)!).Select(name =>
+            {
+                try
+                {
+                    return LmRegimes.Parse(name);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--regime: {e.Message}");
+                }
             }).ToList();
             var config = new LmSweepConfig
             {
                 Corpus = data,
                 Presets = models,
                 Settings = chain.SettingList(parse),
+                Regimes = regimeList,
+                BaseSteps = parse.GetValue(baseSteps),
                 Seeds = parse.GetValue(seeds),
                 Iterations = parse.GetValue(chain.Iterations),
                 TrainSize = parse.GetValue(trainSize),

@@ -248,7 +248,7 @@ public static class ExperimentClaims
         if (rows.Count == 0) return [];
         var last = rows.Max(r => r.Iteration);
         var seeds = rows.Select(r => r.Seed).Distinct().Count();
-        var cells = rows.GroupBy(r => r.Preset).Select(g =>
+        var cells = rows.GroupBy(r => r.Curve).Select(g =>
         {
             Curve? Of(Setting s) => g.Any(r => r.Setting == s) ? Curves.Build(g.Where(r => r.Setting == s).ToList(), r => r.Seed, r => r.Iteration, r => r.TestLoss) : null;
             var n = g.Where(r => r.Iteration == 1).Select(r => r.TrainExamples).FirstOrDefault();

@@ -3,7 +3,7 @@ using static Collapse.Kernels.Validation.InvalidParameterException;
 namespace Collapse.Engine.Sweeps;
 
 /// <summary>
-/// Runs every (setting, preset) cell of a language-model sweep over all seeds into <c>lm.csv</c>
+/// Runs every (regime, setting, preset) cell of a language-model sweep over all seeds into <c>lm.csv</c>
 /// lines, batching as many seeds per <see cref="GptModel"/> as the memory budget allows. Numbers do
 /// not depend on the batching. With <see cref="NamesDirectory"/> set, each cell also writes
 /// <c>NAME/&lt;preset&gt;-&lt;setting&gt;.txt</c>: 20 of seed 0's real training documents, then 20 of
@@ -67,9 +67,34 @@ public sealed class LmSweep : Sweep<LmCell>
         return (int)Math.Clamp(MemoryBudgetBytes / Math.Max(1, perReplicate), 1, config.Seeds);
     }
 
-    /// <summary>A family for one batch of a cell's seeds.</summary>
+    /// <summary>A family for one batch of a cell's seeds: from scratch, or fine-tuning the preset's base.</summary>
     public LmFamily Family(LmCell cell, int replicates, int first) => new(kernels, config.Corpus, cell.Preset.Config(config.Corpus),
-        cell.Preset.Training, replicates, first, config.Seed, config.Steps, ForwardBatch);
+        cell.Preset.TrainingFor(cell.Regime), replicates, first, config.Seed, config.Steps, ForwardBatch,
+        start: cell.Regime == LmRegime.Finetune ? Base(cell.Preset).Parameters : null);
+
+    /// <summary>Where pretrained bases are cached (null: <see cref="LmBase.DefaultCacheDirectory"/>).</summary>
+    public string? BaseCacheDirectory { get; init; }
+
+    /// <summary>Where the sweep says what it is doing beyond its rows (a base pretrained or read back).</summary>
+    public Action<string>? Log { get; init; }
+
+    readonly Dictionary<string, LmBaseModel> bases = [];
+
+    /// <summary>The bases the fine-tuning cells used so far, by preset name.</summary>
+    public IReadOnlyDictionary<string, LmBaseModel> Bases => bases;
+
+    /// <summary>The preset's base: pretrained once (or read from the cache) and kept for every cell and batch.</summary>
+    public LmBaseModel Base(LmModel preset)
+    {
+        if (!bases.TryGetValue(preset.Name, out var model))
+        {
+            var recipe = config.BaseRecipe(preset);
+            bases[preset.Name] = model = LmBase.Load(kernels, config.Corpus, recipe, BaseCacheDirectory, Log);
+            Log?.Invoke($"lm base {preset.Name}: {recipe.Steps:N0} steps on Shakespeare's words ({(model.FromCache ? "from the cache" : "pretrained now")}), " +
+                        $"test loss on the real test names {model.TestLoss:F4} nats/char before fine-tuning");
+        }
+        return model;
+    }
 
     public override IReadOnlyList<string> RunCell(LmCell cell, Action<long>? onReplicateIterations, CancellationToken cancellation) =>
         Rows(cell, onReplicateIterations, cancellation).Select(r => r.ToCsv()).ToList();
@@ -88,7 +113,7 @@ public sealed class LmSweep : Sweep<LmCell>
             if (first == 0)
             {
                 using var real = family.DrawReal(config.N);
-                shown.Add($"# {NamesShown} documents of seed 0, preset {cell.Preset.Name}, setting {cell.Setting.Name()}: real training data, then what each iteration's model samples (temperature 1)");
+                shown.Add($"# {NamesShown} documents of seed 0, preset {cell.Preset.Name}, setting {cell.Setting.Name()}, regime {cell.Regime.Name()}: real training data, then what each iteration's model samples (temperature 1)");
                 shown.Add("real");
                 shown.AddRange(real.Names[0].Take(NamesShown).Select(n => Shown(decode.Decode(n))));
             }
@@ -98,7 +123,7 @@ public sealed class LmSweep : Sweep<LmCell>
                 for (var r = 0; r < replicates; r++)
                 {
                     var seed = first + r;
-                    var row = new LmRow(cell.Preset.Name, cell.Setting, seed, t, family.LastFitDocuments, family.LastFitSteps,
+                    var row = new LmRow(cell.Regime, cell.Preset.Name, cell.Setting, seed, t, family.LastFitDocuments, family.LastFitSteps,
                         metrics[r, LmFamily.TestLoss], metrics[r, LmFamily.TrainLoss], metrics[r, LmFamily.UniqueFraction], metrics[r, LmFamily.MeanLength]);
                     CheckFinite(row.NonFinite(), cell.ToString(), seed, t);
                     rows[seed * config.Iterations + t - 1] = row;
@@ -121,7 +146,8 @@ public sealed class LmSweep : Sweep<LmCell>
     void WriteNames(LmCell cell, List<string> lines)
     {
         Directory.CreateDirectory(NamesDirectory!);
-        var path = Path.Combine(NamesDirectory!, $"{cell.Preset.Name}-{cell.Setting.Name()}.txt");
+        var regime = cell.Regime == LmRegime.Scratch ? "" : $"-{cell.Regime.Name()}";
+        var path = Path.Combine(NamesDirectory!, $"{cell.Preset.Name}-{cell.Setting.Name()}{regime}.txt");
         var temporary = path + ".tmp";
         File.WriteAllLines(temporary, lines);
         File.Move(temporary, path, overwrite: true);

@@ -80,7 +80,7 @@ public sealed record MixSweepConfig : ISweepConfig
         _ => throw new ArgumentOutOfRangeException(nameof(family)),
     };
 
-    /// <summary>The paper's real counts (128 … 12,000 stories) and synthetic counts (0 … 40,000) scaled to a corpus of names: up to all of its training split.</summary>
+    /// <summary>The paper's real counts (128 … 12,000 HelpSteer2 conversations) and synthetic counts (0 … 40,000) scaled to a corpus of names: up to all of its training split.</summary>
     static MixSweepConfig LmDefaults(LmCorpus corpus)
     {
         var all = corpus.Train.Count;

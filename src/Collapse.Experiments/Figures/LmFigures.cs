@@ -5,7 +5,7 @@ namespace Collapse.Experiments.Figures;
 /// <summary>
 /// The paper's language-model figure, drawn from <c>lm.csv</c>: one panel per setting, x = model-fitting
 /// iteration, y = cross-entropy (nats per character) on the real held-out test documents, one line per
-/// preset (mean over seeds) with a 95% band over seeds. One y range for every panel, so settings compare.
+/// preset and regime (mean over seeds) with a 95% band over seeds. One y range for every panel, so settings compare.
 /// </summary>
 public static class LmFigures
 {
@@ -27,8 +27,8 @@ public static class LmFigures
     static void DrawTestLoss(IReadOnlyList<LmRow> rows, string path)
     {
         var settings = rows.Select(r => r.Setting).Distinct().Order().ToList();
-        // Presets in the order the CSV first names them (the order of --preset).
-        var presets = rows.Select(r => r.Preset).Distinct().ToList();
+        // Curves (a preset, and its regime unless from scratch) in the order the CSV first names them.
+        var presets = rows.Select(r => r.Curve).Distinct().ToList();
         var colours = FigureKit.Palette(presets);
         var xMax = Math.Max(2, rows.Max(r => r.Iteration));
         var width = LegendWidth + settings.Count * PanelWidth;
@@ -75,7 +75,7 @@ public static class LmFigures
     static List<Curve> Curves(IEnumerable<LmRow> rows, List<string> presets)
     {
         var curves = new List<Curve>();
-        var byPreset = rows.GroupBy(r => r.Preset).ToDictionary(g => g.Key, g => g.ToList());
+        var byPreset = rows.GroupBy(r => r.Curve).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var preset in presets.Where(byPreset.ContainsKey))
         {
             var (x, mean, lo, hi) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());

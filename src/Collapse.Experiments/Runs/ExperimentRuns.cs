@@ -47,6 +47,7 @@ public static class ExperimentRuns
         {
             AllowNonFinite = job.AllowNonFinite,
             NamesDirectory = Path.Combine(job.Directory, LmSweep.NamesFolder),
+            Log = reporter.Line,
         }, cancellation);
 
     /// <summary>With the figures, <c>summary.md</c> (the paired effects).</summary>

@@ -15,18 +15,8 @@ public static class ReferenceBuild
 
     const string Project = "src/Collapse.Performance/Collapse.Performance.csproj";
 
-    /// <summary>The cache, outside any clone: $COLLAPSE_CACHE, else $XDG_CACHE_HOME/collapse-kernels, else ~/.cache/collapse-kernels (the temporary directory without a home).</summary>
-    public static string CacheRoot
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("COLLAPSE_CACHE") is { Length: > 0 } own) return own;
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            var root = xdg is { Length: > 0 } ? xdg : home.Length > 0 ? Path.Combine(home, ".cache") : Path.GetTempPath();
-            return Path.Combine(root, "collapse-kernels");
-        }
-    }
+    /// <summary>The cache, outside any clone (<see cref="Engine.Results.CacheDirectory.Root"/>).</summary>
+    public static string CacheRoot => Engine.Results.CacheDirectory.Root;
 
     /// <summary>The repository that holds <paramref name="directory"/>.</summary>
     public static string RepositoryRoot(string directory)

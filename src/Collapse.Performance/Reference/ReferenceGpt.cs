@@ -248,12 +248,12 @@ public static class ReferenceGptOps
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>
-    /// torch.optim.AdamW, one step (step counts from 1): decoupled decay p −= lr·wd·p, then
+    /// torch.optim.AdamW, one step (step counts from 1; lr as warm-up sets it for that step): decoupled decay p −= lr·wd·p, then
     /// p −= lr·m̂/(√v̂ + eps) with bias-corrected moments.
     /// </summary>
     public static void AdamW(double[] parameters, double[] gradients, double[] m, double[] v, int step, GptTraining settings)
     {
-        var (lr, b1, b2) = (settings.LearningRate, settings.Beta1, settings.Beta2);
+        var (lr, b1, b2) = (settings.LearningRateAt(step), settings.Beta1, settings.Beta2);
         for (var i = 0; i < parameters.Length; i++)
         {
             var g = gradients[i];

@@ -29,12 +29,54 @@ public class RunLmCliTests
         { ["--lr", "-1"], "--lr -1" },
         { ["--settings", "mix"], "'mix'" },
         { ["--seeds", "0"], "--seeds 0" },
+        { ["--regime", "pretrain"], "'pretrain'" },
+        { ["--regime", "finetune,finetune"], "twice" },
+        { ["--base-steps", "0"], "--base-steps 0" },
+        { ["--finetune-lr", "0", "--regime", "finetune"], "--finetune-lr 0" },
+        { ["--finetune-warmup", "-1", "--regime", "finetune"], "--finetune-warmup -1" },
+        { ["--regime", "finetune", "--corpus", Corpus("anna", "bob", "carl", "dave", "emma", "finn", "gus", "hal", "ida", "jon", "kim", "lea")], "lacks the letters" },
     };
 
     [Theory]
     [MemberData(nameof(BadInputs))]
     public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string[] bad, string named) =>
         CliRunner.AssertRefused("lm", bad, named, ("--seeds", "1"), ("--iterations", "1"), ("--train-size", "8"), ("--steps", "1"));
+
+    [Fact]
+    public void A_fine_tuning_run_writes_its_regime_and_starts_every_fit_from_one_cached_base()
+    {
+        var (first, second) = (CliRunner.TemporaryDirectory(), CliRunner.TemporaryDirectory());
+        string[] args = [.. Small, "--regime", "scratch,finetune", "--base-steps", "60", "--settings", "replace"];
+        var result = CliRunner.Run(["run", "lm", .. args, "--out", first, "--no-figures"]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var rows = LmRow.ReadAll(Path.Combine(first, "lm.csv"));
+        Assert.Equal(2 * 2 * 2, rows.Count);
+        Assert.Equal([LmRegime.Scratch, LmRegime.Finetune], rows.Select(r => r.Regime).Distinct());
+        Assert.StartsWith(LmRow.Header, File.ReadLines(Path.Combine(first, "lm.csv")).First());
+        // Three steps on 24 names barely move random weights; from the base the fit starts where 60 steps of words left it.
+        double Loss(LmRegime regime) => rows.Where(r => r.Regime == regime && r.Iteration == 1).Average(r => r.TestLoss);
+        Assert.True(Loss(LmRegime.Finetune) < Loss(LmRegime.Scratch) - 0.1, $"iteration 1 test loss: finetune {Loss(LmRegime.Finetune)}, scratch {Loss(LmRegime.Scratch)}");
+        Assert.True(File.Exists(Path.Combine(first, "names", "tiny-replace-finetune.txt")));
+        Assert.Contains("before fine-tuning", result.Out + result.Error);
+
+        // The second run reads the base back and writes the same rows.
+        var again = CliRunner.Run(["run", "lm", .. args, "--out", second, "--no-figures"]);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains("from the cache", again.Out + again.Error);
+        Assert.Equal(File.ReadAllText(Path.Combine(first, "lm.csv")), File.ReadAllText(Path.Combine(second, "lm.csv")));
+    }
+
+    [Fact]
+    public void An_lm_csv_from_before_the_regime_column_reads_as_every_fit_from_scratch()
+    {
+        var path = Path.Combine(CliRunner.TemporaryDirectory() + "-legacy-lm.csv");
+        File.WriteAllLines(path, [LmRow.HeaderWithoutRegime, "tiny,replace,0,1,24,3,3.25,3.2,0.9,6.1"]);
+        var row = Assert.Single(LmRow.ReadAll(path));
+        Assert.Equal(LmRegime.Scratch, row.Regime);
+        Assert.Equal(("tiny", 3.25), (row.Preset, row.TestLoss));
+        File.WriteAllLines(path, [LmRow.Header, row.ToCsv()]);
+        Assert.Equal(row, Assert.Single(LmRow.ReadAll(path)));
+    }
 
     [Fact]
     public void A_run_writes_the_tidy_csv_the_manifest_the_names_and_the_figure_and_is_deterministic()

@@ -29,4 +29,33 @@ public class LmTrainingTests
         Assert.InRange(names.Average(n => n.Length), 4.0, 9.0);
         Assert.True(names.Distinct().Count() > 150, $"only {names.Distinct().Count()} distinct names of 200");
     }
+
+    [Fact]
+    public void Warm_up_scales_the_learning_rate_of_a_fit_s_first_steps()
+    {
+        var warm = new GptTraining(8, 1e-3, WarmupSteps: 4);
+        double[] expected = [0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3];
+        for (var step = 1; step <= 5; step++) Assert.Equal(expected[step - 1], warm.LearningRateAt(step), 1e-18);
+        Assert.Equal(1e-3, (warm with { WarmupSteps = 0 }).LearningRateAt(1));
+
+        // The optimizer takes it: Adam's first step moves each weight by about lr (m̂/√v̂ = ±1), so a
+        // warm-up of 10 steps moves it a tenth as far.
+        var config = LmTestKit.Small;
+        var random = new System.Random(5);
+        var inputs = Enumerable.Range(0, 8 * config.BlockSize).Select(_ => random.Next(config.Vocab)).ToArray();
+        var targets = Enumerable.Range(0, 8 * config.BlockSize).Select(_ => random.Next(config.Vocab)).ToArray();
+        float[] Moved(int warmup)
+        {
+            using var model = new GptModel(LmTestKit.Kernels("cpu", KernelPath.Auto), config, new GptTraining(8, 2e-3, WarmupSteps: warmup), 1, 8);
+            model.Initialize(new RandomStream(1, 0, 0, 10), new RandomStream(1, 0, 0, 11));
+            var before = model.GetParameters();
+            model.TrainStep(inputs, targets);
+            return [.. model.GetParameters().Zip(before, (a, b) => a - b)];
+        }
+        var (full, tenth) = (Moved(0), Moved(10));
+        var largest = full.Max(Math.Abs);
+        Assert.InRange(largest, 1.5e-3, 2.5e-3);
+        for (var i = 0; i < full.Length; i++)
+            Assert.True(Math.Abs(10 * tenth[i] - full[i]) <= 2e-3 * largest, $"weight {i}: moved {tenth[i]} with warm-up, {full[i]} without");
+    }
 }

@@ -7,7 +7,7 @@ namespace Collapse.Tests.Scenarios;
 public class LmScenarioTests
 {
     /// <summary>A model small enough that a chain takes a fraction of a second.</summary>
-    static readonly LmModel Small = new("small", Layers: 1, Width: 16, Heads: 2, Batch: 8, LearningRate: 2e-3);
+    static readonly LmModel Small = new("small", Layers: 1, Width: 16, Heads: 2, Batch: 8, LearningRate: 2e-3, FinetuneLearningRate: 1e-3, FinetuneWarmupSteps: 10);
 
     static LmFamily Family(int replicates, int n, int firstReplicate = 0, int? steps = null)
     {
@@ -161,7 +161,7 @@ public class LmScenarioTests
         {
             var config = Config(s) with { Seeds = 2, Iterations = 1 };
             using var sweep = new LmSweep(TestDevices.Get("cpu"), config);
-            return string.Join('\n', sweep.Rows(config.Cells().Single(), cancellation: TestContext.Current.CancellationToken).Select(r => r.ToCsv()[(r.Preset.Length + r.Setting.Name().Length + 2)..]));
+            return string.Join('\n', sweep.Rows(config.Cells().Single(), cancellation: TestContext.Current.CancellationToken).Select(r => r.ToCsv()[(r.Regime.Name().Length + r.Preset.Length + r.Setting.Name().Length + 3)..]));
         }).ToList();
         Assert.Equal(first[0], first[1]);
         Assert.Equal(first[0], first[2]);

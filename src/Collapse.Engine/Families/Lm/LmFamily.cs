@@ -46,17 +46,32 @@ public sealed class LmFamily : IModelFamily<NamesBatch>
 
     /// <param name="fixedSteps">Steps per fit instead of one epoch (null: one epoch).</param>
     /// <param name="maxBatch">Sequences per replicate one forward may hold (evaluation and sampling chunks); at least the training batch.</param>
+    /// <param name="start">
+    /// One model's weights every fit of every replicate starts from (a pretrained base: fine-tuning,
+    /// see <see cref="LmBase"/>); null: each seed's own random initial weights (training from scratch).
+    /// </param>
     public LmFamily(LmKernels kernels, LmCorpus corpus, GptConfig config, GptTraining training, int replicates, int firstReplicate,
-        uint seed, int? fixedSteps = null, int maxBatch = 256)
+        uint seed, int? fixedSteps = null, int maxBatch = 256, float[]? start = null)
     {
         if (config.BlockSize != corpus.BlockSize) throw new ArgumentException($"model block size {config.BlockSize} ≠ corpus block size {corpus.BlockSize}");
         if (config.Vocab != corpus.VocabularySize) throw new ArgumentException($"model vocabulary {config.Vocab} ≠ corpus vocabulary {corpus.VocabularySize}");
         if (fixedSteps is < 1) throw new ArgumentOutOfRangeException(nameof(fixedSteps), fixedSteps, "at least one step");
         (this.corpus, this.seed, this.firstReplicate, this.fixedSteps) = (corpus, seed, firstReplicate, fixedSteps);
         model = new GptModel(kernels, config, training, replicates, Math.Max(maxBatch, training.Batch));
-        // Iteration 0: the initial weights belong to the seed, not to any iteration or setting.
-        model.Initialize(new RandomStream(seed, 0, 0, RandomStreams.ModelInitNormals), new RandomStream(seed, 0, 0, RandomStreams.ModelInitUniforms), firstReplicate);
-        initial = model.GetParameters();
+        if (start is null)
+        {
+            // Iteration 0: the initial weights belong to the seed, not to any iteration or setting.
+            model.Initialize(new RandomStream(seed, 0, 0, RandomStreams.ModelInitNormals), new RandomStream(seed, 0, 0, RandomStreams.ModelInitUniforms), firstReplicate);
+            initial = model.GetParameters();
+        }
+        else
+        {
+            var count = model.Layout.Count;
+            if (start.Length != count) throw new ArgumentException($"a start of {start.Length} weights for a model of {count}", nameof(start));
+            initial = new float[replicates * count];
+            for (var r = 0; r < replicates; r++) start.CopyTo(initial, r * count);
+            model.SetParameters(initial);
+        }
     }
 
     public int Replicates => model.Replicates;

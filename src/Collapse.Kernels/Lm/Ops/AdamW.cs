@@ -136,7 +136,7 @@ public sealed unsafe partial class LmKernels
             Parameters = parameters.View, Gradients = gradients, M = m, V = v, Scale = scale, ParameterCount = parameters.Count,
             Step = new AdamWStep
             {
-                LearningRate = (float)settings.LearningRate, Beta1 = (float)settings.Beta1, Beta2 = (float)settings.Beta2,
+                LearningRate = (float)settings.LearningRateAt(step), Beta1 = (float)settings.Beta1, Beta2 = (float)settings.Beta2,
                 Epsilon = (float)settings.Epsilon, WeightDecay = (float)settings.WeightDecay,
                 Correction1 = (float)(1 - Math.Pow(settings.Beta1, step)), Correction2 = (float)(1 - Math.Pow(settings.Beta2, step)),
             },
