@@ -80,7 +80,7 @@ public static class CollapseApp
         ["Method"] = "--method", ["Seed"] = "--seed", ["Datasets"] = "--datasets", ["Bandwidths"] = "--bandwidths", ["TestSize"] = "--test-size",
         ["Presets"] = "--preset", ["Preset"] = "--preset", ["Layers"] = "--layers", ["Width"] = "--width", ["Heads"] = "--heads",
         ["Batch"] = "--batch", ["LearningRate"] = "--lr", ["TrainSize"] = "--train-size", ["Steps"] = "--steps",
-        ["Regimes"] = "--regime", ["BaseSteps"] = "--base-steps", ["FinetuneLearningRate"] = "--finetune-lr", ["FinetuneWarmupSteps"] = "--finetune-warmup",
+        ["Regimes"] = "--regime", ["Regime"] = "--regime", ["BaseSteps"] = "--base-steps", ["FinetuneLearningRate"] = "--finetune-lr", ["FinetuneWarmupSteps"] = "--finetune-warmup",
         ["Corpus"] = "--corpus", ["BlockSize"] = "--block-size", ["Family"] = "--family", ["Real"] = "--real", ["Synthetic"] = "--synthetic",
         ["GeneratorReal"] = "--generator-real", ["Generator"] = "--generator", ["GeneratorShift"] = "--generator-shift",
         ["Dim"] = "--dim", ["Dataset"] = "--dataset", ["Bandwidth"] = "--bandwidth", ["NoiseVariances"] = "--sigma-squared", ["NoiseVariance"] = "--sigma-squared",

@@ -27,9 +27,11 @@ static class RunMixCommand
         var preset = new Option<string?>("--preset") { Description = "lm: model preset, tiny or makemore (default tiny)" };
         var corpus = new CorpusOptions(scope: "lm");
         var steps = new Option<int?>("--steps") { Description = "lm: AdamW steps per fit, the same for every grid point (default: one epoch over the fit's documents, so more data also means more steps)" };
+        var regime = new Option<string?>("--regime") { Description = "lm: scratch (every fit from random weights) or finetune (every fit from one base pretrained on Shakespeare's words: the paper's protocol); default scratch" };
+        var baseSteps = new Option<int?>("--base-steps") { Description = "lm, finetune: the base's pretraining steps (default: one epoch over the 208,503 words)" };
         var run = new RunCommand("mix", "auto: SIMD C# on the CPU where the family has it; ilgpu: ILGPU kernels everywhere");
         var command = run.Command("The value of synthetic data: fresh models on num_real real + num_synthetic synthetic records, scored on real test data (paper's section D)",
-            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, noise, testSize, dataset, bandwidth, preset, .. corpus.Options, steps]);
+            [family, real, synthetic, generatorReal, generator, shift, seeds, dim, noise, testSize, dataset, bandwidth, preset, .. corpus.Options, steps, regime, baseSteps]);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(family)!.Trim().ToLowerInvariant();
@@ -55,6 +57,8 @@ static class RunMixCommand
             Only(preset, MixFamily.Lm);
             foreach (var option in corpus.Options) Only(option, MixFamily.Lm);
             Only(steps, MixFamily.Lm);
+            Only(regime, MixFamily.Lm);
+            Only(baseSteps, MixFamily.Lm);
             if (kind == MixFamily.Lm && parse.GetResult(testSize) is { Implicit: false })
                 throw new UsageException("--test-size does not apply to --family lm: its test set is the corpus's held-out split");
 
@@ -82,11 +86,25 @@ static class RunMixCommand
                 Bandwidth = parse.GetValue(bandwidth) is { } h ? Single(ArgumentLists.BandwidthList("--bandwidth", h), "--bandwidth") : defaults.Bandwidth,
                 Preset = parse.GetValue(preset) is { } p ? RunLmCommand.Preset(p) : defaults.Preset,
                 Steps = parse.GetValue(steps),
+                Regime = parse.GetValue(regime) is { } regimeName ? ParseRegime(regimeName) : LmRegime.Scratch,
+                BaseSteps = parse.GetValue(baseSteps),
             };
             config.Validate();
             return run.Run(parse, config, ExperimentRuns.Mix);
         });
         return command;
+    }
+
+    static LmRegime ParseRegime(string name)
+    {
+        try
+        {
+            return LmRegimes.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--regime: {e.Message}");
+        }
     }
 
     static T Single<T>(IReadOnlyList<T> values, string option) => values.Count == 1 ? values[0]

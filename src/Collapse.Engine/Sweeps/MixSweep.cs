@@ -107,9 +107,31 @@ public sealed class MixSweep : Sweep<MixCell>
             config.Dataset!.Value, config.Bandwidth!.Value, replicates, first, config.Seed, config.TestSize!.Value,
             fittedCapacity: Math.Max(config.GeneratorReal, config.Real.Max() + (long)config.Synthetic.Max()))),
         MixFamily.Regression => new RegressionMixModels(RegressionKernelsFor(), Memory, config.Dim!.Value, config.NoiseVariance!.Value, config.TestSize!.Value, replicates),
-        _ => new LmMixModels(new LmFamily(LmKernelsFor(), config.Corpus!, config.Preset!.Config(config.Corpus!), config.Preset.Training,
-            replicates, first, config.Seed, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch), config.Preset.Name),
+        _ => new LmMixModels(new LmFamily(LmKernelsFor(), config.Corpus!, config.Preset!.Config(config.Corpus!), config.Preset.TrainingFor(config.Regime),
+            replicates, first, config.Seed, fixedSteps: config.Steps, maxBatch: LmSweep.ForwardBatch,
+            start: config.Regime == LmRegime.Finetune ? LmBase().Parameters : null), config.Preset.Name),
     };
+
+    /// <summary>Where the sweep says what it is doing beyond its rows (the LM base pretrained or read back).</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Where pretrained bases are cached (null: <see cref="Families.Lm.LmBase.DefaultCacheDirectory"/>).</summary>
+    public string? BaseCacheDirectory { get; init; }
+
+    LmBaseModel? lmBase;
+
+    /// <summary>LM, fine-tuning: the preset's base, pretrained once (or read from the cache) for every batch.</summary>
+    LmBaseModel LmBase()
+    {
+        if (lmBase is null)
+        {
+            var recipe = config.LmConfig.BaseRecipe(config.Preset!);
+            lmBase = Families.Lm.LmBase.Load(LmKernelsFor(), config.Corpus!, recipe, BaseCacheDirectory, Log);
+            Log?.Invoke($"lm base {config.Preset!.Name}: {recipe.Steps:N0} steps on Shakespeare's words ({(lmBase.FromCache ? "from the cache" : "pretrained now")}), " +
+                        $"test loss on the real test names {lmBase.TestLoss:F4} nats/char before fine-tuning");
+        }
+        return lmBase;
+    }
 
     /// <summary>The generator's data for a batch of seeds: made on first use, then kept for every cell.</summary>
     IMixBatch Generate(int first, int replicates)

@@ -49,6 +49,10 @@ public sealed record MixSweepConfig : ISweepConfig
     public LmModel? Preset { get; init; }
     /// <summary>LM: AdamW steps per fit (null: one epoch over the fit's documents, Accumulate's rule — so more data also means more steps).</summary>
     public int? Steps { get; init; }
+    /// <summary>LM: where the generator's fit and every grid point's fit start (fine-tuning a pretrained base is the paper's protocol).</summary>
+    public LmRegime Regime { get; init; } = LmRegime.Scratch;
+    /// <summary>LM, fine-tuning: the base's pretraining steps (null: one epoch over the words).</summary>
+    public int? BaseSteps { get; init; }
     public string? CorpusSource => Corpus?.Source;
     public string? CorpusSha256 => Corpus?.Sha256;
 
@@ -129,6 +133,8 @@ public sealed record MixSweepConfig : ISweepConfig
                 $"{Param(nameof(GeneratorShift))} applies to {Param(nameof(Family))} gaussian only");
         if (Steps is not null && Family != MixFamily.Lm)
             throw Conflict(nameof(Steps), Steps, nameof(Family), $"{Param(nameof(Family))} lm", $"{Param(nameof(Steps))} applies to {Param(nameof(Family))} lm only");
+        if ((Regime != LmRegime.Scratch || BaseSteps is not null) && Family != MixFamily.Lm)
+            throw Conflict(nameof(Regime), Regime.Name(), nameof(Family), $"{Param(nameof(Family))} lm", $"{Param(nameof(Regime))} and {Param(nameof(BaseSteps))} apply to {Param(nameof(Family))} lm only");
         switch (Family)
         {
             case MixFamily.Gaussian:
@@ -148,10 +154,17 @@ public sealed record MixSweepConfig : ISweepConfig
             case MixFamily.Lm:
                 if (Corpus is null || Preset is null) throw new InvalidOperationException("an LM mix needs a corpus and a preset");
                 // The model's own checks, as `run lm` makes them.
-                new LmSweepConfig { Corpus = Corpus, Presets = [Preset], Seeds = Seeds, Iterations = 1, Steps = Steps }.Validate();
+                LmConfig.Validate();
                 break;
         }
     }
+
+    /// <summary>LM: the same model, recipe and regime as a language-model sweep (its checks, its base).</summary>
+    [JsonIgnore]
+    public LmSweepConfig LmConfig => new()
+    {
+        Corpus = Corpus!, Presets = [Preset!], Seeds = Seeds, Iterations = 1, Steps = Steps, Regimes = [Regime], BaseSteps = BaseSteps,
+    };
 
     /// <summary>Cells in run order: num_real as listed.</summary>
     public IEnumerable<MixCell> Cells() => Real.Select(n => new MixCell(FamilyName, n));

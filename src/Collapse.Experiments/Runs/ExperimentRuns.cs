@@ -52,7 +52,7 @@ public static class ExperimentRuns
 
     /// <summary>With the figures, <c>summary.md</c> (the paired effects).</summary>
     public static RunManifest Mix(MixSweepConfig config, SweepJob job, IRunReporter reporter, CancellationToken cancellation = default) =>
-        Sweep<MixCell, MixSweep>(job, reporter, device => new MixSweep(device, config, job.Kernels) { AllowNonFinite = job.AllowNonFinite }, cancellation);
+        Sweep<MixCell, MixSweep>(job, reporter, device => new MixSweep(device, config, job.Kernels) { AllowNonFinite = job.AllowNonFinite, Log = reporter.Line }, cancellation);
 
     /// <param name="afterSweep">Told the first sweep and the time since the devices opened, once the CSV is written.</param>
     /// <param name="beforeFigures">Writes what the figures need beside the CSV.</param>

@@ -29,6 +29,9 @@ public class RunMixCliTests
     [InlineData(new[] { "--family", "lm", "--test-size", "10" }, "--test-size does not apply to --family lm")]
     [InlineData(new[] { "--steps", "10" }, "--steps applies to --family lm only")]
     [InlineData(new[] { "--family", "lm", "--steps", "0" }, "--steps 0")]
+    [InlineData(new[] { "--regime", "finetune" }, "--regime applies to --family lm only")]
+    [InlineData(new[] { "--family", "lm", "--regime", "pretrain" }, "'pretrain'")]
+    [InlineData(new[] { "--family", "lm", "--regime", "finetune", "--base-steps", "0" }, "--base-steps 0")]
     public void Bad_input_is_a_one_line_error_with_exit_code_2_and_no_output(string[] bad, string named) =>
         CliRunner.AssertRefused("mix", bad, named, Small);
 
