@@ -65,7 +65,7 @@ public static class LmBase
         var wordsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', words.Value))));
         return $"lm-base v1; words {wordsHash}; vocabulary '{task.Corpus.Characters}'; block {task.BlockSize}; " +
                $"layers {m.Layers}; width {m.Width}; heads {m.Heads}; batch {m.Batch}; learning rate {m.LearningRate:R}; " +
-               $"steps {recipe.Steps}; seed {recipe.Seed}; kernels {(kernels.UsesSimd ? "cpu-simd" : "ilgpu " + kernels.Accelerator.AcceleratorType)}";
+               $"steps {recipe.Steps}; seed {recipe.Seed}; kernels {kernels.Version} on {kernels.Accelerator.AcceleratorType}";
     }
 
     /// <summary>
