@@ -4,11 +4,12 @@ using Collapse.Kernels.Cpu;
 namespace Collapse.Tests.Gaussian;
 
 /// <summary>
-/// The CPU path's Gaussian transform and scatter at both vector widths, and the deferred samples
+/// The CPU path's Gaussian kernels (<see cref="SimdGaussian"/>): transform, scatter and pivoted
+/// Cholesky against plain float64 and bit for bit across vector widths, and the deferred samples
 /// built on them: a fit that needs only a sample's moments takes them from its normals
 /// (x̄ = μ + P·L·z̄, M2ₓ = P·L·M2_z·Lᵀ·Pᵀ) instead of drawing the points.
 /// </summary>
-public unsafe class DeferredSampleTests
+public unsafe class SimdGaussianTests
 {
     /// <summary>A pivot-order factor (lowerT[k, j] = L[j, k], zero above the diagonal and past rank), a permutation and a mean.</summary>
     sealed class Model
@@ -99,6 +100,51 @@ public unsafe class DeferredSampleTests
             Assert.Equal(results[0].X, results[w].X);
             Assert.Equal(results[0].Mean, results[w].Mean);
             Assert.Equal(results[0].M2, results[w].M2);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(7, 30)]
+    [InlineData(31, 100)]
+    [InlineData(100, 400)]
+    [InlineData(100, 60)]
+    [InlineData(40, 40)]
+    public void Pivoted_Cholesky_gives_the_same_bits_at_both_widths(int d, int m)
+    {
+        // Scatter of m points (rank min(d, m − 1)): full rank, and at the rank boundary.
+        var random = new System.Random(d * 31 + m);
+        var ld = GaussianShape.StrideOf(d);
+        var x = new double[m * ld];
+        for (var p = 0; p < m; p++)
+            for (var j = 0; j < d; j++) x[p * ld + j] = random.NextDouble() * (j + 1) - 0.5;
+        var m2 = new double[d * d];
+        var mean = new double[d];
+        fixed (double* xp = x, mp = mean, m2p = m2) SimdGaussian.Moments(xp, m, d, ld, mp, m2p, false);
+        var results = new List<(int Rank, double LogDet, double[] FactorT, double[] LowerT, int[] Perm)>();
+        foreach (var wide in Widths())
+        {
+            var (work, column, factorT, lowerT, perm) = (new double[d * d], new double[2 * d], new double[d * ld], new double[d * ld], new int[d]);
+            int rank;
+            double logDet;
+            fixed (double* m2p = m2, wp = work, cp = column, fp = factorT, lp = lowerT)
+            fixed (int* pp = perm)
+                rank = SimdGaussian.PivotedCholesky(m2p, 1.0 / m, Math.Min(d, m - 1), d, ld, wp, pp, cp, fp, lp, out logDet, wide);
+            Assert.Equal(Math.Min(d, m - 1), rank);
+            var covariance = new double[d, d];
+            for (var i = 0; i < d; i++)
+                for (var j = 0; j < d; j++) covariance[i, j] = m2[i * d + j] / m;
+            var rebuilt = ReferenceGaussian.FromFactorT(factorT, 0, d, ld, rank);
+            Assert.True(ReferenceGaussian.MaxAbsDifference(covariance, rebuilt) <= 1e-10 * (1 + ReferenceGaussian.MaxAbs(covariance)), $"wide={wide}: F·Fᵀ is not Σ");
+            results.Add((rank, logDet, factorT, lowerT, perm));
+        }
+        for (var w = 1; w < results.Count; w++)
+        {
+            Assert.Equal(results[0].Rank, results[w].Rank);
+            Assert.Equal(results[0].LogDet, results[w].LogDet);
+            Assert.Equal(results[0].FactorT, results[w].FactorT);
+            Assert.Equal(results[0].LowerT, results[w].LowerT);
+            Assert.Equal(results[0].Perm, results[w].Perm);
         }
     }
 
