@@ -254,7 +254,11 @@ public static class ExperimentClaims
             var n = g.Where(r => r.Iteration == 1).Select(r => r.TrainExamples).FirstOrDefault();
             return new CellCurves($"{g.Key} (n={n})", Of(Setting.Replace), Of(Setting.Accumulate), Of(Setting.AccumulateSubsample));
         }).ToList();
-        var scope = $"{seeds} seeds × {last} iterations; every preset of the run ({string.Join(", ", cells.Select(c => c.Cell))}). Metric: test cross-entropy (nats per character) on the real held-out names.";
+        var regimes = rows.Select(r => r.Regime).Distinct().Order().Select(r => r == Sweeps.LmRegime.Finetune
+            ? "finetune: every fit starts from one base pretrained on Shakespeare's words (the paper's protocol)"
+            : "scratch: every fit starts from the seed's random weights (an extension: the paper fine-tunes)");
+        var scope = $"{seeds} seeds × {last} iterations; every preset and regime of the run ({string.Join(", ", cells.Select(c => c.Cell))}); " +
+                    $"{string.Join("; ", regimes)}. Metric: test cross-entropy (nats per character) on the real held-out names.";
         return SettingClaims("lm", "the language model's test loss", plural: false, "rises with iterations", cells, MetricKind.Loss, scope, ["figures/lm-test-loss.png"], t);
     }
 
@@ -264,7 +268,8 @@ public static class ExperimentClaims
     /// a row per num_real shows its finding, holding when it agrees with that split (helped below
     /// every num_real where it only hurt, or hurt above every num_real where it only helped).
     /// </summary>
-    public static IReadOnlyList<Claim> Mix(string experiment, string header, IReadOnlyList<MixRow> rows, double z = 2.0)
+    /// <param name="protocol">How the run trained where the family has a choice (<see cref="MixSummary.LmProtocol"/>), appended to the scope.</param>
+    public static IReadOnlyList<Claim> Mix(string experiment, string header, IReadOnlyList<MixRow> rows, double z = 2.0, string? protocol = null)
     {
         if (rows.Count == 0) return [];
         var description = MixSummary.Describe(rows, header, z);
@@ -288,7 +293,8 @@ public static class ExperimentClaims
                 $"Mix study ({description.Title}): synthetic data helps when real data are scarce and hurts when they are plentiful.",
                 $"Per num_real, each num_synthetic is compared with num_synthetic = 0, paired by seed: a mean difference in {description.MetricName} beyond {ClaimRules.Num(z)} standard errors is helped (lower) or hurt (higher). " +
                 "Holds when synthetic data helped at some num_real and hurt at a larger one, with no num_real where it only hurt below one where it only helped; does not hold otherwise; inconclusive when no num_real shows a significant effect.",
-                $"{seeds} seeds; num_synthetic {string.Join(", ", counts)}; every num_real of the run. Metric: {MixRow.MetricLabel(description.Family)} on real test data.",
+                $"{seeds} seeds; num_synthetic {string.Join(", ", counts)}; every num_real of the run. Metric: {MixRow.MetricLabel(description.Family)} on real test data." +
+                (protocol is null ? "" : $" Training: {protocol}."),
                 ["no-synthetic baseline", "finding", "details"], claimRows, verdict, ["figures/mix-proportion.png", "figures/mix-heatmap.png"])
             {
                 Note = description.Overall,

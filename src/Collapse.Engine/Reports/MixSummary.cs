@@ -299,6 +299,22 @@ public static class MixSummary
     /// <summary>A count with thousands separators: 31,623.</summary>
     public static string Count(int count) => count.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// How a language-model mix run trained, from its manifest's configuration: which regime and which
+    /// budget, and which of them is the paper's protocol (null for the other families).
+    /// </summary>
+    public static string? LmProtocol(System.Text.Json.Nodes.JsonNode? configuration)
+    {
+        if (configuration?["family"]?.ToString() != "lm") return null;
+        var regime = configuration["regime"]?.ToString() ?? "scratch";
+        var text = regime == "finetune"
+            ? "every fit fine-tunes one base pretrained on Shakespeare's words (the paper's protocol)"
+            : "every fit trains from random weights (the paper fine-tunes a pretrained model: this is an extension)";
+        return text + (configuration["steps"]?.ToString() is { Length: > 0 } steps
+            ? $"; {steps} steps per fit whatever its size (an extension: the paper trains one epoch over num_real + num_synthetic)"
+            : "; one epoch over num_real + num_synthetic per fit (the paper's budget)");
+    }
+
     static string Value(double v, int decimals) =>
         double.IsNaN(v) ? "nan" : double.IsInfinity(v) ? (v > 0 ? "inf" : "−inf")
         : v.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture).Replace('-', '−');

@@ -56,11 +56,12 @@ public sealed record ReproducePreset
             Samples = [10, 100, 1000], Seeds = 10, Iterations = 20,
         },
         Regression = new RegressionSweepConfig { Seeds = 20, Iterations = 50 },
-        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 2000, Seeds = 4, Iterations = 10 },
+        // Both regimes: fine-tuning one pretrained base is the paper's protocol, from scratch the authors' other experiment.
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], Regimes = LmRegimes.All, TrainSize = 2000, Seeds = 4, Iterations = 10 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
-        // The tiny model over a thinner grid: num_real from scarce to every training name, one epoch per fit.
-        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [100, 1000, 10_000, 31_033], Synthetic = [0, 3162, 31_623] },
+        // The tiny model over a thinner grid: num_real from scarce to every training name, one epoch per fit, fine-tuning the base (the paper's protocol).
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [100, 1000, 10_000, 31_033], Synthetic = [0, 3162, 31_623], Regime = LmRegime.Finetune },
         MixRegression = MixSweepConfig.Defaults(MixFamily.Regression),
     };
 
@@ -68,15 +69,15 @@ public sealed record ReproducePreset
     public static ReproducePreset Paper() => new()
     {
         Name = "paper",
-        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations (and its bandwidth study over 9 half-decades of h plus scott and silverman); linear regression 5 d × 5 n × 3 σ² × 100 seeds × 100 iterations (the authors' grid); the makemore language model on all 31,033 training names, 3 seeds × 5 iterations",
+        Description = "the paper's grids: Gaussian 5 d × 5 n × 100 seeds × 100 iterations; KDE 4 datasets × 3 h × 5 n × 100 seeds × 100 iterations (and its bandwidth study over 9 half-decades of h plus scott and silverman); linear regression 5 d × 5 n × 3 σ² × 100 seeds × 100 iterations (the authors' grid); the makemore language model on all 31,033 training names, from scratch and fine-tuning its pretrained base, 3 seeds × 5 iterations; the mix study's language model fine-tuning",
         Gaussian = new GaussianSweepConfig(),
         Kde = new KdeSweepConfig(),
         KdeBandwidth = new KdeSweepConfig { Bandwidths = [.. HalfDecades(9), Bandwidth.Scott, Bandwidth.Silverman] },
         Regression = new RegressionSweepConfig(),
-        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)] },
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Makemore)], Regimes = LmRegimes.All },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian),
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde),
-        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Preset = LmModel.From(GptPreset.Makemore) },
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Preset = LmModel.From(GptPreset.Makemore), Regime = LmRegime.Finetune },
         MixRegression = MixSweepConfig.Defaults(MixFamily.Regression),
     };
 
@@ -99,10 +100,10 @@ public sealed record ReproducePreset
             Datasets = [ToyDataset.Moons], Bandwidths = [Bandwidth.Of(0.1), Bandwidth.Of(0.316), Bandwidth.Of(1)], Samples = [10], Seeds = 3, Iterations = 4, TestSize = 50,
         },
         Regression = new RegressionSweepConfig { Dims = [2, 12], Samples = [4, 20], NoiseVariances = [1.0], Seeds = 6, Iterations = 8, TestSize = 100 },
-        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], TrainSize = 100, Seeds = 2, Iterations = 3 },
+        Lm = new LmSweepConfig { Corpus = LmCorpus.Names(), Presets = [LmModel.From(GptPreset.Tiny)], Regimes = LmRegimes.All, BaseSteps = 30, TrainSize = 100, Seeds = 2, Iterations = 3 },
         MixGaussian = MixSweepConfig.Defaults(MixFamily.Gaussian) with { Dim = 2, Real = [10, 100, 1000], Synthetic = [0, 100, 1000], GeneratorReal = 1000, TestSize = 200, Seeds = 6 },
         MixKde = MixSweepConfig.Defaults(MixFamily.Kde) with { Real = [10, 1000], Synthetic = [0, 1000], GeneratorReal = 1000, TestSize = 100, Seeds = 4 },
-        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [50, 200], Synthetic = [0, 100], GeneratorReal = 200, Seeds = 2 },
+        MixLm = MixSweepConfig.Defaults(MixFamily.Lm, LmCorpus.Names()) with { Real = [50, 200], Synthetic = [0, 100], GeneratorReal = 200, Seeds = 2, Regime = LmRegime.Finetune, BaseSteps = 30 },
         MixRegression = MixSweepConfig.Defaults(MixFamily.Regression) with { Dim = 3, Real = [8, 100], Synthetic = [0, 100, 1000], GeneratorReal = 100, TestSize = 100, Seeds = 4 },
     };
 }

@@ -81,16 +81,7 @@ public static class MixFigures
             && int.TryParse(real, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
             line += $"; generator {generator} on {MixSummary.Count(n)} real records per seed";
         if (config?["generator_shift"]?.ToString() is { } shift && shift != "0") line += $", shifted by {shift}";
-        if (config?["family"]?.ToString() == "lm")
-        {
-            var regime = config["regime"]?.ToString() ?? "scratch";
-            line += regime == "finetune"
-                ? "; every fit fine-tunes one base pretrained on Shakespeare's words (the paper's protocol)"
-                : "; every fit trains from random weights (the paper fine-tunes a pretrained model: this is an extension)";
-            line += config["steps"]?.ToString() is { Length: > 0 } steps
-                ? $"; {steps} steps per fit whatever its size (an extension: the paper trains one epoch over num_real + num_synthetic)"
-                : "; one epoch over num_real + num_synthetic per fit (the paper's budget)";
-        }
+        if (MixSummary.LmProtocol(config) is { } protocol) line += "; " + protocol;
         return line + ".";
     }
 

@@ -52,7 +52,8 @@ public static class ReproduceExperiments
         dir =>
         {
             var (header, rows) = MixRow.ReadAll(Path.Combine(dir, MixRow.FileName));
-            return ExperimentClaims.Mix(name, header, rows);
+            var protocol = MixSummary.LmProtocol(RunManifest.TryLoad(Path.Combine(dir, "manifest.json"))?.Configuration);
+            return ExperimentClaims.Mix(name, header, rows, protocol: protocol);
         });
 
     /// <summary>A group name that stands for several experiments.</summary>

@@ -44,6 +44,11 @@ public class ReproductionTests
         Assert.Contains("`test`", markdown);
         Assert.NotEmpty(report.Claims);
         foreach (var claim in report.Claims) Assert.Contains($"[{claim.Id}](#{claim.Id})", markdown);
+        // The language model runs both regimes and its mix study fine-tunes; the report says which is the paper's protocol.
+        Assert.Equal([LmRegime.Scratch, LmRegime.Finetune], LmRow.ReadAll(Path.Combine(directory, "lm", LmSweep.CsvFile)).Select(r => r.Regime).Distinct());
+        Assert.Contains("finetune: every fit starts from one base pretrained on Shakespeare's words (the paper's protocol)", markdown);
+        Assert.Contains("scratch: every fit starts from the seed's random weights (an extension", markdown);
+        Assert.Contains("every fit fine-tunes one base pretrained on Shakespeare's words (the paper's protocol); one epoch over num_real + num_synthetic per fit (the paper's budget)", markdown);
         Assert.StartsWith($"wrote {report.Path}: {report.Claims.Count} claims", lines[^1]);
     }
 }
