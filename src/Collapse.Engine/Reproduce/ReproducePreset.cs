@@ -42,7 +42,7 @@ public sealed record ReproducePreset
 
     /// <summary>
     /// Every figure with fewer seeds and iterations (and the tiny language model on 2,000 names):
-    /// gaussian + kde + lm in about 3 minutes on the project's 2-core CPU (measured; see the README).
+    /// every experiment in about 4 minutes on the project's 2-core CPU (measured; see the README).
     /// </summary>
     public static ReproducePreset Quick() => new()
     {
