@@ -78,6 +78,7 @@ public sealed class GaussianFamily : GaussianModelFamily<PointsBatch>
                         "the points of a Gaussian sample whose moments a fit took from its normals were read after that fit changed the model; read a sample's points before fitting it");
                 kernels.SampleFromNormals(shape, model, count, points.View, (long)count * shape.Stride);
             });
+            deferred.RemoveAll(b => b.Deferral is null); // drawn or disposed since
             deferred.Add(batch);
             return batch;
         }
