@@ -237,6 +237,8 @@ public unsafe class SimdGaussianTests
         family.Fit(real);
         var refused = Assert.Throws<InvalidOperationException>(() => real.Points);
         Assert.Contains("before fitting", refused.Message);
+        // And again: a refused read leaves nothing behind that a second read would take for points.
+        Assert.Throws<InvalidOperationException>(() => real.Points);
     }
 
     public static TheoryData<string, int, int> DeferredTheoryCases() => new()

@@ -26,9 +26,10 @@ public sealed class PointsBatch(MemoryBuffer1D<double, Stride1D.Dense> points, i
         {
             if (draw is { } pending)
             {
+                // Drawn first, cleared after: a draw that refuses leaves the batch refusing, never its normals read as points.
+                pending();
                 draw = null;
                 Deferral = null;
-                pending();
             }
             return points;
         }
