@@ -43,17 +43,7 @@ static class RunLmCommand
                     FinetuneWarmupSteps = parse.GetValue(finetuneWarmup) ?? model.FinetuneWarmupSteps,
                 };
             }).ToList();
-            var regimeList = ArgumentLists.Names("--regime", parse.GetValue(regimes)!).Select(name =>
-            {
-                try
-                {
-                    return LmRegimes.Parse(name);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException($"--regime: {e.Message}");
-                }
-            }).ToList();
+            var regimeList = ArgumentLists.Names("--regime", parse.GetValue(regimes)!).Select(Regime).ToList();
             var config = new LmSweepConfig
             {
                 Corpus = data,
@@ -71,6 +61,19 @@ static class RunLmCommand
             return run.Run(parse, config, ExperimentRuns.Lm);
         });
         return command;
+    }
+
+    /// <summary>A named regime (case-insensitive), or a usage error naming the valid ones.</summary>
+    public static LmRegime Regime(string name)
+    {
+        try
+        {
+            return LmRegimes.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--regime: {e.Message}");
+        }
     }
 
     /// <summary>A named preset (case-insensitive), or a usage error listing the valid names.</summary>

@@ -86,25 +86,13 @@ static class RunMixCommand
                 Bandwidth = parse.GetValue(bandwidth) is { } h ? Single(ArgumentLists.BandwidthList("--bandwidth", h), "--bandwidth") : defaults.Bandwidth,
                 Preset = parse.GetValue(preset) is { } p ? RunLmCommand.Preset(p) : defaults.Preset,
                 Steps = parse.GetValue(steps),
-                Regime = parse.GetValue(regime) is { } regimeName ? ParseRegime(regimeName) : LmRegime.Scratch,
+                Regime = parse.GetValue(regime) is { } regimeName ? RunLmCommand.Regime(regimeName) : LmRegime.Scratch,
                 BaseSteps = parse.GetValue(baseSteps),
             };
             config.Validate();
             return run.Run(parse, config, ExperimentRuns.Mix);
         });
         return command;
-    }
-
-    static LmRegime ParseRegime(string name)
-    {
-        try
-        {
-            return LmRegimes.Parse(name);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException($"--regime: {e.Message}");
-        }
     }
 
     static T Single<T>(IReadOnlyList<T> values, string option) => values.Count == 1 ? values[0]

@@ -87,12 +87,7 @@ public sealed class LmSweep : Sweep<LmCell>
     public LmBaseModel Base(LmModel preset)
     {
         if (!bases.TryGetValue(preset.Name, out var model))
-        {
-            var recipe = config.BaseRecipe(preset);
-            bases[preset.Name] = model = LmBase.Load(kernels, config.Corpus, recipe, BaseCacheDirectory, Log);
-            Log?.Invoke($"lm base {preset.Name}: {recipe.Steps:N0} steps on Shakespeare's words ({(model.FromCache ? "from the cache" : "pretrained now")}), " +
-                        $"test loss on the real test names {model.TestLoss:F4} nats/char before fine-tuning");
-        }
+            bases[preset.Name] = model = LmBase.Load(kernels, config.Corpus, config.BaseRecipe(preset), BaseCacheDirectory, Log);
         return model;
     }
 

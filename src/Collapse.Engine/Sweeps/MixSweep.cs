@@ -121,17 +121,9 @@ public sealed class MixSweep : Sweep<MixCell>
     LmBaseModel? lmBase;
 
     /// <summary>LM, fine-tuning: the preset's base, pretrained once (or read from the cache) for every batch.</summary>
-    LmBaseModel LmBase()
-    {
-        if (lmBase is null)
-        {
-            var recipe = config.LmConfig.BaseRecipe(config.Preset!);
-            lmBase = Families.Lm.LmBase.Load(LmKernelsFor(), config.Corpus!, recipe, BaseCacheDirectory, Log);
-            Log?.Invoke($"lm base {config.Preset!.Name}: {recipe.Steps:N0} steps on Shakespeare's words ({(lmBase.FromCache ? "from the cache" : "pretrained now")}), " +
-                        $"test loss on the real test names {lmBase.TestLoss:F4} nats/char before fine-tuning");
-        }
-        return lmBase;
-    }
+    LmBaseModel LmBase() =>
+        lmBase ??= Families.Lm.LmBase.Load(LmKernelsFor(), config.Corpus!, config.LmConfig.BaseRecipe(config.Preset!), BaseCacheDirectory, Log);
+
 
     /// <summary>The generator's data for a batch of seeds: made on first use, then kept for every cell.</summary>
     IMixBatch Generate(int first, int replicates)

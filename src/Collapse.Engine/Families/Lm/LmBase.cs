@@ -98,6 +98,8 @@ public static class LmBase
             Write(path, key, parameters);
         }
         var testLoss = family.Model.Evaluate(task.TestSet)[0];
+        log?.Invoke($"lm base {recipe.Model.Name}: {recipe.Steps:N0} steps on Shakespeare's words ({(fromCache ? "from the cache" : "pretrained now")}), " +
+                    $"test loss on the real test names {testLoss:F4} nats/char before fine-tuning");
         return new LmBaseModel(parameters, key, fromCache, path, testLoss);
     }
 
