@@ -60,25 +60,25 @@ public static unsafe partial class SimdKde
         return FinishBounds(point, fitted, scale, bounds, b);
     }
 
-    /// <summary><see cref="Exp(Vector256{double})"/> on eight lanes: the same reduction, polynomial and exponent bits.</summary>
+    /// <summary><see cref="Exp(Vector256{double})"/> on eight lanes: the same reduction, Estrin polynomial and exponent bits (the same results lane for lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<double> Exp(Vector512<double> x)
     {
         var k = Avx512F.RoundScale(x * Vector512.Create(1.4426950408889634), 0);
         var r = Avx512F.FusedMultiplyAddNegated(k, Vector512.Create(6.93145751953125E-1), x);
         r = Avx512F.FusedMultiplyAddNegated(k, Vector512.Create(1.42860682030941723212E-6), r);
-        var p = Vector512.Create(1.0 / 39916800);
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 3628800));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 362880));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 40320));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 5040));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 720));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 120));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 24));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(1.0 / 6));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512.Create(0.5));
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512<double>.One);
-        p = Avx512F.FusedMultiplyAdd(p, r, Vector512<double>.One);
+        var r2 = r * r;
+        var r4 = r2 * r2;
+        var p01 = r + Vector512<double>.One;
+        var p23 = Avx512F.FusedMultiplyAdd(r, Vector512.Create(1.0 / 6), Vector512.Create(0.5));
+        var p45 = Avx512F.FusedMultiplyAdd(r, Vector512.Create(1.0 / 120), Vector512.Create(1.0 / 24));
+        var p67 = Avx512F.FusedMultiplyAdd(r, Vector512.Create(1.0 / 5040), Vector512.Create(1.0 / 720));
+        var p89 = Avx512F.FusedMultiplyAdd(r, Vector512.Create(1.0 / 362880), Vector512.Create(1.0 / 40320));
+        var p1011 = Avx512F.FusedMultiplyAdd(r, Vector512.Create(1.0 / 39916800), Vector512.Create(1.0 / 3628800));
+        var low = Avx512F.FusedMultiplyAdd(p23, r2, p01);
+        var middle = Avx512F.FusedMultiplyAdd(p67, r2, p45);
+        var high = Avx512F.FusedMultiplyAdd(p1011, r2, p89);
+        var p = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(high, r4, middle), r4, low);
         var biased = (k + Vector512.Create(6755399441055744.0 + 1023)).AsInt64();
         return p * Avx512F.ShiftLeftLogical(biased, 52).AsDouble();
     }
