@@ -142,8 +142,10 @@ public static class SweepRun
                     csv.AppendCell(cell.Key, lines);
                     cellsDone++;
                     var setting = cell.SettingName;
-                    manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + cellClock.Elapsed.TotalSeconds;
-                    manifest.CellSeconds[cell.Key] = Math.Round(cellClock.Elapsed.TotalSeconds, 6);
+                    // One reading of the clock for both: two readings drift apart whenever the thread is descheduled between them.
+                    var seconds = Math.Round(cellClock.Elapsed.TotalSeconds, 6);
+                    manifest.WallSecondsPerSetting[setting] = manifest.WallSecondsPerSetting.GetValueOrDefault(setting) + seconds;
+                    manifest.CellSeconds[cell.Key] = seconds;
                     manifest.CellsCompleted++;
                     manifest.WallSeconds = wallBefore + clock.Elapsed.TotalSeconds;
                     manifest.Save(manifestPath);
