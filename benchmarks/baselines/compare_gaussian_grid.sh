@@ -3,7 +3,8 @@
 # side on this machine: the numpy reference (strongest variant: Chan-merged Accumulate, Cholesky
 # sampling, the faster of one and two OpenBLAS threads, its kernels checked) and `collapse run gaussian`
 # with --method data and --method wishart.
-# Writes results/benchmarks/<machine>/gaussian-grid.md. Takes about 13 minutes on 2 cores.
+# Writes results/benchmarks/<machine>/gaussian-grid.md, <machine> from the CPU's model name, or MACHINE=<name> where
+# that name is shared by different CPUs (a VM's "AMD EPYC" is a Zen 3 or a Zen 4). Takes about 13 minutes on 2 cores.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -11,7 +12,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cpu="$(sed -n 's/^model name\s*: *//p' /proc/cpuinfo | head -1)"
-slug="$(echo "$cpu" | tr '[:upper:]' '[:lower:]' | sed -E 's/\(r\)|\(tm\)|cpu|processor|@.*//g; s/[^a-z0-9]+/-/g; s/^-|-$//g')"
+slug="${MACHINE:-}"
+[[ -n "$slug" ]] || slug="$(echo "$cpu" | tr '[:upper:]' '[:lower:]' | sed -E 's/\(r\)|\(tm\)|cpu|processor|@.*//g; s/[^a-z0-9]+/-/g; s/^-|-$//g')"
 out="results/benchmarks/${slug:-machine}/gaussian-grid.md"
 mkdir -p "$(dirname "$out")"
 
