@@ -52,40 +52,34 @@ public static unsafe partial class SimdGaussian
             var rows = Math.Min(8, m - p);
             // Rows past m repeat the first row; their results are discarded.
             for (var row = 0; row < 8; row++) rowPointers[row] = z + (long)(p + (row < rows ? row : 0)) * zStride;
-            double* z0 = rowPointers[0], z1 = rowPointers[1], z2 = rowPointers[2], z3 = rowPointers[3],
-                z4 = rowPointers[4], z5 = rowPointers[5], z6 = rowPointers[6], z7 = rowPointers[7];
             for (var j = 0; j < ld; j += 8)
             {
                 var depth = Math.Min(j + 8, rank);
-                Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
-                    a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default,
-                    a60 = default, a61 = default, a70 = default, a71 = default;
-                var f = lowerT + j;
-                for (var k = 0; k < depth; k++, f += ld)
+                // The eight rows in two passes of four, as in Syrk: eight accumulators fit AVX2's sixteen registers
+                // (sixteen spilled without AVX-512's extra registers); every sum runs over k in order, so the bits are the same.
+                for (var half = 0; half < 8; half += 4)
                 {
-                    var f0 = Vector256.Load(f);
-                    var f1 = Vector256.Load(f + 4);
-                    var b = Vector256.Create(z0[k]);
-                    a00 = Vector256.FusedMultiplyAdd(b, f0, a00); a01 = Vector256.FusedMultiplyAdd(b, f1, a01);
-                    b = Vector256.Create(z1[k]);
-                    a10 = Vector256.FusedMultiplyAdd(b, f0, a10); a11 = Vector256.FusedMultiplyAdd(b, f1, a11);
-                    b = Vector256.Create(z2[k]);
-                    a20 = Vector256.FusedMultiplyAdd(b, f0, a20); a21 = Vector256.FusedMultiplyAdd(b, f1, a21);
-                    b = Vector256.Create(z3[k]);
-                    a30 = Vector256.FusedMultiplyAdd(b, f0, a30); a31 = Vector256.FusedMultiplyAdd(b, f1, a31);
-                    b = Vector256.Create(z4[k]);
-                    a40 = Vector256.FusedMultiplyAdd(b, f0, a40); a41 = Vector256.FusedMultiplyAdd(b, f1, a41);
-                    b = Vector256.Create(z5[k]);
-                    a50 = Vector256.FusedMultiplyAdd(b, f0, a50); a51 = Vector256.FusedMultiplyAdd(b, f1, a51);
-                    b = Vector256.Create(z6[k]);
-                    a60 = Vector256.FusedMultiplyAdd(b, f0, a60); a61 = Vector256.FusedMultiplyAdd(b, f1, a61);
-                    b = Vector256.Create(z7[k]);
-                    a70 = Vector256.FusedMultiplyAdd(b, f0, a70); a71 = Vector256.FusedMultiplyAdd(b, f1, a71);
+                    double* y0 = rowPointers[half], y1 = rowPointers[half + 1], y2 = rowPointers[half + 2], y3 = rowPointers[half + 3];
+                    Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default,
+                        a30 = default, a31 = default;
+                    var f = lowerT + j;
+                    for (var k = 0; k < depth; k++, f += ld)
+                    {
+                        var f0 = Vector256.Load(f);
+                        var f1 = Vector256.Load(f + 4);
+                        var b = Vector256.Create(y0[k]);
+                        a00 = Vector256.FusedMultiplyAdd(b, f0, a00); a01 = Vector256.FusedMultiplyAdd(b, f1, a01);
+                        b = Vector256.Create(y1[k]);
+                        a10 = Vector256.FusedMultiplyAdd(b, f0, a10); a11 = Vector256.FusedMultiplyAdd(b, f1, a11);
+                        b = Vector256.Create(y2[k]);
+                        a20 = Vector256.FusedMultiplyAdd(b, f0, a20); a21 = Vector256.FusedMultiplyAdd(b, f1, a21);
+                        b = Vector256.Create(y3[k]);
+                        a30 = Vector256.FusedMultiplyAdd(b, f0, a30); a31 = Vector256.FusedMultiplyAdd(b, f1, a31);
+                    }
+                    var h = tile + 8 * half;
+                    a00.Store(h); a01.Store(h + 4); a10.Store(h + 8); a11.Store(h + 12);
+                    a20.Store(h + 16); a21.Store(h + 20); a30.Store(h + 24); a31.Store(h + 28);
                 }
-                a00.Store(tile); a01.Store(tile + 4); a10.Store(tile + 8); a11.Store(tile + 12);
-                a20.Store(tile + 16); a21.Store(tile + 20); a30.Store(tile + 24); a31.Store(tile + 28);
-                a40.Store(tile + 32); a41.Store(tile + 36); a50.Store(tile + 40); a51.Store(tile + 44);
-                a60.Store(tile + 48); a61.Store(tile + 52); a70.Store(tile + 56); a71.Store(tile + 60);
                 var columns = Math.Min(8, d - j);
                 for (var row = 0; row < rows; row++)
                 {
@@ -213,36 +207,32 @@ public static unsafe partial class SimdGaussian
             {
                 for (var j = i; j < ld; j += 8, t += 64)
                 {
-                    Vector256<double> a00 = Vector256.Load(t), a01 = Vector256.Load(t + 4), a10 = Vector256.Load(t + 8), a11 = Vector256.Load(t + 12),
-                        a20 = Vector256.Load(t + 16), a21 = Vector256.Load(t + 20), a30 = Vector256.Load(t + 24), a31 = Vector256.Load(t + 28),
-                        a40 = Vector256.Load(t + 32), a41 = Vector256.Load(t + 36), a50 = Vector256.Load(t + 40), a51 = Vector256.Load(t + 44),
-                        a60 = Vector256.Load(t + 48), a61 = Vector256.Load(t + 52), a70 = Vector256.Load(t + 56), a71 = Vector256.Load(t + 60);
-                    var row = source;
-                    for (var p = p0; p < p1; p++, row += ld)
+                    // The tile's eight rows in two passes of four: eight accumulators and three operands fit AVX2's sixteen
+                    // registers (sixteen accumulators spilled on CPUs without AVX-512's extra registers). Each sum still
+                    // runs over the points in order, so the bits are the same.
+                    for (var half = 0; half < 8; half += 4)
                     {
-                        var c0 = Vector256.Load(row + j);
-                        var c1 = Vector256.Load(row + j + 4);
-                        var b = Vector256.Create(row[i]);
-                        a00 = Vector256.FusedMultiplyAdd(b, c0, a00); a01 = Vector256.FusedMultiplyAdd(b, c1, a01);
-                        b = Vector256.Create(row[i + 1]);
-                        a10 = Vector256.FusedMultiplyAdd(b, c0, a10); a11 = Vector256.FusedMultiplyAdd(b, c1, a11);
-                        b = Vector256.Create(row[i + 2]);
-                        a20 = Vector256.FusedMultiplyAdd(b, c0, a20); a21 = Vector256.FusedMultiplyAdd(b, c1, a21);
-                        b = Vector256.Create(row[i + 3]);
-                        a30 = Vector256.FusedMultiplyAdd(b, c0, a30); a31 = Vector256.FusedMultiplyAdd(b, c1, a31);
-                        b = Vector256.Create(row[i + 4]);
-                        a40 = Vector256.FusedMultiplyAdd(b, c0, a40); a41 = Vector256.FusedMultiplyAdd(b, c1, a41);
-                        b = Vector256.Create(row[i + 5]);
-                        a50 = Vector256.FusedMultiplyAdd(b, c0, a50); a51 = Vector256.FusedMultiplyAdd(b, c1, a51);
-                        b = Vector256.Create(row[i + 6]);
-                        a60 = Vector256.FusedMultiplyAdd(b, c0, a60); a61 = Vector256.FusedMultiplyAdd(b, c1, a61);
-                        b = Vector256.Create(row[i + 7]);
-                        a70 = Vector256.FusedMultiplyAdd(b, c0, a70); a71 = Vector256.FusedMultiplyAdd(b, c1, a71);
+                        var h = t + 8 * half;
+                        Vector256<double> a00 = Vector256.Load(h), a01 = Vector256.Load(h + 4), a10 = Vector256.Load(h + 8), a11 = Vector256.Load(h + 12),
+                            a20 = Vector256.Load(h + 16), a21 = Vector256.Load(h + 20), a30 = Vector256.Load(h + 24), a31 = Vector256.Load(h + 28);
+                        var row = source;
+                        var r = i + half;
+                        for (var p = p0; p < p1; p++, row += ld)
+                        {
+                            var c0 = Vector256.Load(row + j);
+                            var c1 = Vector256.Load(row + j + 4);
+                            var b = Vector256.Create(row[r]);
+                            a00 = Vector256.FusedMultiplyAdd(b, c0, a00); a01 = Vector256.FusedMultiplyAdd(b, c1, a01);
+                            b = Vector256.Create(row[r + 1]);
+                            a10 = Vector256.FusedMultiplyAdd(b, c0, a10); a11 = Vector256.FusedMultiplyAdd(b, c1, a11);
+                            b = Vector256.Create(row[r + 2]);
+                            a20 = Vector256.FusedMultiplyAdd(b, c0, a20); a21 = Vector256.FusedMultiplyAdd(b, c1, a21);
+                            b = Vector256.Create(row[r + 3]);
+                            a30 = Vector256.FusedMultiplyAdd(b, c0, a30); a31 = Vector256.FusedMultiplyAdd(b, c1, a31);
+                        }
+                        a00.Store(h); a01.Store(h + 4); a10.Store(h + 8); a11.Store(h + 12);
+                        a20.Store(h + 16); a21.Store(h + 20); a30.Store(h + 24); a31.Store(h + 28);
                     }
-                    a00.Store(t); a01.Store(t + 4); a10.Store(t + 8); a11.Store(t + 12);
-                    a20.Store(t + 16); a21.Store(t + 20); a30.Store(t + 24); a31.Store(t + 28);
-                    a40.Store(t + 32); a41.Store(t + 36); a50.Store(t + 40); a51.Store(t + 44);
-                    a60.Store(t + 48); a61.Store(t + 52); a70.Store(t + 56); a71.Store(t + 60);
                 }
             }
         }
