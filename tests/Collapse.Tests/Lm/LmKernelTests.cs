@@ -146,12 +146,23 @@ public class LmKernelTests
         }
     }
 
+    public static TheoryData<string, LmVersion, int, int, int> AttentionCases()
+    {
+        var data = new TheoryData<string, LmVersion, int, int, int>();
+        foreach (var (device, version) in TestDevices.LmVersionList())
+            // Head sizes below, at and off the CPU path's 8 lanes (4, 16, 12), positions inside one lane chunk, across two
+            // with a partial last one, and makemore's own (T = 16, C = 64, 4 heads).
+            foreach (var (t, c, nh) in new[] { (5, 12, 3), (13, 32, 2), (11, 36, 3), (16, 64, 4) })
+                data.Add(device, version, t, c, nh);
+        return TestDevices.Tagged(data);
+    }
+
     [Theory]
-    [MemberData(nameof(TestDevices.LmVersions), MemberType = typeof(TestDevices))]
-    public void Attention_forward_and_backward(string device, LmVersion version)
+    [MemberData(nameof(AttentionCases))]
+    public void Attention_forward_and_backward(string device, LmVersion version, int T, int C, int NH)
     {
         var (kernels, accelerator) = (LmTestKit.Kernels(device, version), Device(device));
-        const int R = 2, B = 2, T = 5, C = 12, NH = 3;
+        const int R = 2, B = 2;
         var qkv = LmTestKit.Uniforms(1, R * B * T * 3 * C, 2.0f);
         var dout = LmTestKit.Uniforms(2, R * B * T * C);
         using var qkvBuffer = accelerator.Allocate1D(qkv);

@@ -1,4 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Collapse.Kernels.Accelerators;
+using Collapse.Kernels.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -554,82 +558,157 @@ static class BlockedAttentionKernels
 /// <summary>Attention on the CPU path: one sequence per call (and, for sampling, one (sequence, head) of the cache).</summary>
 static unsafe class AttentionCpu
 {
-    /// <summary>One sequence (qkv [T][3C], att [NH][T][T], out [T][C]); see AttentionKernels.Forward.</summary>
-    public static void Forward(float* qkv, float* att, float* output, int time, int width, int heads)
+    /// <summary>Floats of scratch <see cref="Forward"/> and <see cref="Backward"/> need: a head's keys (or values) transposed, and one row.</summary>
+    public static long ScratchFloats(int time, int width, int heads) => (long)(width / heads + 1) * Padded(time);
+
+    /// <summary>Positions rounded up to the eight lanes the score rows are computed in.</summary>
+    static int Padded(int time) => (time + 7) & ~7;
+
+    /// <summary>
+    /// One sequence (qkv [T][3C], att [NH][T][T], out [T][C]); see AttentionKernels.Forward. Vectorized across
+    /// key positions: a head's keys are transposed into scratch ([hs][T], padded to 8), so a query's scores
+    /// for eight positions are hs broadcast FMAs, without a horizontal sum per dot product; the softmax runs on
+    /// those vectors (<see cref="GeluCpu.Exp"/>, lanes above the diagonal masked to 0), and y = Σ att·v across
+    /// the head's channels. Same operations as the reference up to summation order and exp's ulp.
+    /// </summary>
+    public static void Forward(float* qkv, float* att, float* output, int time, int width, int heads, float* scratch)
     {
         var hs = width / heads;
-        var scale = 1.0f / MathF.Sqrt(hs);
+        var scale = Vector256.Create(1.0f / MathF.Sqrt(hs));
+        var padded = Padded(time);
+        float* keys = scratch, row = scratch + (long)hs * padded;
+        var stride = 3L * width;
         for (var h = 0; h < heads; h++)
+        {
+            Transpose(qkv + width + h * hs, stride, time, hs, keys, padded);
             for (var t = 0; t < time; t++)
             {
-                var q = qkv + (long)t * 3 * width + h * hs;
-                var a = att + ((long)h * time + t) * time;
-                var max = float.NegativeInfinity;
-                for (var t2 = 0; t2 <= t; t2++)
+                var q = qkv + t * stride + h * hs;
+                var chunks = (t + 8) >> 3; // the chunks holding positions 0 … t
+                var max = Vector256.Create(float.NegativeInfinity);
+                for (var c = 0; c < chunks; c++)
                 {
-                    var k = qkv + (long)t2 * 3 * width + width + h * hs;
-                    var dot = 0.0f;
-                    for (var i = 0; i < hs; i++) dot += q[i] * k[i];
-                    a[t2] = dot * scale;
-                    max = MathF.Max(max, a[t2]);
+                    var s = Vector256<float>.Zero;
+                    for (var i = 0; i < hs; i++) s = Fma.MultiplyAdd(Vector256.Create(q[i]), Avx.LoadVector256(keys + (long)i * padded + 8 * c), s);
+                    s = Avx.BlendVariable(Vector256.Create(float.NegativeInfinity), s * scale, Causal(8 * c, t));
+                    s.Store(row + 8 * c);
+                    max = Avx.Max(max, s);
                 }
-                var sum = 0.0f;
-                for (var t2 = 0; t2 <= t; t2++) sum += a[t2] = MathF.Exp(a[t2] - max);
-                var inverse = 1.0f / sum;
-                for (var t2 = 0; t2 < time; t2++) a[t2] = t2 <= t ? a[t2] * inverse : 0.0f;
-                var y = output + (long)t * width + h * hs;
-                for (var i = 0; i < hs; i++) y[i] = 0;
-                for (var t2 = 0; t2 <= t; t2++)
+                var m = Vector256.Create(HorizontalMax(max));
+                var sum = Vector256<float>.Zero;
+                for (var c = 0; c < chunks; c++)
                 {
-                    var v = qkv + (long)t2 * 3 * width + 2 * width + h * hs;
-                    for (var i = 0; i < hs; i++) y[i] += a[t2] * v[i];
+                    var e = Avx.And(GeluCpu.Exp(Avx.LoadVector256(row + 8 * c) - m), Causal(8 * c, t));
+                    e.Store(row + 8 * c);
+                    sum += e;
+                }
+                var inverse = Vector256.Create(1.0f / Vector256.Sum(sum));
+                for (var c = 0; c < chunks; c++) (Avx.LoadVector256(row + 8 * c) * inverse).Store(row + 8 * c);
+                var a = att + ((long)h * time + t) * time;
+                for (var t2 = 0; t2 <= t; t2++) a[t2] = row[t2];
+                for (var t2 = t + 1; t2 < time; t2++) a[t2] = 0.0f;
+                var y = output + (long)t * width + h * hs;
+                var i0 = 0;
+                for (; i0 + 8 <= hs; i0 += 8)
+                {
+                    var acc = Vector256<float>.Zero;
+                    for (var t2 = 0; t2 <= t; t2++) acc = Fma.MultiplyAdd(Vector256.Create(row[t2]), Avx.LoadVector256(qkv + t2 * stride + 2 * width + h * hs + i0), acc);
+                    acc.Store(y + i0);
+                }
+                for (; i0 < hs; i0++)
+                {
+                    var acc = 0.0f;
+                    for (var t2 = 0; t2 <= t; t2++) acc += row[t2] * qkv[t2 * stride + 2 * width + h * hs + i0];
+                    y[i0] = acc;
                 }
             }
+        }
     }
 
     /// <summary>
-    /// One sequence's dqkv (overwritten) from dout [T][C], as the reference computes it: per query
-    /// row, datt, the softmax backward, then the contributions to dq, dk and dv.
-    /// <paramref name="datt"/>: scratch for T floats.
+    /// One sequence's dqkv (overwritten) from dout [T][C], as the reference computes it: per query row, datt
+    /// (eight key positions at a time against the head's values transposed into scratch, as in
+    /// <see cref="Forward"/>), the softmax backward, then the contributions to dq, dk and dv across the head's channels.
     /// </summary>
-    public static void Backward(float* qkv, float* att, float* dout, float* dqkv, int time, int width, int heads, float* datt)
+    public static void Backward(float* qkv, float* att, float* dout, float* dqkv, int time, int width, int heads, float* scratch)
     {
         var hs = width / heads;
-        var scale = 1.0f / MathF.Sqrt(hs);
+        var scale = Vector256.Create(1.0f / MathF.Sqrt(hs));
+        var padded = Padded(time);
+        float* values = scratch, datt = scratch + (long)hs * padded;
+        var stride = 3L * width;
         new Span<float>(dqkv, time * 3 * width).Clear();
         for (var h = 0; h < heads; h++)
+        {
+            Transpose(qkv + 2 * width + h * hs, stride, time, hs, values, padded);
             for (var t = 0; t < time; t++)
             {
                 var a = att + ((long)h * time + t) * time;
                 var dy = dout + (long)t * width + h * hs;
-                var weighted = 0.0f;
-                for (var t2 = 0; t2 <= t; t2++)
+                var chunks = (t + 8) >> 3;
+                var weighted = Vector256<float>.Zero;
+                for (var c = 0; c < chunks; c++)
                 {
-                    var v = qkv + (long)t2 * 3 * width + 2 * width + h * hs;
-                    var dv = dqkv + (long)t2 * 3 * width + 2 * width + h * hs;
-                    var d = 0.0f;
-                    for (var i = 0; i < hs; i++)
-                    {
-                        d += dy[i] * v[i];
-                        dv[i] += a[t2] * dy[i];
-                    }
-                    datt[t2] = d;
-                    weighted += a[t2] * d;
+                    var d = Vector256<float>.Zero;
+                    for (var i = 0; i < hs; i++) d = Fma.MultiplyAdd(Vector256.Create(dy[i]), Avx.LoadVector256(values + (long)i * padded + 8 * c), d);
+                    d.Store(datt + 8 * c);
+                    // Masked load: the row ends at T, which need not be a multiple of 8 (lanes past t read nothing).
+                    weighted = Fma.MultiplyAdd(Avx.MaskLoad(a + 8 * c, Causal(8 * c, t)), d, weighted);
                 }
-                var q = qkv + (long)t * 3 * width + h * hs;
-                var dq = dqkv + (long)t * 3 * width + h * hs;
+                var w = Vector256.Create(Vector256.Sum(weighted));
+                for (var c = 0; c < chunks; c++)
+                {
+                    var p = Avx.MaskLoad(a + 8 * c, Causal(8 * c, t));
+                    (p * (Avx.LoadVector256(datt + 8 * c) - w) * scale).Store(datt + 8 * c); // dpre, 0 past t
+                }
+                var q = qkv + t * stride + h * hs;
+                var dq = dqkv + t * stride + h * hs;
                 for (var t2 = 0; t2 <= t; t2++)
                 {
-                    var dpre = a[t2] * (datt[t2] - weighted) * scale;
-                    var k = qkv + (long)t2 * 3 * width + width + h * hs;
-                    var dk = dqkv + (long)t2 * 3 * width + width + h * hs;
-                    for (var i = 0; i < hs; i++)
-                    {
-                        dq[i] += dpre * k[i];
-                        dk[i] += dpre * q[i];
-                    }
+                    var k = qkv + t2 * stride + width + h * hs;
+                    var dk = dqkv + t2 * stride + width + h * hs;
+                    var dv = dqkv + t2 * stride + 2 * width + h * hs;
+                    AddScaled(dv, dy, a[t2], hs);
+                    AddScaled(dq, k, datt[t2], hs);
+                    AddScaled(dk, q, datt[t2], hs);
                 }
             }
+        }
+    }
+
+    /// <summary>dst[i] += s·src[i], i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddScaled(float* dst, float* src, float s, int n)
+    {
+        var i = 0;
+        var v = Vector256.Create(s);
+        for (; i + 8 <= n; i += 8) Fma.MultiplyAdd(v, Avx.LoadVector256(src + i), Avx.LoadVector256(dst + i)).Store(dst + i);
+        for (; i < n; i++) dst[i] += s * src[i];
+    }
+
+    /// <summary>to[i][t] = from[t·stride + i] for t &lt; time, i &lt; hs; 0 for time ≤ t &lt; padded.</summary>
+    static void Transpose(float* from, long stride, int time, int hs, float* to, int padded)
+    {
+        for (var i = 0; i < hs; i++)
+        {
+            var line = to + (long)i * padded;
+            for (var t = 0; t < time; t++) line[t] = from[t * stride + i];
+            for (var t = time; t < padded; t++) line[t] = 0.0f;
+        }
+    }
+
+    /// <summary>All-ones lanes for key positions first … first + 7 that are ≤ t (causal), zeros above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Causal(int first, int t) =>
+        Avx2.CompareGreaterThan(Vector256.Create(t + 1), Vector256.Create(first) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Sse.Max(v.GetLower(), v.GetUpper());
+        m = Sse.Max(m, Sse.Shuffle(m, m, 0b01_00_11_10));
+        m = Sse.Max(m, Sse.Shuffle(m, m, 0b10_11_00_01));
+        return m.ToScalar();
     }
 
     /// <summary><see cref="AttentionKernels.ForwardCached"/>'s item as pointer C# (the same operations in the same order).</summary>
@@ -703,8 +782,9 @@ public sealed unsafe partial class LmKernels
         var sequences = a.Output.Length / ((long)time * width);
         HostRanges(sequences, a.Att.Length * (width / heads), (first, n) =>
         {
+            var scratch = ThreadScratch.FloatPointer(AttentionCpu.ScratchFloats(time, width, heads));
             for (var s = first; s < first + n; s++)
-                AttentionCpu.Forward(q + s * time * 3 * width, att + s * heads * time * time, y + s * time * width, time, width, heads);
+                AttentionCpu.Forward(q + s * time * 3 * width, att + s * heads * time * time, y + s * time * width, time, width, heads, scratch);
         });
     }
 
@@ -729,10 +809,10 @@ public sealed unsafe partial class LmKernels
         var sequences = a.Dout.Length / ((long)time * width);
         HostRanges(sequences, 2 * a.Att.Length * (width / heads), (first, n) =>
         {
-            var datt = stackalloc float[time];
+            var scratch = ThreadScratch.FloatPointer(AttentionCpu.ScratchFloats(time, width, heads));
             for (var s = first; s < first + n; s++)
                 AttentionCpu.Backward(q + s * time * 3 * width, att + s * heads * time * time, dy + s * time * width, dq + s * time * 3 * width,
-                    time, width, heads, datt);
+                    time, width, heads, scratch);
         });
     }
 

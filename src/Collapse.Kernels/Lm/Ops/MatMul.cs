@@ -975,28 +975,36 @@ static class BlockedMatMulKernels
 /// <item>weight gradient, dW[OC][C] = doutᵀ·in: A = doutᵀ read with strides (A's numbers are
 /// broadcast one at a time, so a strided A costs nothing), B = in as stored.</item>
 /// </list>
-/// The kernel keeps a 4 × 16 tile of C in eight registers: per k, two loads of B, four broadcasts of
+/// The AVX2 kernel keeps a 4 × 16 tile of C in eight registers: per k, two loads of B, four broadcasts of
 /// A, eight FMAs. Column strips of B (16 wide, K long: 32 KiB at K = 512) stay in L1 while every
-/// row block passes over them. Sums are float32 with FMA (K ≤ 512 terms here).
+/// row block passes over them. Where AVX-512 exists, 32-column strips run in 8 × 32 tiles instead
+/// (sixteen of the 32 zmm registers: per k, two loads of B and eight broadcasts for sixteen 16-lane
+/// FMAs, half the instructions per flop), their leftover rows and columns on the AVX2 tiles. Every
+/// output is the same chain of FMAs from its bias in k order in every tile, so both widths give the
+/// same bits (tested). Sums are float32 with FMA (K ≤ 512 terms here).
 /// </summary>
 static unsafe class MatMulCpu
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
+    /// <summary>The 8 × 32 AVX-512 tiles run (where the CPU has them; tests also run the AVX2 tiles alone there).</summary>
+    public static bool Is512Supported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
     /// <summary>
     /// out[n][o] = Σ_c in[n][c]·w[o][c] + bias[o] (bias may be null) for <paramref name="rows"/> rows.
     /// <paramref name="transposed"/>: scratch for C·OC floats.
     /// </summary>
-    public static void Forward(float* input, float* weight, float* bias, float* output, int rows, int inputWidth, int outputWidth, float* transposed)
+    public static void Forward(float* input, float* weight, float* bias, float* output, int rows, int inputWidth, int outputWidth, float* transposed,
+        bool wide)
     {
         for (var o = 0; o < outputWidth; o++)
             for (var c = 0; c < inputWidth; c++) transposed[(long)c * outputWidth + o] = weight[(long)o * inputWidth + c];
-        Gemm(input, inputWidth, 1, transposed, outputWidth, output, outputWidth, rows, outputWidth, inputWidth, bias);
+        Gemm(input, inputWidth, 1, transposed, outputWidth, output, outputWidth, rows, outputWidth, inputWidth, bias, wide);
     }
 
     /// <summary>din[n][c] = Σ_o dout[n][o]·w[o][c] (overwrites) for <paramref name="rows"/> rows.</summary>
-    public static void BackwardInput(float* dout, float* weight, float* dinput, int rows, int inputWidth, int outputWidth) =>
-        Gemm(dout, outputWidth, 1, weight, inputWidth, dinput, inputWidth, rows, inputWidth, outputWidth, null);
+    public static void BackwardInput(float* dout, float* weight, float* dinput, int rows, int inputWidth, int outputWidth, bool wide) =>
+        Gemm(dout, outputWidth, 1, weight, inputWidth, dinput, inputWidth, rows, inputWidth, outputWidth, null, wide);
 
     /// <summary>
     /// For outputs o in [first, first + count): dw[o][c] = Σ_n dout[n][o]·in[n][c] and, when dbias is
@@ -1004,9 +1012,9 @@ static unsafe class MatMulCpu
     /// <paramref name="dbias"/> point at the whole tensors.
     /// </summary>
     public static void BackwardWeight(float* dout, float* input, float* dweight, float* dbias, int rows, int inputWidth, int outputWidth,
-        int first, int count)
+        int first, int count, bool wide)
     {
-        Gemm(dout + first, 1, outputWidth, input, inputWidth, dweight + (long)first * inputWidth, inputWidth, count, inputWidth, rows, null);
+        Gemm(dout + first, 1, outputWidth, input, inputWidth, dweight + (long)first * inputWidth, inputWidth, count, inputWidth, rows, null, wide);
         if (dbias == null) return;
         var o = first;
         for (; o + 8 <= first + count; o += 8)
@@ -1026,8 +1034,23 @@ static unsafe class MatMulCpu
     /// <summary>
     /// c[i][j] = bias[j] + Σ_p a(i, p)·b[p][j] for i &lt; m, j &lt; n (bias null: 0), where a(i, p) =
     /// a[i·aRow + p·aColumn]; b and c are row-major with leading dimensions ldb and ldc.
+    /// <paramref name="wide"/>: 32-column strips in AVX-512 8 × 32 tiles (needs <see cref="Is512Supported"/>).
     /// </summary>
-    public static void Gemm(float* a, long aRow, long aColumn, float* b, int ldb, float* c, int ldc, int m, int n, int k, float* bias)
+    public static void Gemm(float* a, long aRow, long aColumn, float* b, int ldb, float* c, int ldc, int m, int n, int k, float* bias, bool wide)
+    {
+        var j = 0;
+        if (wide)
+            for (; j + 32 <= n; j += 32)
+            {
+                var i = 0;
+                for (; i + 8 <= m; i += 8) Tile8x32(a + i * aRow, aRow, aColumn, b + j, ldb, c + (long)i * ldc + j, ldc, k, bias == null ? null : bias + j);
+                if (i < m) Gemm(a + i * aRow, aRow, aColumn, b + j, ldb, c + (long)i * ldc + j, ldc, m - i, 32, k, bias == null ? null : bias + j);
+            }
+        Gemm(a, aRow, aColumn, b + j, ldb, c + j, ldc, m, n - j, k, bias == null ? null : bias + j);
+    }
+
+    /// <summary><see cref="Gemm(float*, long, long, float*, int, float*, int, int, int, int, float*, bool)"/> on the AVX2 tiles alone.</summary>
+    static void Gemm(float* a, long aRow, long aColumn, float* b, int ldb, float* c, int ldc, int m, int n, int k, float* bias)
     {
         var j = 0;
         for (; j + 16 <= n; j += 16)
@@ -1050,6 +1073,54 @@ static unsafe class MatMulCpu
                 for (var p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(a[i * aRow + p * aColumn], b[(long)p * ldb + j], sum);
                 c[(long)i * ldc + j] = sum;
             }
+    }
+
+    /// <summary>An 8 × 32 tile of C in sixteen zmm accumulators (see the class remarks).</summary>
+    static void Tile8x32(float* a, long aRow, long aColumn, float* b, int ldb, float* c, int ldc, int k, float* bias)
+    {
+        var start0 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias);
+        var start1 = bias == null ? Vector512<float>.Zero : Vector512.Load(bias + 16);
+        Vector512<float> c00 = start0, c01 = start1, c10 = start0, c11 = start1, c20 = start0, c21 = start1, c30 = start0, c31 = start1;
+        Vector512<float> c40 = start0, c41 = start1, c50 = start0, c51 = start1, c60 = start0, c61 = start1, c70 = start0, c71 = start1;
+        for (var p = 0; p < k; p++)
+        {
+            var row = b + (long)p * ldb;
+            var b0 = Vector512.Load(row);
+            var b1 = Vector512.Load(row + 16);
+            var column = a + p * aColumn;
+            var x = Vector512.Create(column[0]);
+            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(column[aRow]);
+            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(column[2 * aRow]);
+            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(column[3 * aRow]);
+            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(column[4 * aRow]);
+            c40 = Avx512F.FusedMultiplyAdd(x, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(column[5 * aRow]);
+            c50 = Avx512F.FusedMultiplyAdd(x, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(column[6 * aRow]);
+            c60 = Avx512F.FusedMultiplyAdd(x, b0, c60);
+            c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(column[7 * aRow]);
+            c70 = Avx512F.FusedMultiplyAdd(x, b0, c70);
+            c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2L * ldc); c21.Store(c + 2L * ldc + 16);
+        c30.Store(c + 3L * ldc); c31.Store(c + 3L * ldc + 16);
+        c40.Store(c + 4L * ldc); c41.Store(c + 4L * ldc + 16);
+        c50.Store(c + 5L * ldc); c51.Store(c + 5L * ldc + 16);
+        c60.Store(c + 6L * ldc); c61.Store(c + 6L * ldc + 16);
+        c70.Store(c + 7L * ldc); c71.Store(c + 7L * ldc + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1173,12 +1244,19 @@ public sealed unsafe partial class LmKernels
         tiledMatMulForward(TiledMatMulKernels.ForwardConfig(accelerator, a), a);
     }
 
-    /// <summary>The product alone on the CPU path: register-blocked AVX2 over (replicate, block of rows) work items.</summary>
+    /// <summary>
+    /// The CPU path's products use the AVX-512 8 × 32 tiles (default: where the CPU has AVX-512). Same bits either way;
+    /// tests turn it off to run the AVX2 tiles alone on AVX-512 machines.
+    /// </summary>
+    internal bool WideMatMul { get; set; } = MatMulCpu.Is512Supported;
+
+    /// <summary>The product alone on the CPU path: register-blocked AVX2 (AVX-512 where present) over (replicate, block of rows) work items.</summary>
     void MatMulProductCpu(MatMulForwardArgs a)
     {
         accelerator.Synchronize();
         float* x = Ptr(a.Input), w = Ptr(a.Parameters), y = Ptr(a.Output);
         var (count, rowsPerReplicate, inputWidth, outputWidth, weight, bias) = (a.ParameterCount, a.Rows, a.InputWidth, a.OutputWidth, a.Weight, a.Bias);
+        var wide = WideMatMul;
         var blocks = RowBlocks(a.Replicates, rowsPerReplicate);
         Parallel.For(0, (long)a.Replicates * blocks, CpuParallel.OneWorkerPerCore, item =>
         {
@@ -1186,7 +1264,7 @@ public sealed unsafe partial class LmKernels
             var (first, rows) = Block(item % blocks, blocks, rowsPerReplicate);
             var transposed = (float*)Unsafe.AsPointer(ref ThreadScratch.Floats((long)inputWidth * outputWidth)[0]);
             MatMulCpu.Forward(x + (r * rowsPerReplicate + first) * inputWidth, w + r * count + weight,
-                bias >= 0 ? w + r * count + bias : null, y + (r * rowsPerReplicate + first) * outputWidth, rows, inputWidth, outputWidth, transposed);
+                bias >= 0 ? w + r * count + bias : null, y + (r * rowsPerReplicate + first) * outputWidth, rows, inputWidth, outputWidth, transposed, wide);
         });
     }
 
@@ -1217,6 +1295,7 @@ public sealed unsafe partial class LmKernels
         accelerator.Synchronize();
         float* dy = Ptr(a.Dout), x = Ptr(a.Input), w = Ptr(a.Parameters), dx = Ptr(a.Dinput), g = Ptr(a.Gradients);
         var (count, rowsPerReplicate, inputWidth, outputWidth, weight, bias) = (a.ParameterCount, a.Rows, a.InputWidth, a.OutputWidth, a.Weight, a.Bias);
+        var wide = WideMatMul;
         var rowBlocks = RowBlocks(a.Replicates, rowsPerReplicate);
         var outputBlocks = RowBlocks(a.Replicates, outputWidth);
         // Work items: (replicate, block of input-gradient rows), then (replicate, block of weight-gradient rows).
@@ -1229,13 +1308,13 @@ public sealed unsafe partial class LmKernels
             {
                 var (first, blockRows) = Block(k, rowBlocks, rowsPerReplicate);
                 MatMulCpu.BackwardInput(dy + (r * rowsPerReplicate + first) * outputWidth, w + r * count + weight,
-                    dx + (r * rowsPerReplicate + first) * inputWidth, blockRows, inputWidth, outputWidth);
+                    dx + (r * rowsPerReplicate + first) * inputWidth, blockRows, inputWidth, outputWidth, wide);
             }
             else
             {
                 var (first, outputs) = Block(k - rowBlocks, outputBlocks, outputWidth);
                 MatMulCpu.BackwardWeight(dy + r * rowsPerReplicate * outputWidth, x + r * rowsPerReplicate * inputWidth,
-                    g + r * count + weight, bias >= 0 ? g + r * count + bias : null, rows, inputWidth, outputWidth, (int)first, outputs);
+                    g + r * count + weight, bias >= 0 ? g + r * count + bias : null, rows, inputWidth, outputWidth, (int)first, outputs, wide);
             }
         });
     }
