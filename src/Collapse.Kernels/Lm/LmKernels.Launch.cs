@@ -8,7 +8,7 @@ namespace Collapse.Kernels.Lm;
 // versions), or, on the CPU path, the same static method called on host threads. ILGPU's CPU
 // accelerator hands every launch to all of its worker threads (32 on 2 cores), which cost 0.7-2 ms
 // per launch on this shared machine, for a few microseconds of work. On the host, a launch of n
-// threads is a Parallel.For over n grid-stride workers, or a plain call when n is 1. The CPU path
+// threads is a CpuParallel.For over n grid-stride workers, or a plain call when n is 1. The CPU path
 // uses this only for the cheap kernels (cross-entropy, loss sums, clip factor, sampling step):
 // ArrayView accesses on the host cost ~2 ns each, so the busy operations have pointer versions
 // (the XCpu classes beside their kernels in Lm/Ops/). Every kernel takes one argument struct and
@@ -46,7 +46,7 @@ public sealed partial class LmKernels
                 Counter.Launched();
                 accelerator.Synchronize(); // copies and memsets queued on the accelerator land first
                 if (threads.X == 1) kernel(new Index1D(0), args, stride);
-                else Parallel.For(0, threads.X, CpuParallel.OneWorkerPerCore, t => kernel(new Index1D(t), args, stride));
+                else CpuParallel.For(threads.X, t => kernel(new Index1D((int)t), args, stride));
             };
         var loaded = groupSize > 0 ? accelerator.LoadImplicitlyGroupedStreamKernel(kernel, groupSize) : accelerator.LoadAutoGroupedStreamKernel(kernel);
         return (threads, args, stride) =>

@@ -213,7 +213,7 @@ public sealed unsafe partial class LmKernels
             body(0, items);
             return;
         }
-        Parallel.For(0, parts, CpuParallel.OneWorkerPerCore, k => body(items * k / parts, items * (k + 1) / parts - items * k / parts));
+        CpuParallel.For(parts, k => body(items * k / parts, items * (k + 1) / parts - items * k / parts));
     }
 
     /// <summary>Splits a range of [R][perReplicate] items into its per-replicate pieces: body(replicate, first item within it, count).</summary>
