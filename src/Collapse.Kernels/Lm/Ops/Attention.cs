@@ -574,7 +574,6 @@ static unsafe class AttentionCpu
     public static void Forward(float* qkv, float* att, float* output, int time, int width, int heads, float* scratch)
     {
         var hs = width / heads;
-        var scale = Vector256.Create(1.0f / MathF.Sqrt(hs));
         var padded = Padded(time);
         float* keys = scratch, row = scratch + (long)hs * padded;
         var stride = 3L * width;
@@ -583,45 +582,56 @@ static unsafe class AttentionCpu
             Transpose(qkv + width + h * hs, stride, time, hs, keys, padded);
             for (var t = 0; t < time; t++)
             {
-                var q = qkv + t * stride + h * hs;
-                var chunks = (t + 8) >> 3; // the chunks holding positions 0 … t
-                var max = Vector256.Create(float.NegativeInfinity);
-                for (var c = 0; c < chunks; c++)
-                {
-                    var s = Vector256<float>.Zero;
-                    for (var i = 0; i < hs; i++) s = Fma.MultiplyAdd(Vector256.Create(q[i]), Avx.LoadVector256(keys + (long)i * padded + 8 * c), s);
-                    s = Avx.BlendVariable(Vector256.Create(float.NegativeInfinity), s * scale, Causal(8 * c, t));
-                    s.Store(row + 8 * c);
-                    max = Avx.Max(max, s);
-                }
-                var m = Vector256.Create(HorizontalMax(max));
-                var sum = Vector256<float>.Zero;
-                for (var c = 0; c < chunks; c++)
-                {
-                    var e = Avx.And(GeluCpu.Exp(Avx.LoadVector256(row + 8 * c) - m), Causal(8 * c, t));
-                    e.Store(row + 8 * c);
-                    sum += e;
-                }
-                var inverse = Vector256.Create(1.0f / Vector256.Sum(sum));
-                for (var c = 0; c < chunks; c++) (Avx.LoadVector256(row + 8 * c) * inverse).Store(row + 8 * c);
+                AttendRow(qkv + t * stride + h * hs, keys, padded, t, hs, row, qkv + 2 * width + h * hs, stride, output + (long)t * width + h * hs);
                 var a = att + ((long)h * time + t) * time;
                 for (var t2 = 0; t2 <= t; t2++) a[t2] = row[t2];
                 for (var t2 = t + 1; t2 < time; t2++) a[t2] = 0.0f;
-                var y = output + (long)t * width + h * hs;
-                var i0 = 0;
-                for (; i0 + 8 <= hs; i0 += 8)
-                {
-                    var acc = Vector256<float>.Zero;
-                    for (var t2 = 0; t2 <= t; t2++) acc = Fma.MultiplyAdd(Vector256.Create(row[t2]), Avx.LoadVector256(qkv + t2 * stride + 2 * width + h * hs + i0), acc);
-                    acc.Store(y + i0);
-                }
-                for (; i0 < hs; i0++)
-                {
-                    var acc = 0.0f;
-                    for (var t2 = 0; t2 <= t; t2++) acc += row[t2] * qkv[t2 * stride + 2 * width + h * hs + i0];
-                    y[i0] = acc;
-                }
             }
+        }
+    }
+
+    /// <summary>
+    /// Query q's softmax row against keys 0 … t (transposed in <paramref name="keys"/>, [hs][padded]) into
+    /// <paramref name="row"/> (its lanes up to the next multiple of 8, 0 past t), and y = Σ_t2 row[t2]·v_t2 with v_t2 at
+    /// values + t2·valueStride. The forward and the cached sampler both call it, so a cached position gets the full
+    /// forward's numbers bit for bit (the sampler's tokens are tested equal).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AttendRow(float* q, float* keys, int padded, int t, int hs, float* row, float* values, long valueStride, float* y)
+    {
+        var scale = Vector256.Create(1.0f / MathF.Sqrt(hs));
+        var chunks = (t + 8) >> 3; // the chunks holding positions 0 … t
+        var max = Vector256.Create(float.NegativeInfinity);
+        for (var c = 0; c < chunks; c++)
+        {
+            var s = Vector256<float>.Zero;
+            for (var i = 0; i < hs; i++) s = Fma.MultiplyAdd(Vector256.Create(q[i]), Avx.LoadVector256(keys + (long)i * padded + 8 * c), s);
+            s = Avx.BlendVariable(Vector256.Create(float.NegativeInfinity), s * scale, Causal(8 * c, t));
+            s.Store(row + 8 * c);
+            max = Avx.Max(max, s);
+        }
+        var m = Vector256.Create(HorizontalMax(max));
+        var sum = Vector256<float>.Zero;
+        for (var c = 0; c < chunks; c++)
+        {
+            var e = Avx.And(GeluCpu.Exp(Avx.LoadVector256(row + 8 * c) - m), Causal(8 * c, t));
+            e.Store(row + 8 * c);
+            sum += e;
+        }
+        var inverse = Vector256.Create(1.0f / Vector256.Sum(sum));
+        for (var c = 0; c < chunks; c++) (Avx.LoadVector256(row + 8 * c) * inverse).Store(row + 8 * c);
+        var i0 = 0;
+        for (; i0 + 8 <= hs; i0 += 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (var t2 = 0; t2 <= t; t2++) acc = Fma.MultiplyAdd(Vector256.Create(row[t2]), Avx.LoadVector256(values + t2 * valueStride + i0), acc);
+            acc.Store(y + i0);
+        }
+        for (; i0 < hs; i0++)
+        {
+            var acc = 0.0f;
+            for (var t2 = 0; t2 <= t; t2++) acc = MathF.FusedMultiplyAdd(row[t2], values[t2 * valueStride + i0], acc);
+            y[i0] = acc;
         }
     }
 
@@ -711,11 +721,15 @@ static unsafe class AttentionCpu
         return m.ToScalar();
     }
 
-    /// <summary><see cref="AttentionKernels.ForwardCached"/>'s item as pointer C# (the same operations in the same order).</summary>
-    public static void ForwardCached(float* qkv, float* cache, float* att, float* output, long item, int position, int blockSize, int width, int heads)
+    /// <summary>
+    /// <see cref="AttentionKernels.ForwardCached"/>'s item on the CPU path: the new position's key and value into the
+    /// cache, the cached keys 0 … position transposed into <paramref name="scratch"/> (<see cref="ScratchFloats"/> of
+    /// the block size), then <see cref="AttendRow"/>, the full forward's arithmetic for that row.
+    /// </summary>
+    public static void ForwardCached(float* qkv, float* cache, float* att, float* output, long item, int position, int blockSize, int width, int heads,
+        float* scratch)
     {
         var hs = width / heads;
-        var scale = 1.0f / MathF.Sqrt(hs);
         var h = (int)(item % heads);
         var sequence = item / heads;
         var q = qkv + sequence * 3 * width + (long)h * hs;
@@ -726,33 +740,12 @@ static unsafe class AttentionCpu
             here[i] = q[width + i];
             here[width + i] = q[2 * width + i];
         }
+        var padded = Padded(position + 1);
+        float* keys = scratch, row = scratch + (long)hs * padded;
+        Transpose(entries + (long)h * hs, 2L * width, position + 1, hs, keys, padded);
+        AttendRow(q, keys, padded, position, hs, row, entries + width + (long)h * hs, 2L * width, output + sequence * width + (long)h * hs);
         var a = att + item * blockSize;
-        var max = float.NegativeInfinity;
-        for (var t2 = 0; t2 <= position; t2++)
-        {
-            var k = entries + (long)t2 * 2 * width + (long)h * hs;
-            var dot = 0.0f;
-            for (var i = 0; i < hs; i++) dot += q[i] * k[i];
-            dot *= scale;
-            a[t2] = dot;
-            max = MathF.Max(max, dot);
-        }
-        var sum = 0.0f;
-        for (var t2 = 0; t2 <= position; t2++)
-        {
-            var e = MathF.Exp(a[t2] - max);
-            a[t2] = e;
-            sum += e;
-        }
-        var inverse = 1.0f / sum;
-        for (var t2 = 0; t2 <= position; t2++) a[t2] *= inverse;
-        var y = output + sequence * width + (long)h * hs;
-        for (var i = 0; i < hs; i++)
-        {
-            var sumY = 0.0f;
-            for (var t2 = 0; t2 <= position; t2++) sumY += a[t2] * entries[(long)t2 * 2 * width + width + (long)h * hs + i];
-            y[i] = sumY;
-        }
+        for (var t2 = 0; t2 <= position; t2++) a[t2] = row[t2];
     }
 }
 
@@ -835,7 +828,8 @@ public sealed unsafe partial class LmKernels
         var items = a.Output.Length / (width / heads);
         HostRanges(items, items * (position + 1) * (width / heads) * 3, (first, n) =>
         {
-            for (var item = first; item < first + n; item++) AttentionCpu.ForwardCached(q, kv, att, y, item, position, blockSize, width, heads);
+            var scratch = ThreadScratch.FloatPointer(AttentionCpu.ScratchFloats(blockSize, width, heads));
+            for (var item = first; item < first + n; item++) AttentionCpu.ForwardCached(q, kv, att, y, item, position, blockSize, width, heads, scratch);
         });
     }
 

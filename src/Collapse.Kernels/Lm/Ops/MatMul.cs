@@ -1309,14 +1309,21 @@ public sealed unsafe partial class LmKernels
         var (count, rowsPerReplicate, inputWidth, outputWidth, weight, bias) = (a.ParameterCount, a.Rows, a.InputWidth, a.OutputWidth, a.Weight, a.Bias);
         var wide = WideMatMul;
         var blocks = RowBlocks(a.Replicates, rowsPerReplicate);
+        // Wᵀ once per replicate, not once per block of rows: with one replicate every core's blocks share it (sampling's
+        // blocks are 32 rows, where a transpose per block cost a quarter of the product). Two loops, so the caller's scratch.
+        var size = (long)inputWidth * outputWidth;
+        var transposed = ThreadScratch.FloatPointer(a.Replicates * size);
+        if (a.Replicates == 1 || a.Replicates * size < HostParallelWork) for (var r = 0; r < a.Replicates; r++) Transpose(r);
+        else CpuParallel.For(a.Replicates, Transpose);
         CpuParallel.For((long)a.Replicates * blocks, item =>
         {
             var r = item / blocks;
             var (first, rows) = Block(item % blocks, blocks, rowsPerReplicate);
-            var transposed = (float*)Unsafe.AsPointer(ref ThreadScratch.Floats((long)inputWidth * outputWidth)[0]);
-            MatMulCpu.Forward(x + (r * rowsPerReplicate + first) * inputWidth, w + r * count + weight,
-                bias >= 0 ? w + r * count + bias : null, y + (r * rowsPerReplicate + first) * outputWidth, rows, inputWidth, outputWidth, transposed, wide);
+            MatMulCpu.ForwardTransposed(x + (r * rowsPerReplicate + first) * inputWidth, transposed + r * size,
+                bias >= 0 ? w + r * count + bias : null, y + (r * rowsPerReplicate + first) * outputWidth, rows, inputWidth, outputWidth, wide);
         });
+
+        void Transpose(long r) => MatMulCpu.Transpose(w + r * count + weight, outputWidth, inputWidth, transposed + r * size);
     }
 
     void MatMulBackwardCpu(MatMulBackwardArgs a) => MatMulBackwardStepwise(a, MatMulGradientsCpu);
