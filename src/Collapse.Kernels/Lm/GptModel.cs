@@ -556,7 +556,9 @@ public sealed class GptModel : IDisposable
     /// (its embedding, then every block on one row per sequence, attention against the keys and values
     /// of the positions before it, kept per block), so a sequence costs T − 1 positions, not T(T−1)/2.
     /// Every row operation is the one the full forward applies to that position, so the tokens are the
-    /// same as <see cref="SampleFullPrefix"/>'s (tested).
+    /// same as <see cref="SampleFullPrefix"/>'s (tested). On the CPU path finished sequences also leave the
+    /// chunk (<see cref="Compact"/>): names end after about 7 of 16 positions, and every row operation is
+    /// independent of the rows beside it, so dropping them changes no token and halves the work.
     /// </summary>
     public int[] SampleCached(int count, float temperature, RandomStream stream, int firstReplicate = 0)
     {
@@ -564,6 +566,9 @@ public sealed class GptModel : IDisposable
         var (T, C, NH, V, R) = (Config.BlockSize, Config.Width, Config.Heads, Config.Vocab, Replicates);
         kvCache ??= [.. Enumerable.Range(0, Config.Layers).Select(_ => Floats((long)R * SampleBatch * T * 2 * C))];
         sampleTokens ??= Ints((long)R * SampleBatch * T);
+        // Host memory on the CPU path: rows move between steps with plain copies (on a device that would be a copy per row).
+        var compact = kernels.UsesSimd;
+        if (compact) sampleSequences ??= Ints((long)R * SampleBatch);
         var rows = new int[(long)R * count * T];
         var p = Parameters;
         for (var start = 0; start < count; start += SampleBatch)
@@ -571,28 +576,119 @@ public sealed class GptModel : IDisposable
             var size = Math.Min(SampleBatch, count - start);
             ArrayView<int> view = sampleTokens.View.SubView(0, (long)R * size * T);
             view.MemSetToZero();
-            (batch, time, tokenStride) = (size, 1, T);
-            long N = size;
-            for (var position = 1; position < T; position++)
+            var live = size; // rows per replicate still sampled (all of them unless compacting)
+            if (compact)
+                unsafe
+                {
+                    var map = Pointer(sampleSequences!);
+                    for (var r = 0; r < R; r++)
+                        for (var b = 0; b < size; b++) map[r * size + b] = b;
+                }
+            for (var position = 1; position < T && live > 0; position++)
             {
-                kernels.EncoderForwardAt(view, T, p, Layout, Shape(encoded, C), size, position - 1);
+                view = sampleTokens.View.SubView(0, (long)R * live * T);
+                (batch, time, tokenStride) = (live, 1, T);
+                long N = live;
+                kernels.EncoderForwardAt(view, T, p, Layout, Shape(encoded, C), live, position - 1);
                 var x = new BlockInput(Shape(encoded, C), default, default);
                 for (var l = 0; l < Config.Layers; l++)
                 {
-                    var cache = kvCache[l].View.SubView(0, (long)R * size * T * 2 * C);
+                    var cache = kvCache[l].View.SubView(0, (long)R * live * T * 2 * C);
                     x = BlockForward(l, x, N, a => kernels.AttentionForwardCached(Shape(a.Qkv, 3 * C), cache,
-                        a.Att.View.SubView(0, (long)R * size * NH * T), Shape(a.AttentionOut, C), position - 1, T, C, NH));
+                        a.Att.View.SubView(0, (long)R * live * NH * T), Shape(a.AttentionOut, C), position - 1, T, C, NH));
                 }
                 HeadForward(x, N);
-                kernels.SampleStep(Shape(logits, V), view, stream, firstReplicate, start, size, T, position, V, temperature, logitsTime: 1);
+                kernels.SampleStep(Shape(logits, V), view, stream, firstReplicate, start, live, T, position, V, temperature, logitsTime: 1,
+                    sequences: compact ? sampleSequences!.View.SubView(0, (long)R * live) : default);
+                if (compact && position < T - 1) live = Compact(live, position, rows, count, start);
             }
             accelerator.Synchronize();
+            if (compact)
+            {
+                CopyOut(live, rows, count, start);
+                continue;
+            }
             var chunk = ToHost(view);
             for (var r = 0; r < R; r++)
                 Array.Copy(chunk, (long)r * size * T, rows, ((long)r * count + start) * T, (long)size * T);
         }
         return rows;
     }
+
+    /// <summary>Chunks the cached sampler compacted (finished sequences dropped), counted for the tests.</summary>
+    internal int SampleCompactions { get; private set; }
+
+    /// <summary>
+    /// After the step that wrote <paramref name="position"/>: when the most unfinished sequences any replicate has is at
+    /// most ¾ of the <paramref name="live"/> rows, each replicate keeps that many rows (its unfinished sequences, then
+    /// finished ones to fill, in row order), moving their tokens, sequence numbers and cached keys and values down to
+    /// the narrower layout; the rows dropped are finished and go to <paramref name="rows"/> now. Returns the new row count
+    /// (0: every sequence has ended).
+    /// </summary>
+    unsafe int Compact(int live, int position, int[] rows, int count, int start)
+    {
+        accelerator.Synchronize();
+        var (T, R, C) = (Config.BlockSize, Replicates, Config.Width);
+        var tokens = Pointer(sampleTokens!);
+        var map = Pointer(sampleSequences!);
+        var active = new List<int>[R];
+        var kept = 0;
+        for (var r = 0; r < R; r++)
+        {
+            active[r] = [];
+            for (var b = 0; b < live; b++)
+            {
+                var row = tokens + ((long)r * live + b) * T;
+                var finished = false;
+                for (var t = 1; t <= position && !finished; t++) finished = row[t] == SamplerKernels.EndToken;
+                if (!finished) active[r].Add(b);
+            }
+            kept = Math.Max(kept, active[r].Count);
+        }
+        if (kept > live * 3 / 4) return live;
+        SampleCompactions++;
+        // Rows kept per replicate, ascending, so every move goes to a lower address than any row still to be read.
+        var keep = new int[R][];
+        for (var r = 0; r < R; r++)
+        {
+            var chosen = new bool[live];
+            foreach (var b in active[r]) chosen[b] = true;
+            for (int b = 0, extra = kept - active[r].Count; b < live && extra > 0; b++)
+                if (!chosen[b]) (chosen[b], extra) = (true, extra - 1);
+            keep[r] = [.. Enumerable.Range(0, live).Where(b => chosen[b])];
+            for (var b = 0; b < live; b++)
+                if (!chosen[b]) CopyRow(tokens + ((long)r * live + b) * T, rows, r, count, start + map[r * live + b]);
+        }
+        var entries = (long)position * 2 * C; // cached keys and values of positions 0 … position − 1
+        var caches = kvCache!.Select(c => (nint)Pointer(c)).ToArray();
+        for (var r = 0; r < R; r++)
+            for (var j = 0; j < kept; j++)
+            {
+                long from = (long)r * live + keep[r][j], to = (long)r * kept + j;
+                if (from == to) continue;
+                Buffer.MemoryCopy(tokens + from * T, tokens + to * T, T * sizeof(int), T * sizeof(int));
+                map[to] = map[from];
+                foreach (float* cache in caches)
+                    Buffer.MemoryCopy(cache + from * T * 2 * C, cache + to * T * 2 * C, entries * sizeof(float), entries * sizeof(float));
+            }
+        return kept;
+    }
+
+    /// <summary>The compacting sampler's remaining rows into <paramref name="rows"/>, each at its sequence's place.</summary>
+    unsafe void CopyOut(int live, int[] rows, int count, int start)
+    {
+        var T = Config.BlockSize;
+        var tokens = Pointer(sampleTokens!);
+        var map = Pointer(sampleSequences!);
+        for (var r = 0; r < Replicates; r++)
+            for (var b = 0; b < live; b++) CopyRow(tokens + ((long)r * live + b) * T, rows, r, count, start + map[r * live + b]);
+    }
+
+    static unsafe int* Pointer(MemoryBuffer1D<int, Stride1D.Dense> buffer) => (int*)((ArrayView<int>)buffer.View).LoadEffectiveAddressAsPtr();
+    static unsafe float* Pointer(MemoryBuffer1D<float, Stride1D.Dense> buffer) => (float*)((ArrayView<float>)buffer.View).LoadEffectiveAddressAsPtr();
+
+    unsafe void CopyRow(int* row, int[] rows, int replicate, int count, int sequence) =>
+        new ReadOnlySpan<int>(row, Config.BlockSize).CopyTo(rows.AsSpan(((int)((long)replicate * count + sequence)) * Config.BlockSize, Config.BlockSize));
 
     /// <summary>
     /// Sequences per replicate one cached sampling chunk holds: a step runs one position per sequence,
@@ -613,6 +709,8 @@ public sealed class GptModel : IDisposable
     // rows being sampled, [R][SampleBatch][T]; allocated by the first cached sample.
     MemoryBuffer1D<float, Stride1D.Dense>[]? kvCache;
     MemoryBuffer1D<int, Stride1D.Dense>? sampleTokens;
+    // The CPU path's compacting sampler: the sequence (within its chunk) each row holds, [R][rows].
+    MemoryBuffer1D<int, Stride1D.Dense>? sampleSequences;
 
     T[] ToHost<T>(ArrayView<T> view) where T : unmanaged
     {

@@ -16,6 +16,11 @@ public struct SamplerArgs
     /// <summary>Logits [R][B][LogitsTime][V] and the token rows [R][B][blockSize] the step extends.</summary>
     public ArrayView<float> Logits;
     public ArrayView<int> Tokens;
+    /// <summary>
+    /// Optional [R][B]: the sequence (counted from FirstSequence) each row holds, when a compacting sampler has moved
+    /// rows (<see cref="GptModel.SampleCached"/>); empty: row b holds sequence b.
+    /// </summary>
+    public ArrayView<int> Sequences;
     public RandomStream Stream;
     public int FirstReplicate;
     public long FirstSequence;
@@ -66,7 +71,7 @@ static class SamplerKernels
                 var sum = 0.0;
                 for (var v = 0; v < vocab; v++) sum += KernelMath.Exp((logits[x + v] - max) * inverse);
                 var r = s / batch;
-                var b = s - r * batch;
+                var b = a.Sequences.Length > 0 ? a.Sequences[s] : s - r * batch;
                 var block = stream.ForReplicate((uint)(firstReplicate + r)).Block((ulong)((firstSequence + b) * blockSize + position));
                 var target = Philox.UniformDouble(block.X, block.Y) * sum;
                 var cumulative = 0.0;
@@ -92,15 +97,16 @@ public sealed partial class LmKernels
     /// [R][B][position][V]; see <see cref="SamplerKernels.Step"/>. The CPU path runs the kernel on host threads.
     /// </summary>
     /// <param name="logitsTime">Positions per sequence in <paramref name="logits"/> (null: position, a forward over the whole prefix; 1 after a cached step).</param>
+    /// <param name="sequences">Optional [R][batch]: the sequence each row holds (see <see cref="SamplerArgs.Sequences"/>).</param>
     public void SampleStep(ArrayView<float> logits, ArrayView<int> tokens, RandomStream stream, int firstReplicate, long firstSequence,
-        int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null)
+        int batch, int blockSize, int position, int vocab, float temperature, int? logitsTime = null, ArrayView<int> sequences = default)
     {
-        var sequences = tokens.Length / blockSize;
+        var rowCount = tokens.Length / blockSize;
         // Each sequence's step touches its V logits twice (exp of each): split by that work, not by the sequence count.
-        var threads = OnHost ? (int)Math.Min(sequences, Threads(sequences * vocab)) : Threads(sequences);
+        var threads = OnHost ? (int)Math.Min(rowCount, Threads(rowCount * vocab)) : Threads(rowCount);
         sampleStep(threads, new SamplerArgs
         {
-            Logits = logits, Tokens = tokens, Stream = stream, FirstReplicate = firstReplicate, FirstSequence = firstSequence, Batch = batch,
+            Logits = logits, Tokens = tokens, Sequences = sequences, Stream = stream, FirstReplicate = firstReplicate, FirstSequence = firstSequence, Batch = batch,
             BlockSize = blockSize, Position = position, LogitsTime = logitsTime ?? position, Vocab = vocab, Temperature = temperature,
         }, threads);
     }
