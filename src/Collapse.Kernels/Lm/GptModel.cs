@@ -571,6 +571,7 @@ public sealed class GptModel : IDisposable
         if (compact) sampleSequences ??= Ints((long)R * SampleBatch);
         var rows = new int[(long)R * count * T];
         var p = Parameters;
+        using var frozen = kernels.UsesSimd ? LmKernels.FreezeWeights() : null; // the weights do not change while sampling
         for (var start = 0; start < count; start += SampleBatch)
         {
             var size = Math.Min(SampleBatch, count - start);

@@ -93,6 +93,18 @@ public class SamplerTests
     }
 
     [Fact]
+    public void A_sample_after_the_weights_change_uses_the_new_weights()
+    {
+        // The CPU path keeps transposed weights while it samples (LmKernels.FreezeWeights); nothing may outlive the call.
+        const int R = 2, count = 40;
+        using var model = Model("cpu", LmVersion.Cpu, R, 8, 6);
+        using var fresh = Model("cpu", LmVersion.Cpu, R, 8, 7);
+        model.Sample(count, 1.0f, Stream);
+        model.SetParameters(fresh.GetParameters());
+        Assert.Equal(fresh.Sample(count, 1.0f, Stream), model.Sample(count, 1.0f, Stream));
+    }
+
+    [Fact]
     public void Names_do_not_depend_on_the_sampling_batch()
     {
         const int R = 2, count = 10;

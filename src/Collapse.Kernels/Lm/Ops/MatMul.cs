@@ -1301,6 +1301,29 @@ public sealed unsafe partial class LmKernels
     /// </summary>
     internal bool WideMatMul { get; set; } = MatMulCpu.Is512Supported;
 
+    /// <summary>The transposed weights <see cref="FreezeWeights"/> keeps on this thread, by weight address, replicate stride, R and shape.</summary>
+    [ThreadStatic] static Dictionary<(nint, long, int, int, int), float[]>? frozenTransposes;
+
+    /// <summary>
+    /// Until disposed, the CPU path's forward products called on this thread transpose each weight once and keep it: for
+    /// the sampler, which runs the same weights over hundreds of positions and chunks without changing them. The caller
+    /// promises the parameters do not change inside the scope (per thread, so another thread's training is unaffected).
+    /// </summary>
+    internal static IDisposable FreezeWeights()
+    {
+        if (frozenTransposes is not null) return new Thaw(false);
+        frozenTransposes = [];
+        return new Thaw(true);
+    }
+
+    sealed class Thaw(bool owner) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (owner) frozenTransposes = null;
+        }
+    }
+
     /// <summary>The product alone on the CPU path: register-blocked AVX2 (AVX-512 where present) over (replicate, block of rows) work items.</summary>
     void MatMulProductCpu(MatMulForwardArgs a)
     {
@@ -1312,9 +1335,21 @@ public sealed unsafe partial class LmKernels
         // Wᵀ once per replicate, not once per block of rows: with one replicate every core's blocks share it (sampling's
         // blocks are 32 rows, where a transpose per block cost a quarter of the product). Two loops, so the caller's scratch.
         var size = (long)inputWidth * outputWidth;
-        var transposed = ThreadScratch.FloatPointer(a.Replicates * size);
-        if (a.Replicates == 1 || a.Replicates * size < HostParallelWork) for (var r = 0; r < a.Replicates; r++) Transpose(r);
-        else CpuParallel.For(a.Replicates, Transpose);
+        float* transposed;
+        var key = ((nint)(w + weight), count, a.Replicates, inputWidth, outputWidth);
+        if (frozenTransposes is { } frozen && frozen.TryGetValue(key, out var kept)) transposed = (float*)Unsafe.AsPointer(ref kept[0]);
+        else
+        {
+            if (frozenTransposes is { } keep)
+            {
+                var array = GC.AllocateUninitializedArray<float>((int)(a.Replicates * size), pinned: true);
+                keep[key] = array;
+                transposed = (float*)Unsafe.AsPointer(ref array[0]);
+            }
+            else transposed = ThreadScratch.FloatPointer(a.Replicates * size);
+            if (a.Replicates == 1 || a.Replicates * size < HostParallelWork) for (var r = 0; r < a.Replicates; r++) Transpose(r);
+            else CpuParallel.For(a.Replicates, Transpose);
+        }
         CpuParallel.For((long)a.Replicates * blocks, item =>
         {
             var r = item / blocks;
