@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using ILGPU.Runtime;
 using ILGPU;
@@ -107,10 +108,48 @@ static unsafe class AdamWCpu
         return sum;
     }
 
-    /// <summary>AdamW over a range of one replicate's parameters; see AdamWKernels.Update.</summary>
+    /// <summary>
+    /// AdamW over a range of one replicate's parameters; see AdamWKernels.Update. Sixteen (or eight) lanes at a time with
+    /// <see cref="AdamWKernels.Updated"/>'s operations in its order (each correctly rounded, none fused), so the same bits
+    /// as the scalar step (tested); its two divisions and square root per number made the scalar loop a twentieth of a step.
+    /// </summary>
     public static void Update(float* parameters, float* gradients, float* m, float* v, long count, float scale, AdamWStep step)
     {
-        for (long i = 0; i < count; i++) parameters[i] = AdamWKernels.Updated(parameters[i], gradients[i] * scale, ref m[i], ref v[i], step);
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= count; i += 16)
+            {
+                var (p, mi, vi) = Updated(Vector512.Load(parameters + i), Vector512.Load(gradients + i) * scale, Vector512.Load(m + i), Vector512.Load(v + i), step);
+                p.Store(parameters + i);
+                mi.Store(m + i);
+                vi.Store(v + i);
+            }
+        for (; i + 8 <= count; i += 8)
+        {
+            var (p, mi, vi) = Updated(Vector256.Load(parameters + i), Vector256.Load(gradients + i) * scale, Vector256.Load(m + i), Vector256.Load(v + i), step);
+            p.Store(parameters + i);
+            mi.Store(m + i);
+            vi.Store(v + i);
+        }
+        for (; i < count; i++) parameters[i] = AdamWKernels.Updated(parameters[i], gradients[i] * scale, ref m[i], ref v[i], step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector512<float>, Vector512<float>, Vector512<float>) Updated(Vector512<float> parameter, Vector512<float> g, Vector512<float> m, Vector512<float> v, AdamWStep step)
+    {
+        var p = parameter - step.LearningRate * step.WeightDecay * parameter;
+        m = step.Beta1 * m + (1.0f - step.Beta1) * g;
+        v = step.Beta2 * v + (1.0f - step.Beta2) * g * g;
+        return (p - step.LearningRate * (m / step.Correction1) / (Vector512.Sqrt(v / step.Correction2) + Vector512.Create(step.Epsilon)), m, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<float>, Vector256<float>, Vector256<float>) Updated(Vector256<float> parameter, Vector256<float> g, Vector256<float> m, Vector256<float> v, AdamWStep step)
+    {
+        var p = parameter - step.LearningRate * step.WeightDecay * parameter;
+        m = step.Beta1 * m + (1.0f - step.Beta1) * g;
+        v = step.Beta2 * v + (1.0f - step.Beta2) * g * g;
+        return (p - step.LearningRate * (m / step.Correction1) / (Vector256.Sqrt(v / step.Correction2) + Vector256.Create(step.Epsilon)), m, v);
     }
 }
 

@@ -675,13 +675,22 @@ static unsafe class AttentionCpu
                 var dq = dqkv + t * stride + h * hs;
                 for (var t2 = 0; t2 <= t; t2++)
                 {
-                    var k = qkv + t2 * stride + width + h * hs;
                     var dk = dqkv + t2 * stride + width + h * hs;
                     var dv = dqkv + t2 * stride + 2 * width + h * hs;
                     AddScaled(dv, dy, a[t2], hs);
-                    AddScaled(dq, k, datt[t2], hs);
                     AddScaled(dk, q, datt[t2], hs);
                 }
+                // dq += Σ_t2 dpre[t2]·k_t2, kept in registers across t2 (the same FMAs in the same order as one AddScaled per t2,
+                // without a store and reload of dq between them).
+                var i0 = 0;
+                for (; i0 + 8 <= hs; i0 += 8)
+                {
+                    var acc = Avx.LoadVector256(dq + i0);
+                    for (var t2 = 0; t2 <= t; t2++) acc = Fma.MultiplyAdd(Vector256.Create(datt[t2]), Avx.LoadVector256(qkv + t2 * stride + width + h * hs + i0), acc);
+                    acc.Store(dq + i0);
+                }
+                for (; i0 < hs; i0++)
+                    for (var t2 = 0; t2 <= t; t2++) dq[i0] += datt[t2] * qkv[t2 * stride + width + h * hs + i0];
             }
         }
     }
