@@ -703,7 +703,7 @@ public sealed class GptModel : IDisposable
     public static long SamplerBytesPerReplicate(GptConfig config, int maxBatch)
     {
         var chunk = Math.Min((long)maxBatch * config.BlockSize, 4L * maxBatch);
-        return chunk * config.BlockSize * (4L * 2 * config.Width * config.Layers + 4);
+        return chunk * config.BlockSize * (4L * 2 * config.Width * config.Layers + 4) + chunk * 4L; // + the CPU path's row → sequence map
     }
 
     // Per block, the keys and values of the positions sampled so far, [R][SampleBatch][T][2C], and the
