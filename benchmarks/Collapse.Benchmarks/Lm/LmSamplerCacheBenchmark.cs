@@ -10,6 +10,9 @@ namespace Collapse.Benchmarks.Lm;
 /// end or its end token, as in a scenario's sampling), with the cached sampler (T − 1 positions per
 /// name) and with makemore's rerun of the whole prefix (T(T − 1)/2), on the CPU path, for the tiny
 /// and makemore presets. Names per second = 1,024 · R / mean. Both draw the same tokens (tested).
+/// <see cref="Weights"/>: freshly initialized (names run long: the end token has ~1/27 of the mass) or trained for
+/// <see cref="TrainingSteps"/> steps on the names, whose names end as a sweep's do (about 7 of 16 positions; the CPU
+/// path's sampler drops finished names from its chunk).
 /// </summary>
 [MemoryDiagnoser(false)]
 public class LmSamplerCacheBenchmark
@@ -25,6 +28,11 @@ public class LmSamplerCacheBenchmark
     [Params(1)]
     public int Replicates { get; set; }
 
+    [Params("initialized", "trained")]
+    public string Weights { get; set; } = "trained";
+
+    public const int TrainingSteps = 600;
+
     ComputeDevice device = null!;
     GptModel model = null!;
 
@@ -37,6 +45,18 @@ public class LmSamplerCacheBenchmark
         var config = preset.Config(corpus.VocabularySize, corpus.BlockSize);
         model = new GptModel(new LmKernels(device.Accelerator, KernelPath.Auto), config, preset.Training, Replicates, 256);
         model.Initialize(new RandomStream(1, 0, 0, 1), new RandomStream(1, 0, 0, 2));
+        if (Weights != "trained") return;
+        var names = TokenSet.Encode(corpus.Documents.Select(corpus.Encode).ToList(), config.BlockSize);
+        model.LoadTrainingSet(names);
+        var order = Enumerable.Range(0, names.Count).ToArray();
+        model.LoadOrders(0, [.. Enumerable.Repeat(order, Replicates)], null);
+        var batch = preset.Training.Batch;
+        for (var step = 0; step < TrainingSteps; step++)
+        {
+            model.ComputeGradients((long)step * batch % (names.Count - batch), batch);
+            model.Update();
+        }
+        device.Accelerator.Synchronize();
     }
 
     [Benchmark]
