@@ -616,7 +616,7 @@ public sealed class GptModel : IDisposable
         return rows;
     }
 
-    /// <summary>Chunks the cached sampler compacted (finished sequences dropped), counted for the tests.</summary>
+    /// <summary>How many times the cached sampler compacted a chunk (dropped its finished sequences), counted for the tests.</summary>
     internal int SampleCompactions { get; private set; }
 
     /// <summary>

@@ -1295,12 +1295,6 @@ public sealed unsafe partial class LmKernels
         tiledMatMulForward(TiledMatMulKernels.ForwardConfig(accelerator, a), a);
     }
 
-    /// <summary>
-    /// The CPU path's products use the AVX-512 8 × 32 tiles (default: where the CPU has AVX-512). Same bits either way;
-    /// tests turn it off to run the AVX2 tiles alone on AVX-512 machines.
-    /// </summary>
-    internal bool WideMatMul { get; set; } = MatMulCpu.Is512Supported;
-
     /// <summary>The transposed weights <see cref="FreezeWeights"/> keeps on this thread, by weight address, replicate stride, R and shape.</summary>
     [ThreadStatic] static Dictionary<(nint, long, int, int, int), float[]>? frozenTransposes;
 
@@ -1330,7 +1324,7 @@ public sealed unsafe partial class LmKernels
         accelerator.Synchronize();
         float* x = Ptr(a.Input), w = Ptr(a.Parameters), y = Ptr(a.Output);
         var (count, rowsPerReplicate, inputWidth, outputWidth, weight, bias) = (a.ParameterCount, a.Rows, a.InputWidth, a.OutputWidth, a.Weight, a.Bias);
-        var wide = WideMatMul;
+        var wide = MatMulCpu.Is512Supported; // same bits as the AVX2 tiles (MatMulCpuTests)
         var blocks = RowBlocks(a.Replicates, rowsPerReplicate);
         // Wᵀ once per replicate, not once per block of rows: with one replicate every core's blocks share it (sampling's
         // blocks are 32 rows, where a transpose per block cost a quarter of the product). Two loops, so the caller's scratch.
@@ -1388,7 +1382,7 @@ public sealed unsafe partial class LmKernels
         accelerator.Synchronize();
         float* dy = Ptr(a.Dout), x = Ptr(a.Input), w = Ptr(a.Parameters), dx = Ptr(a.Dinput), g = Ptr(a.Gradients);
         var (count, rowsPerReplicate, inputWidth, outputWidth, weight, bias) = (a.ParameterCount, a.Rows, a.InputWidth, a.OutputWidth, a.Weight, a.Bias);
-        var wide = WideMatMul;
+        var wide = MatMulCpu.Is512Supported; // same bits as the AVX2 tiles (MatMulCpuTests)
         var rowBlocks = RowBlocks(a.Replicates, rowsPerReplicate);
         var outputBlocks = RowBlocks(a.Replicates, outputWidth);
         // Work items: (replicate, block of input-gradient rows), then (replicate, block of weight-gradient rows).
