@@ -34,6 +34,19 @@ public sealed class LmBaseTests : IDisposable
     }
 
     [Fact]
+    public void Parallel_callers_of_one_base_on_an_empty_cache_pretrain_it_once_and_all_get_its_weights()
+    {
+        // The test program's classes load the same bases at once on a fresh machine: one pretrains, the rest read its file.
+        var names = LmCorpus.Names();
+        var loaded = new LmBaseModel[4];
+        Parallel.For(0, loaded.Length, new ParallelOptions { MaxDegreeOfParallelism = loaded.Length },
+            i => loaded[i] = LmBase.Load(LmTestKit.Kernels("cpu", KernelPath.Auto), names, Tiny(8), cache));
+        Assert.Equal(1, loaded.Count(m => !m.FromCache));
+        Assert.All(loaded, m => Assert.Equal(loaded[0].Parameters, m.Parameters));
+        Assert.Equal([Path.GetFileName(loaded[0].CachePath)], Directory.GetFiles(cache).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void A_base_is_pretrained_once_then_read_back_and_a_corrupt_or_mismatched_file_is_rebuilt()
     {
         var names = LmCorpus.Names();

@@ -79,6 +79,17 @@ public static class LmBase
         var directory = cacheDirectory ?? DefaultCacheDirectory;
         var key = KeyOf(recipe, task, kernels);
         var path = Path.Combine(directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..32] + ".bin");
+        // One load of a file at a time in this process: parallel callers of one base (the test program's classes, on a
+        // fresh machine's empty cache) wait for the first to pretrain it and then read it, instead of each pretraining
+        // it and racing to write it.
+        lock (FileLocks.GetOrAdd(Path.GetFullPath(path), _ => new object()))
+            return LoadLocked(kernels, task, recipe, path, key, directory, log);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> FileLocks = new();
+
+    static LmBaseModel LoadLocked(LmKernels kernels, LmCorpus task, LmBaseRecipe recipe, string path, string key, string directory, Action<string>? log)
+    {
         var config = recipe.Model.Config(task);
         var count = (int)new GptLayout(config).Count;
         float[]? parameters = null;
@@ -118,7 +129,8 @@ public static class LmBase
             foreach (var p in parameters) writer.Write(p);
         }
         var bytes = body.ToArray();
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        // Unique per write: another process may be writing the same base (the same bytes) at the same time; the rename is atomic.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         using (var file = File.Create(temporary))
         {
             file.Write(bytes);
